@@ -1,0 +1,1 @@
+"""OSCAR chat app (Gradio): a thin adapter over kb."""

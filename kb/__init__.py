@@ -1,0 +1,1 @@
+"""OSCAR knowledge base: ontology -> facts -> rules -> inference -> retrieval -> advisor -> justification -> export."""

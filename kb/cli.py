@@ -1,0 +1,37 @@
+"""`kb`: one command line, each subcommand thin; the work is done in the package's modules."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+# subcommand -> (module, function, one-line help). Each function takes the remaining argv and returns
+# an exit code; modules are imported only when their subcommand runs, so `kb check` never loads torch.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("kb.checks", "main", "validate ontology, rules and corpus; print path:line: message"),
+    "vocab": ("kb.vocab_cli", "main", "print the vocabulary rules may use"),
+    "licenses": ("kb.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kb", description="OSCAR knowledge base and advisor.")
+    parser.add_argument("--trace", action="store_true", help="log each pipeline stage to stderr")
+    parser.add_argument("command", choices=sorted(COMMANDS), help="; ".join(
+        f"{name}: {spec[2]}" for name, spec in sorted(COMMANDS.items())))
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the subcommand's own arguments (-h)")
+    ns = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if ns.trace else logging.WARNING,
+        format="%(name)s %(levelname)s: %(message)s",
+    )
+    module, func, _ = COMMANDS[ns.command]
+    run: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
+    return run(list(ns.args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

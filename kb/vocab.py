@@ -1,0 +1,159 @@
+"""Vocabulary in one place: namespaces, fact kinds and their fields, operators, conclusion kinds, options.
+
+Rule files may use only what is declared here (plus the fact kinds a rule file itself declares as derived);
+`kb vocab` prints it for analysts, and tests fail when `rules/README.md` or `docs/` stop matching it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rdflib import Namespace
+
+# --- Namespaces (RDF) -------------------------------------------------------------------------------
+OSCAR = Namespace("https://w3id.org/oscar/ns#")
+"""Our own schema and curated individuals."""
+SPDX_LICENSE = Namespace("http://spdx.org/licenses/")
+"""SPDX license URIs, as the SPDX list itself names them."""
+SCANCODE_LICENSE = Namespace("https://scancode-licensedb.aboutcode.org/")
+"""ScanCode LicenseDB keys, for licenses without an SPDX id."""
+
+PREFIXES: dict[str, str] = {
+    "oscar": str(OSCAR),
+    "spdx": str(SPDX_LICENSE),
+    "scancode": str(SCANCODE_LICENSE),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+# --- Fact kinds --------------------------------------------------------------------------------------
+FieldType = Literal["str", "int", "float", "bool", "ref"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a fact kind: its type, the values it may take (if enumerated), and what it means."""
+
+    type: FieldType
+    doc: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of fact: where facts of it come from, and its fields (besides `id` and `kind`)."""
+
+    name: str
+    origin: Literal["ontology", "asker"]
+    doc: str
+    fields: dict[str, FieldSpec]
+
+
+LICENSE_FAMILIES = (
+    "permissive",
+    "weak_copyleft",
+    "strong_copyleft",
+    "network_copyleft",
+    "source_available",
+    "proprietary",
+    "public_domain",
+)
+DELIVERY_MODELS = ("open_source", "open_core", "commercial", "managed_saas")
+OFFERING_TYPES = ("framework", "library", "platform", "managed_service", "model", "tool", "data_system")
+OPTIONS = ("open_source", "commercial", "build_in_house", "open_core", "hybrid")
+CONCLUSION_KINDS = ("recommendation", "obligation", "risk", "note", "question")
+SKILL_LEVELS = ("none", "some", "strong")
+
+
+def _f(type: FieldType, doc: str, values: tuple[str, ...] = ()) -> FieldSpec:
+    return FieldSpec(type=type, doc=doc, values=values)
+
+
+FACT_KINDS: dict[str, FactKind] = {
+    k.name: k
+    for k in (
+        FactKind(
+            "license",
+            "ontology",
+            "A license (SPDX or ScanCode LicenseDB, curated where the corpus speaks).",
+            {
+                "name": _f("str", "full name"),
+                "spdx": _f("str", "SPDX identifier, or the ScanCode key when it has none"),
+                "family": _f("str", "copyleft class", LICENSE_FAMILIES),
+                "copyleft": _f("bool", "any copyleft family (weak, strong or network)"),
+                "osi_approved": _f("bool", "approved by the Open Source Initiative"),
+                "fsf_libre": _f("bool", "free by the FSF's list"),
+                "patent_grant": _f("bool", "grants a patent license"),
+                "attribution": _f("bool", "requires attribution / notice preservation"),
+                "use_restrictions": _f("bool", "restricts fields of use or users (e.g. acceptable-use policy)"),
+                "covers_weights": _f("bool", "written for (or applied to) model weights"),
+            },
+        ),
+        FactKind(
+            "offering",
+            "ontology",
+            "A framework, platform, managed service, model or tool one can adopt.",
+            {
+                "name": _f("str", "common name"),
+                "type": _f("str", "what it is", OFFERING_TYPES),
+                "delivery": _f("str", "delivery model", DELIVERY_MODELS),
+                "license": _f("ref", "id of its license fact (absent for closed services)"),
+                "vendor": _f("ref", "id of its vendor or steward"),
+                "open_weights": _f("bool", "model weights are downloadable (models only)"),
+                "commercial_support": _f("bool", "a vendor sells support for it"),
+            },
+        ),
+        FactKind("vendor", "ontology", "A company or foundation that makes or stewards offerings.", {
+            "name": _f("str", "name"),
+        }),
+        FactKind("certification", "ontology", "A compliance certification or attestation.", {
+            "name": _f("str", "name"),
+        }),
+        FactKind("holds", "ontology", "An offering holds (or its vendor offers) a certification.", {
+            "offering": _f("ref", "offering id"),
+            "certification": _f("ref", "certification id"),
+        }),
+        FactKind("industry", "ontology", "An industry, regulated or not.", {
+            "name": _f("str", "name"),
+            "regulated": _f("bool", "subject to sector regulation (HIPAA, PCI DSS, ...)"),
+        }),
+        FactKind("criterion", "ontology", "A decision criterion the corpus names.", {
+            "name": _f("str", "name"),
+        }),
+        FactKind(
+            "asker",
+            "asker",
+            "The team asking: one per consultation; fields absent when not known.",
+            {
+                "industry": _f("ref", "industry id"),
+                "regulated": _f("bool", "the team works under sector regulation"),
+                "team_size": _f("int", "people on the ML team"),
+                "budget_usd": _f("int", "yearly budget for the ML platform, USD"),
+                "latency_ms": _f("float", "required serving latency, milliseconds"),
+                "deadline_months": _f("float", "time until it must be in production, months"),
+                "distributes": _f("bool", "ships the software to others (on-prem, devices, SDK)"),
+                "network_service": _f("bool", "offers the software to others over a network (SaaS)"),
+                "ml_skills": _f("str", "in-house ML engineering skill", SKILL_LEVELS),
+                "sensitive_data": _f("bool", "handles personal, health or otherwise sensitive data"),
+                "core_differentiator": _f("bool", "ML infrastructure is the product's differentiator"),
+                "legacy_serving": _f("bool", "must serve from legacy / unusual infrastructure"),
+                "customization": _f("bool", "needs deep customization of the models or stack"),
+                "fine_tuning": _f("bool", "plans to fine-tune models"),
+                "uses_foundation_model": _f("bool", "builds on a large pre-trained (foundation) model"),
+            },
+        ),
+        FactKind("requirement", "asker", "A certification the asker must have.", {
+            "certification": _f("ref", "certification id"),
+        }),
+        FactKind("mention", "asker", "An entity the asker named (offering, license, vendor, ...).", {
+            "entity": _f("ref", "id of the entity's fact"),
+            "entity_kind": _f("str", "kind of that fact"),
+        }),
+    )
+}
