@@ -1,0 +1,87 @@
+"""Question understanding: numbers with units, yes/no statements with negation, entities, what is asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.understanding import EntityMatcher, understand
+
+LABELS = {
+    "offering:pytorch": ["PyTorch"],
+    "offering:mlflow": ["MLflow"],
+    "offering:spark_mllib": ["Spark MLlib", "MLlib"],
+    "offering:apache_spark": ["Apache Spark", "Spark"],
+    "certification:hipaa_baa": ["HIPAA", "HIPAA BAA"],
+    "industry:healthcare": ["health-tech", "healthcare"],
+    "license:JSON": ["JSON"],
+    "license:GPL-3.0-only": ["GPLv3", "GPL-3.0", "GNU GPL v3"],
+}
+MATCHER = EntityMatcher(LABELS, guarded=["license:JSON"])
+
+
+def observed(question: str) -> dict[str, object]:
+    return {o.key: o.value for o in understand(question, MATCHER).observations if o.key not in ("mention",)}
+
+
+def test_the_design_card_question_yields_team_industry_requirement_and_offerings() -> None:
+    q = "we're a 6-person health-tech team, need HIPAA, is self-hosting PyTorch + MLflow wise, or should we buy?"
+    u = understand(q, MATCHER)
+    assert u.asked == "recommendation"
+    pairs = {(o.key, o.value) for o in u.observations}
+    assert {("team_size", 6), ("industry", "industry:healthcare"), ("requirement", "certification:hipaa_baa"),
+            ("mention", "offering:pytorch"), ("mention", "offering:mlflow")} <= pairs
+    for o in u.observations:  # every observation points at the words it was read from
+        assert q[o.source.start:o.source.end] == o.source.text
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "value"),
+    [
+        ("we are a team of five data scientists", "team_size", 5),
+        ("12 engineers, no more", "team_size", 12),
+        ("serving must answer under 20 ms", "latency_ms", 20.0),
+        ("inference latency of 0.5 seconds is fine", "latency_ms", 500.0),
+        ("our budget is $50k a year", "budget_usd", 50_000),
+        ("we can spend $4k/month", "budget_usd", 48_000),
+        ("it has to be live within two quarters", "deadline_months", 6.0),
+        ("we must ship in 6 weeks", "deadline_months", round(6 * 12 / 52, 2)),
+        ("we handle patient data", "sensitive_data", True),
+        ("we plan to fine-tune an LLM", "fine_tuning", True),
+    ],
+)
+def test_numbers_and_statements(question: str, key: str, value: object) -> None:
+    assert observed(question)[key] == value
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "value"),
+    [
+        ("actually we're not regulated", "regulated", False),
+        ("we are regulated", "regulated", True),
+        ("we don't distribute the software", "distributes", False),
+        ("we ship on-prem to hospitals", "distributes", True),
+    ],
+)
+def test_negation_turns_a_statement_around(question: str, key: str, value: object) -> None:
+    assert observed(question)[key] == value
+
+
+def test_longest_label_wins_and_plain_words_need_license_context() -> None:
+    found = MATCHER.find("Spark MLlib or Apache Spark? we exchange JSON, and the JSON license is odd")
+    ids = [i for i, _, _ in found]
+    assert ids == ["offering:spark_mllib", "offering:apache_spark", "license:JSON"]
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What is the weather in Paris tomorrow?", "out_of_scope"),
+        ("what does GNU GPL v3 require if we distribute our product?", "obligations"),
+        ("PyTorch vs MLflow for experiment tracking", "comparison"),
+        ("how do we run a vendor selection for an ML platform?", "process"),
+        ("what is open-core licensing?", "definition"),
+        ("should we build our own feature store?", "recommendation"),
+    ],
+)
+def test_what_is_asked(question: str, asked: str) -> None:
+    assert understand(question, MATCHER).asked == asked
