@@ -27,6 +27,8 @@ class Observation:
     key: str
     value: Scalar
     source: Source
+    negated: bool = False
+    """For entities: the question denies it ("we don't need HIPAA"), so a conversation drops it."""
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,8 @@ def understand(question: str, matcher: EntityMatcher | None = None) -> Understan
         for ident, start, end in matcher.find(question):
             kind = ident.split(":", 1)[0]
             key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
-            observations.append(Observation(key, ident, _span(question, start, end)))
+            negated = key == "requirement" and _negated(question, start)
+            observations.append(Observation(key, ident, _span(question, start, end), negated))
     observations.extend(_flags(question))
     observations.extend(_numbers(question))
     observations.sort(key=lambda o: (o.source.start or 0, o.key))

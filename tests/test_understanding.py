@@ -85,3 +85,8 @@ def test_longest_label_wins_and_plain_words_need_license_context() -> None:
 )
 def test_what_is_asked(question: str, asked: str) -> None:
     assert understand(question, MATCHER).asked == asked
+
+
+def test_a_denied_requirement_is_marked_negated() -> None:
+    (obs,) = [o for o in understand("we no longer need HIPAA", MATCHER).observations if o.key == "requirement"]
+    assert obs.negated and obs.value == "certification:hipaa_baa"

@@ -1,0 +1,274 @@
+"""A conversation: the facts an asker has given, over turns, with corrections and a profile file.
+
+Observations accumulate turn by turn; for each asker field the latest word wins ("actually we're not
+regulated"), and an entity the asker denies or removes is dropped. The engine's facts are rebuilt from
+this record on every turn, so a conclusion that rested on a corrected fact cannot outlive it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from kb.facts import Fact, Scalar, Source
+from kb.problems import KnowledgeError, Problem, display_path
+from kb.understanding import Observation, Understanding
+from kb.vocab import FACT_KINDS, FieldSpec
+
+ASKER_FIELDS: dict[str, FieldSpec] = FACT_KINDS["asker"].fields
+ENTITY_KEYS = ("mention", "requirement")
+
+
+class FactSource(Protocol):
+    """What a conversation needs of the ontology: facts by id and the facts related to some entities."""
+
+    def fact(self, ident: str) -> Fact | None: ...
+
+    def related(self, ids: Iterable[str]) -> list[Fact]: ...
+
+
+def coerce(name: str, value: object) -> Scalar:
+    """`value` as the type the asker field `name` declares; ValueError says what was expected."""
+    spec = ASKER_FIELDS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown fact '{name}'; known: {', '.join(sorted(ASKER_FIELDS))}")
+    if spec.type == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("yes", "true", "y", "1"):
+            return True
+        if text in ("no", "false", "n", "0"):
+            return False
+        raise ValueError(f"'{name}' expects yes or no, got {value!r}")
+    if spec.type in ("int", "float"):
+        if isinstance(value, bool):
+            raise ValueError(f"'{name}' expects a number, got {value!r}")
+        try:
+            number = float(str(value).replace(",", "").strip())
+        except ValueError:
+            raise ValueError(f"'{name}' expects a number, got {value!r}") from None
+        if number < 0:
+            raise ValueError(f"'{name}' expects a number of zero or more, got {value!r}")
+        return int(number) if spec.type == "int" else number
+    text = str(value).strip()
+    if spec.values and text not in spec.values:
+        raise ValueError(f"'{name}' expects one of {', '.join(spec.values)}, got {value!r}")
+    if not text:
+        raise ValueError(f"'{name}' expects a value")
+    return text
+
+
+@dataclass
+class Conversation:
+    """The asker's record: every turn's question and observations, plus edits made by hand."""
+
+    turns: list[str] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+
+    # --- adding -------------------------------------------------------------------------------------------
+    def add_turn(self, understanding: Understanding) -> None:
+        """Record a question and what it states."""
+        self.turns.append(understanding.question)
+        self.observations.extend(understanding.observations)
+
+    def set_fact(self, name: str, value: object) -> None:
+        """Set or correct an asker field by hand (source: user). Raises ValueError on a bad value."""
+        self.observations.append(Observation(name, coerce(name, value), Source(kind="user")))
+
+    def add_entity(self, key: str, ident: str, source: Source | None = None) -> None:
+        """Add a mentioned entity or a required certification."""
+        if key not in ENTITY_KEYS:
+            raise ValueError(f"unknown entity key '{key}'")
+        self.observations.append(Observation(key, ident, source or Source(kind="user")))
+
+    def remove(self, fact_id: str) -> bool:
+        """Remove a fact in force by its id (`asker.team_size`, `mention:offering:pytorch`, ...)."""
+        if fact_id not in {fid for fid, _, _ in self.known()}:
+            return False
+        if fact_id.startswith("asker."):
+            key, ident = fact_id.removeprefix("asker."), ""
+        else:
+            key, _, ident = fact_id.partition(":")
+        self.observations.append(Observation(key, ident, Source(kind="user"), negated=True))
+        return True
+
+    # --- reading -----------------------------------------------------------------------------------------
+    def known(self) -> list[tuple[str, Scalar, Observation]]:
+        """(fact id, value, the observation that set it) for every fact in force, in a stable order."""
+        fields: dict[str, Observation] = {}
+        entities: dict[tuple[str, str], Observation] = {}
+        for obs in self.observations:
+            if obs.key in ENTITY_KEYS:
+                if obs.negated:
+                    entities.pop((obs.key, str(obs.value)), None)
+                else:
+                    entities[(obs.key, str(obs.value))] = obs
+            elif obs.negated:
+                fields.pop(obs.key, None)
+            else:
+                fields[obs.key] = obs
+        out: list[tuple[str, Scalar, Observation]] = []
+        for name in sorted(fields):
+            out.append((f"asker.{name}", fields[name].value, fields[name]))
+        for (key, ident), obs in sorted(entities.items()):
+            out.append((f"{key}:{ident}", ident, obs))
+        return out
+
+    def facts(self, ontology: FactSource) -> list[Fact]:
+        """The consultation's facts: the asker fact, requirements, mentions, and the ontology facts they touch.
+
+        The asker fact carries no single source; each of its fields' sources is in `field_sources()`.
+        """
+        asker: dict[str, Scalar] = {}
+        entity_ids: list[str] = []
+        out: list[Fact] = []
+        for fid, value, obs in self.known():
+            if fid.startswith("asker."):
+                asker[fid[6:]] = value
+                if obs.key == "industry":
+                    entity_ids.append(str(value))
+            elif obs.key == "requirement":
+                out.append(Fact.make(f"requirement:{value}", "requirement", {"certification": value}, obs.source))
+                entity_ids.append(str(value))
+            else:
+                entity = ontology.fact(str(value))
+                kind = entity.kind if entity is not None else str(value).split(":", 1)[0]
+                out.append(Fact.make(f"mention:{value}", "mention", {"entity": value, "entity_kind": kind},
+                                     obs.source))
+                entity_ids.append(str(value))
+        industry = ontology.fact(str(asker["industry"])) if "industry" in asker else None
+        if industry is not None and "regulated" not in asker and isinstance(industry.get("regulated"), bool):
+            # The industry's regulation stands in until the asker says otherwise.
+            asker["regulated"] = bool(industry.get("regulated"))
+        out.insert(0, Fact.make("asker", "asker", asker, Source(kind="user")))
+        seen = {f.id for f in out}
+        for fact in ontology.related(entity_ids):
+            if fact.id not in seen:
+                seen.add(fact.id)
+                out.append(fact)
+        return out
+
+    def field_sources(self) -> dict[str, Observation]:
+        """asker field -> the observation that set it (for explaining the asker fact field by field)."""
+        return {fid[6:]: obs for fid, _, obs in self.known() if fid.startswith("asker.")}
+
+    def what_if(self, name: str, value: object) -> Conversation:
+        """A copy with one asker field changed; the conversation itself is untouched."""
+        copy = Conversation(turns=list(self.turns), observations=list(self.observations))
+        copy.set_fact(name, value)
+        return copy
+
+    # --- saving ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "turns": list(self.turns),
+            "observations": [
+                {"key": o.key, "value": o.value, "negated": o.negated, "source": o.source.to_dict()}
+                for o in self.observations
+            ],
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Conversation:
+        observations = []
+        for o in data.get("observations", []):
+            src = dict(o["source"])
+            if "triple" in src:
+                src["triple"] = tuple(src["triple"])
+            if "from_facts" in src:
+                src["from_facts"] = tuple(src["from_facts"])
+            observations.append(Observation(o["key"], o["value"], Source(**src), bool(o.get("negated"))))
+        return Conversation(turns=list(data.get("turns", [])), observations=observations)
+
+    def save(self, path: str | Path) -> None:
+        """Write the conversation as JSON, atomically (a crash never leaves half a file)."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(target)
+
+    @staticmethod
+    def load(path: str | Path) -> Conversation:
+        """Read a saved conversation; a missing file is a new conversation."""
+        p = Path(path)
+        if not p.exists():
+            return Conversation()
+        try:
+            return Conversation.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KnowledgeError([Problem(display_path(p), 0, f"not a saved conversation: {exc}")]) from None
+
+
+# --- profiles ----------------------------------------------------------------------------------------------
+PROFILE_LISTS = {"requires": "requirement", "requirements": "requirement", "uses": "mention",
+                 "considering": "mention", "mentions": "mention"}
+
+
+def load_profile(path: str | Path, resolve: Callable[[str], str | None]) -> list[Observation]:
+    """Read a profile (YAML or JSON: asker fields, `industry`, `requires`, `uses`) into observations.
+
+    Every mistake is reported with file and line, all at once, as a KnowledgeError.
+    """
+    p = Path(path)
+    shown = display_path(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # JSON is YAML too; nodes keep their lines
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError([Problem(shown, 0, f"cannot read profile: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 0  # type: ignore[attr-defined]
+        raise KnowledgeError([Problem(shown, line, f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}")]) from None
+    if root is None:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        raise KnowledgeError([Problem(shown, root.start_mark.line + 1, "a profile is a mapping of fact: value")])
+    problems: list[Problem] = []
+    out: list[Observation] = []
+
+    def src(node: yaml.Node) -> Source:
+        return Source(kind="profile", file=shown, line=node.start_mark.line + 1)
+
+    for key_node, value_node in root.value:
+        key, line = str(key_node.value), key_node.start_mark.line + 1
+        if key in PROFILE_LISTS or key == "industry":
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for item in items:
+                if not isinstance(item, yaml.ScalarNode):
+                    problems.append(Problem(shown, item.start_mark.line + 1, f"'{key}' expects names"))
+                    continue
+                ident = resolve(str(item.value))
+                if ident is None:
+                    problems.append(Problem(shown, item.start_mark.line + 1,
+                                            f"'{key}': no entity is called '{item.value}'"))
+                    continue
+                kind = "industry" if key == "industry" else PROFILE_LISTS[key]
+                if kind == "requirement" and not ident.startswith("certification:"):
+                    problems.append(Problem(shown, item.start_mark.line + 1,
+                                            f"'{key}': '{item.value}' is not a certification"))
+                    continue
+                out.append(Observation(kind, ident, src(item)))
+            continue
+        if not isinstance(value_node, yaml.ScalarNode):
+            problems.append(Problem(shown, line, f"'{key}' expects a single value"))
+            continue
+        try:
+            value = coerce(key, yaml.safe_load(value_node.value) if value_node.style is None else value_node.value)
+        except ValueError as exc:
+            problems.append(Problem(shown, line, str(exc)))
+            continue
+        out.append(Observation(key, value, src(value_node)))
+    if problems:
+        raise KnowledgeError(problems)
+    return out
+
+
+def with_profile(conversation: Conversation, observations: Iterable[Observation]) -> Conversation:
+    """A conversation whose profile observations come first, so anything said in a turn overrides them."""
+    return replace(conversation, observations=[*observations, *conversation.observations])
