@@ -14,6 +14,7 @@ from kb.problems import Problem
 # Each checker takes the knowledge base's Paths and returns its problems; it never raises on bad input.
 CHECKERS: list[tuple[str, str, str]] = [
     ("ontology", "kb.ontology", "check_ontology"),
+    ("rules", "kb.rulebook", "check_rules"),
 ]
 
 

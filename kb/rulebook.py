@@ -1,0 +1,1362 @@
+"""Rule files: load the analysts' YAML rules with line numbers, validate them, and compile them for the engine.
+
+A rule file (`rules/*.yaml`) holds `rules:` (each with `id`, `title`, `when`, `then`, `evidence`), the derived
+fact kinds it declares (`derives:`), and its own examples (`tests:`). The format is documented in
+`docs/rules.md`; the words it may use are declared in `kb/vocab.py`.
+
+Loading is all or nothing: `load_rules` returns a `Rulebook` only when every file is clean, and otherwise
+raises `KnowledgeError` with every problem as `path:line: message`. `compile_rulebook` turns a rulebook
+into engine partitions (plain durable_rules definitions, see `Partition`), sized and indexed so that a
+consultation only runs the partitions its facts can trigger. This module never imports the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb import vocab
+from kb.config import Paths
+from kb.facts import Fact, Scalar, Source
+from kb.problems import KnowledgeError, Problem, display_path
+
+# --- The parsed form -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a field of a fact matched earlier in the same rule: `$name.field`."""
+
+    name: str
+    field: str
+
+    def __str__(self) -> str:
+        return f"${self.name}.{self.field}"
+
+
+TestValue = Scalar | Ref | tuple[Scalar, ...] | None
+
+
+@dataclass(frozen=True)
+class FieldTest:
+    """One test on one field of a fact: `field op value` (value is None for exists/absent)."""
+
+    field: str
+    op: str
+    value: TestValue
+    line: int
+
+    def __str__(self) -> str:
+        if self.op in ("exists", "absent"):
+            return f"{self.field} {self.op}"
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return f"{self.field} {vocab.OPERATORS[self.op].symbol} {value}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A condition on one fact: its kind, the name it is bound to, its field tests; or, if `negated`,
+    the requirement that no such fact exists."""
+
+    kind: str
+    name: str
+    tests: tuple[FieldTest, ...]
+    line: int
+    negated: bool = False
+
+    def describe(self) -> str:
+        tests = " and ".join(str(t) for t in self.tests)
+        what = f"{self.kind}{' ' + tests if tests else ''}"
+        return f"no {what}" if self.negated else f"{self.kind} {self.name}{': ' + tests if tests else ''}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """`all` or `any` of conditions."""
+
+    op: str
+    items: tuple[Condition, ...]
+    line: int
+
+
+Condition = Match | Group
+
+
+@dataclass(frozen=True)
+class Then:
+    """One conclusion a rule draws (kind in vocab.CONCLUSION_KINDS) with its statement template."""
+
+    kind: str
+    statement: str
+    line: int
+    option: str | None = None
+    strength: float | None = None
+    stance: str = "for"
+    asks: str | None = None
+
+
+@dataclass(frozen=True)
+class Derive:
+    """A fact a rule derives: its declared kind and field values (literals, `$name.field` or templates)."""
+
+    kind: str
+    fields: tuple[tuple[str, Scalar | Ref], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where the rule's argument comes from: a corpus document, a phrase of it, and a retrieval query."""
+
+    doc: str | None
+    quote: str | None
+    query: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One analyst rule, with where it is written."""
+
+    id: str
+    title: str
+    file: str
+    line: int
+    when: Group
+    alternatives: tuple[tuple[Match, ...], ...]
+    then: tuple[Then, ...]
+    derives: tuple[Derive, ...]
+    evidence: Evidence | None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Fact kinds this rule's conditions mention (matched or negated)."""
+        return frozenset(m.kind for alt in self.alternatives for m in alt)
+
+    @property
+    def negates(self) -> frozenset[str]:
+        return frozenset(m.kind for alt in self.alternatives for m in alt if m.negated)
+
+    @property
+    def consumes(self) -> frozenset[str]:
+        return frozenset(m.kind for alt in self.alternatives for m in alt if not m.negated)
+
+
+@dataclass(frozen=True)
+class DerivedKind:
+    """A fact kind that rules derive, declared in a rule file's `derives:` section."""
+
+    name: str
+    doc: str
+    fields: Mapping[str, vocab.FieldSpec]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One expected (or forbidden) outcome of a rule test: a conclusion or a derived fact."""
+
+    line: int
+    rule: str | None = None
+    kind: str | None = None
+    option: str | None = None
+    fact: str | None = None
+    statement: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("rule", self.rule), ("kind", self.kind), ("option", self.option),
+                                           ("fact", self.fact), ("statement~", self.statement)) if v]
+        return "{" + ", ".join(parts) + "}"
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    """An analyst's example: given facts (and ontology entities), the conclusions expected and forbidden."""
+
+    name: str
+    file: str
+    line: int
+    facts: tuple[Fact, ...]
+    ontology: tuple[str, ...]
+    expect: tuple[Expectation, ...]
+    expect_not: tuple[Expectation, ...]
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    path: str
+    topic: str
+    rules: tuple[Rule, ...]
+    derived: tuple[DerivedKind, ...]
+    tests: tuple[RuleTest, ...]
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Every rule file of a knowledge base, validated."""
+
+    files: tuple[RuleFile, ...]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r for f in self.files for r in f.rules)
+
+    @property
+    def derived_kinds(self) -> dict[str, DerivedKind]:
+        return {d.name: d for f in self.files for d in f.derived}
+
+    @property
+    def tests(self) -> tuple[RuleTest, ...]:
+        return tuple(t for f in self.files for t in f.tests)
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def fingerprint(self) -> str:
+        """A short hash of the rules as loaded, to name the rule base's version."""
+        h = hashlib.sha256()
+        for f in self.files:
+            h.update(f.path.encode())
+            h.update(repr((f.rules, f.derived)).encode())
+        return h.hexdigest()[:12]
+
+
+# --- YAML with line numbers ------------------------------------------------------------------------------
+
+
+class _Map(dict[str, Any]):
+    """A YAML mapping that remembers its line and the line of each key."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class _List(list[Any]):
+    line: int
+    item_lines: list[int]
+
+
+_SCALARS = yaml.SafeLoader(stream="")
+
+
+def _plain(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = _Map()
+        out.line, out.key_lines = line, {}
+        for key_node, value_node in node.value:
+            key = _plain(key_node, path, problems)
+            if not isinstance(key, str):
+                problems.append(Problem(path, key_node.start_mark.line + 1, f"a key must be a name, not {key!r}"))
+                continue
+            if key in out:
+                problems.append(Problem(path, key_node.start_mark.line + 1, f"key `{key}` appears twice"))
+            out[key] = _plain(value_node, path, problems)
+            out.key_lines[key] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = _List(_plain(n, path, problems) for n in node.value)
+        items.line, items.item_lines = line, [n.start_mark.line + 1 for n in node.value]
+        return items
+    return _SCALARS.construct_object(node)
+
+
+def _line_of(value: Any, default: int) -> int:
+    return int(getattr(value, "line", default))
+
+
+# --- Parsing --------------------------------------------------------------------------------------------
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REF = re.compile(r"^\$([a-z][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
+_TEMPLATE = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
+_TERM = re.compile(r"^([a-z]+):(\S+)$")
+RESERVED_NAMES = frozenset({"sid", "g"})
+MAX_TESTS_PER_CONDITION = 16
+MAX_CONDITIONS = 12
+MAX_ALTERNATIVES = 32
+MAX_DERIVED_FIELDS = 20
+
+
+class _Reader:
+    """Parses one rule file, collecting problems instead of raising."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+
+    def err(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def keys(self, m: _Map, allowed: Iterable[str], what: str) -> None:
+        allowed = tuple(allowed)
+        for key in m:
+            if key not in allowed:
+                self.err(m.key_lines[key], f"unknown key `{key}` in {what} (expected one of: {', '.join(allowed)})")
+
+    def text(self, m: _Map, key: str, what: str, required: bool = True) -> str | None:
+        value = m.get(key)
+        if value is None:
+            if required:
+                self.err(m.line, f"{what} needs `{key}`")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.err(m.key_lines[key], f"`{key}` of {what} must be non-empty text")
+            return None
+        return value.strip()
+
+    # conditions
+    def condition(self, node: Any, line: int, names: set[str]) -> Condition | None:
+        if not isinstance(node, _Map):
+            self.err(line, "a condition must be a mapping with `fact`, `none`, `all` or `any`")
+            return None
+        heads = [k for k in ("fact", "none", "all", "any") if k in node]
+        if len(heads) != 1:
+            self.err(node.line, "a condition needs exactly one of `fact`, `none`, `all`, `any`")
+            return None
+        head = heads[0]
+        if head in ("all", "any"):
+            self.keys(node, (head,), f"an `{head}` group")
+            return self.group(head, node[head], node.key_lines[head], names)
+        if head == "none":
+            self.keys(node, ("none",), "a `none` condition")
+            inner = node["none"]
+            if not isinstance(inner, _Map) or "fact" not in inner:
+                self.err(node.key_lines["none"], "`none` takes one fact condition (`fact:` and `where:`)")
+                return None
+            if "as" in inner:
+                self.err(inner.key_lines["as"], "a `none` condition cannot bind a name (`as`): no fact is matched")
+            return self.match(inner, names, negated=True)
+        return self.match(node, names, negated=False)
+
+    def group(self, op: str, items: Any, line: int, names: set[str]) -> Group | None:
+        if not isinstance(items, _List) or not items:
+            self.err(line, f"`{op}` takes a non-empty list of conditions")
+            return None
+        parsed = [self.condition(item, items.item_lines[i], names) for i, item in enumerate(items)]
+        if any(p is None for p in parsed):
+            return None
+        return Group(op, tuple(p for p in parsed if p is not None), line)
+
+    def match(self, node: _Map, names: set[str], negated: bool) -> Match | None:
+        self.keys(node, ("fact", "as", "where"), "a fact condition")
+        kind = node.get("fact")
+        if not isinstance(kind, str) or not kind:
+            self.err(node.line, "`fact` must name a fact kind")
+            return None
+        name = node.get("as", kind)
+        if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED_NAMES:
+            self.err(node.key_lines.get("as", node.line),
+                     f"`as` must be a lowercase name (letters, digits, _) other than {sorted(RESERVED_NAMES)}")
+            return None
+        where = node.get("where", _Map())
+        tests: list[FieldTest] = []
+        if not isinstance(where, _Map):
+            self.err(node.key_lines.get("where", node.line), "`where` must map field names to tests")
+            return None
+        if not hasattr(where, "key_lines"):
+            where.key_lines, where.line = {}, node.line
+        for fname, spec in where.items():
+            fline = where.key_lines[fname]
+            if isinstance(spec, _Map):
+                if not spec:
+                    self.err(fline, f"no test given for field `{fname}`")
+                for op, value in spec.items():
+                    oline = spec.key_lines[op]
+                    if op not in vocab.OPERATORS:
+                        self.err(oline, f"unknown operator `{op}` (expected one of: {', '.join(vocab.OPERATORS)})")
+                        continue
+                    test = self.field_test(fname, op, value, oline)
+                    if test:
+                        tests.append(test)
+            else:
+                test = self.field_test(fname, "eq", spec, fline)
+                if test:
+                    tests.append(test)
+        if len(tests) > MAX_TESTS_PER_CONDITION:
+            self.err(node.line, f"a condition may test at most {MAX_TESTS_PER_CONDITION} fields")
+        if not negated:
+            names.add(name)
+        return Match(kind, name, tuple(tests), node.line, negated)
+
+    def field_test(self, fname: str, op: str, value: Any, line: int) -> FieldTest | None:
+        arity = vocab.OPERATORS[op].operand
+        if arity == "flag":
+            if value is not True:
+                self.err(line, f"`{op}` takes `true` (write `{fname}: {{{op}: true}}`)")
+                return None
+            return FieldTest(fname, op, None, line)
+        if arity == "list":
+            if not isinstance(value, list) or not value:
+                self.err(line, f"`{op}` takes a non-empty list of values")
+                return None
+            scalars = []
+            for v in value:
+                if not isinstance(v, str | int | float | bool) or (isinstance(v, str) and _REF.match(v)):
+                    self.err(line, f"`{op}` takes literal values, not {v!r}")
+                    return None
+                scalars.append(v)
+            return FieldTest(fname, op, tuple(scalars), line)
+        if isinstance(value, str) and (ref := _REF.match(value)):
+            return FieldTest(fname, op, Ref(ref.group(1), ref.group(2)), line)
+        if not isinstance(value, str | int | float | bool):
+            self.err(line, f"`{fname}` must be compared with a single value, not {value!r}")
+            return None
+        if op in ("lt", "le", "gt", "ge") and (isinstance(value, bool) or not isinstance(value, int | float)):
+            self.err(line, f"`{op}` compares numbers; `{value!r}` is not a number")
+            return None
+        return FieldTest(fname, op, value, line)
+
+    # conclusions
+    def then(self, node: Any, line: int) -> Then | Derive | None:
+        if not isinstance(node, _Map):
+            self.err(line, "each item of `then` is a mapping with `kind:` (a conclusion) or `derive:` (a fact)")
+            return None
+        if "derive" in node:
+            self.keys(node, ("derive", "fields"), "a `derive`")
+            kind = node.get("derive")
+            fields = node.get("fields", _Map())
+            if not isinstance(kind, str) or not isinstance(fields, _Map):
+                self.err(node.line, "`derive` names a declared fact kind and `fields` maps its fields to values")
+                return None
+            values: list[tuple[str, Scalar | Ref]] = []
+            for fname, value in fields.items():
+                if isinstance(value, str) and (ref := _REF.match(value)):
+                    values.append((fname, Ref(ref.group(1), ref.group(2))))
+                elif isinstance(value, str | int | float | bool):
+                    values.append((fname, value))
+                else:
+                    self.err(fields.key_lines[fname], f"field `{fname}` must be a value, a `$name.field` or text")
+            return Derive(kind, tuple(sorted(values)), node.line)
+        self.keys(node, ("kind", "statement", "option", "strength", "stance", "asks"), "a conclusion")
+        kind = node.get("kind")
+        if kind not in vocab.CONCLUSION_KINDS:
+            self.err(node.key_lines.get("kind", node.line),
+                     f"unknown conclusion kind `{kind}` (expected one of: {', '.join(vocab.CONCLUSION_KINDS)})")
+            return None
+        statement = self.text(node, "statement", f"a `{kind}` conclusion")
+        option = node.get("option")
+        strength = node.get("strength")
+        stance = node.get("stance", "for")
+        asks = node.get("asks")
+        if kind == "recommendation":
+            if option not in vocab.OPTIONS:
+                self.err(node.key_lines.get("option", node.line),
+                         f"unknown option `{option}` (expected one of: {', '.join(vocab.OPTIONS)})")
+            if isinstance(strength, bool) or not isinstance(strength, int | float) or not 0 < strength <= 1:
+                self.err(node.key_lines.get("strength", node.line),
+                         "a recommendation needs `strength`: a number above 0 and at most 1")
+            if stance not in vocab.STANCES:
+                self.err(node.key_lines.get("stance", node.line),
+                         f"`stance` is one of: {', '.join(vocab.STANCES)}")
+        else:
+            for key in ("option", "strength", "stance"):
+                if key in node:
+                    self.err(node.key_lines[key], f"`{key}` belongs to recommendations, not to a `{kind}`")
+        if kind == "question":
+            if not isinstance(asks, str) or "." not in asks:
+                self.err(node.key_lines.get("asks", node.line),
+                         "a question needs `asks`: the fact to supply as kind.field (e.g. asker.team_size)")
+            else:
+                qkind, qfield = asks.split(".", 1)
+                spec = vocab.FACT_KINDS.get(qkind)
+                if spec is None or qfield not in spec.fields:
+                    self.err(node.key_lines["asks"], f"`asks: {asks}` is not a known fact field")
+        elif "asks" in node:
+            self.err(node.key_lines["asks"], "`asks` belongs to questions")
+        if statement is None:
+            return None
+        return Then(kind, statement, node.line, option if isinstance(option, str) else None,
+                    float(strength) if isinstance(strength, int | float) and not isinstance(strength, bool) else None,
+                    stance if isinstance(stance, str) else "for", asks if isinstance(asks, str) else None)
+
+    def evidence(self, node: Any, line: int) -> Evidence | None:
+        if not isinstance(node, _Map):
+            self.err(line, "`evidence` is a mapping with `doc`, `quote` and `query`")
+            return None
+        self.keys(node, ("doc", "quote", "query"), "`evidence`")
+        doc = self.text(node, "doc", "`evidence`", required=False)
+        quote = self.text(node, "quote", "`evidence`", required=False)
+        query = self.text(node, "query", "`evidence`", required=False)
+        if doc and not quote:
+            self.err(node.line, "`evidence` names a `doc`; give the `quote` (a short phrase of it) too")
+        if not doc and not query:
+            self.err(node.line, "`evidence` needs a `doc` (with `quote`) or a `query`")
+        return Evidence(doc, quote, query, node.line)
+
+    def rule(self, node: Any, line: int) -> Rule | None:
+        if not isinstance(node, _Map):
+            self.err(line, "each rule is a mapping with `id`, `title`, `when`, `then`")
+            return None
+        self.keys(node, ("id", "title", "when", "then", "evidence"), "a rule")
+        rule_id = node.get("id")
+        if not isinstance(rule_id, str) or not _ID.match(rule_id):
+            self.err(node.key_lines.get("id", node.line),
+                     "a rule needs an `id`: lowercase letters, digits, `.`, `-`, `_` (e.g. licensing.gpl-distribution)")
+            return None
+        title = self.text(node, "title", f"rule `{rule_id}`") or ""
+        when = node.get("when")
+        names: set[str] = set()
+        group = None
+        if isinstance(when, _List):
+            group = self.group("all", when, node.key_lines["when"], names)
+        elif isinstance(when, _Map):
+            cond = self.condition(when, node.key_lines["when"], names)
+            group = cond if isinstance(cond, Group) else Group("all", (cond,), when.line) if cond else None
+        else:
+            self.err(node.key_lines.get("when", node.line), f"rule `{rule_id}` needs `when`: a list of conditions")
+        then = node.get("then")
+        thens: list[Then] = []
+        derives: list[Derive] = []
+        if not isinstance(then, _List) or not then:
+            self.err(node.key_lines.get("then", node.line), f"rule `{rule_id}` needs `then`: a list of conclusions")
+        else:
+            for i, item in enumerate(then):
+                parsed = self.then(item, then.item_lines[i])
+                if isinstance(parsed, Then):
+                    thens.append(parsed)
+                elif isinstance(parsed, Derive):
+                    derives.append(parsed)
+        evidence = self.evidence(node["evidence"], node.key_lines["evidence"]) if "evidence" in node else None
+        if evidence is None and thens and "evidence" not in node:
+            self.err(node.line, f"rule `{rule_id}` draws conclusions but names no `evidence`")
+        if group is None:
+            return None
+        alternatives = _expand(group)
+        if len(alternatives) > MAX_ALTERNATIVES:
+            self.err(node.key_lines["when"], f"`any` groups expand to {len(alternatives)} alternatives "
+                     f"(at most {MAX_ALTERNATIVES}); split the rule")
+            return None
+        for alt in alternatives:
+            if len(alt) > MAX_CONDITIONS:
+                self.err(node.key_lines["when"], f"at most {MAX_CONDITIONS} conditions per alternative")
+                return None
+            if all(m.negated for m in alt):
+                self.err(node.key_lines["when"], "every alternative of `when` needs one fact that is matched "
+                         "(not only `none` conditions)")
+                return None
+        return Rule(rule_id, title, self.path, node.line, group, alternatives, tuple(thens), tuple(derives), evidence)
+
+
+def _expand(cond: Condition) -> list[tuple[Match, ...]]:
+    """The alternatives (disjunctive normal form) of a condition tree: each a sequence of matches."""
+    if isinstance(cond, Match):
+        return [(cond,)]
+    if cond.op == "any":
+        return [alt for item in cond.items for alt in _expand(item)]
+    out: list[tuple[Match, ...]] = [()]
+    for item in cond.items:
+        out = [prefix + alt for prefix in out for alt in _expand(item)][: MAX_ALTERNATIVES + 1]
+    return out
+
+
+def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(shown, 0, f"cannot read rule file: {exc}"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problems.append(Problem(shown, line, f"YAML syntax: {getattr(exc, 'problem', None) or exc}"))
+        return None
+    if node is None:
+        return RuleFile(shown, "", (), (), ())
+    reader = _Reader(shown, problems)
+    doc = _plain(node, shown, problems)
+    if not isinstance(doc, _Map):
+        reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
+        return None
+    reader.keys(doc, ("topic", "derives", "rules", "tests"), "a rule file")
+    topic = doc.get("topic", "")
+    derived: list[DerivedKind] = []
+    decl = doc.get("derives", _Map())
+    if not isinstance(decl, _Map):
+        reader.err(doc.key_lines["derives"], "`derives` maps each derived fact kind to its `doc` and `fields`")
+    else:
+        for name, spec in decl.items():
+            d = _derived_kind(reader, name, spec, decl.key_lines[name])
+            if d:
+                derived.append(d)
+    rules: list[Rule] = []
+    items = doc.get("rules", _List())
+    if not isinstance(items, _List):
+        reader.err(doc.key_lines["rules"], "`rules` is a list of rules")
+    else:
+        for i, item in enumerate(items):
+            r = reader.rule(item, items.item_lines[i])
+            if r:
+                rules.append(r)
+    tests: list[RuleTest] = []
+    titems = doc.get("tests", _List())
+    if not isinstance(titems, _List):
+        reader.err(doc.key_lines["tests"], "`tests` is a list of examples")
+    else:
+        for i, item in enumerate(titems):
+            t = _rule_test(reader, item, titems.item_lines[i])
+            if t:
+                tests.append(t)
+    return RuleFile(shown, str(topic), tuple(rules), tuple(derived), tuple(tests))
+
+
+def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKind | None:
+    if not _NAME.match(name) or name in vocab.FACT_KINDS:
+        reader.err(line, f"derived fact kind `{name}` must be a new lowercase name (not a kind of kb/vocab.py)")
+        return None
+    if not isinstance(spec, _Map):
+        reader.err(line, f"derived fact kind `{name}` needs `doc` and `fields`")
+        return None
+    reader.keys(spec, ("doc", "fields"), f"derived fact kind `{name}`")
+    doc = reader.text(spec, "doc", f"derived fact kind `{name}`") or ""
+    fields: dict[str, vocab.FieldSpec] = {}
+    raw = spec.get("fields", _Map())
+    if not isinstance(raw, _Map):
+        reader.err(spec.key_lines.get("fields", line), "`fields` maps field names to `{type, doc}`")
+        return None
+    for fname, fspec in raw.items():
+        fline = raw.key_lines[fname]
+        if not isinstance(fspec, _Map) or fspec.get("type") not in ("str", "int", "float", "bool", "ref"):
+            reader.err(fline, f"field `{fname}` needs `type` (str, int, float, bool or ref) and `doc`")
+            continue
+        values = fspec.get("values", [])
+        fields[fname] = vocab.FieldSpec(fspec["type"], str(fspec.get("doc", "")), tuple(str(v) for v in values))
+    if len(fields) > MAX_DERIVED_FIELDS:
+        reader.err(line, f"a derived fact kind has at most {MAX_DERIVED_FIELDS} fields (the engine keeps facts flat)")
+    return DerivedKind(name, doc, fields, reader.path, line)
+
+
+def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
+    if not isinstance(node, _Map):
+        reader.err(line, "each test is a mapping with `name`, `given`, `expect`")
+        return None
+    reader.keys(node, ("name", "given", "ontology", "expect", "expect_not"), "a test")
+    name = reader.text(node, "name", "a test") or f"line {line}"
+    facts: list[Fact] = []
+    given = node.get("given", _List())
+    if not isinstance(given, _List):
+        reader.err(node.key_lines.get("given", line), "`given` is a list of facts")
+        given = _List()
+    counters: dict[str, int] = {}
+    for i, item in enumerate(given):
+        fline = given.item_lines[i]
+        if not isinstance(item, _Map) or not isinstance(item.get("kind"), str):
+            reader.err(fline, "each given fact is a mapping with `kind` and its fields")
+            continue
+        kind = item["kind"]
+        counters[kind] = counters.get(kind, 0) + 1
+        default_id = kind if kind == "asker" else f"{kind}:{counters[kind]}"
+        fid = item.get("id", default_id)
+        values = {k: v for k, v in item.items() if k not in ("kind", "id")}
+        bad = [k for k, v in values.items() if not isinstance(v, str | int | float | bool)]
+        if bad:
+            reader.err(fline, f"fact fields must be single values: {', '.join(bad)}")
+            continue
+        facts.append(Fact.make(str(fid), kind, values, Source(kind="profile", file=reader.path, line=fline)))
+    onto = node.get("ontology", _List())
+    if not isinstance(onto, list) or not all(isinstance(x, str) for x in onto):
+        reader.err(node.key_lines.get("ontology", line), "`ontology` is a list of entity ids (e.g. offering:pytorch)")
+        onto = []
+
+    def expectations(key: str) -> tuple[Expectation, ...]:
+        items = node.get(key, _List())
+        if not isinstance(items, _List):
+            reader.err(node.key_lines.get(key, line), f"`{key}` is a list of expected conclusions")
+            return ()
+        out = []
+        for i, e in enumerate(items):
+            eline = items.item_lines[i]
+            if isinstance(e, str):
+                out.append(Expectation(eline, rule=e))
+                continue
+            if not isinstance(e, _Map):
+                reader.err(eline, "an expectation is a rule id or a mapping of rule/kind/option/fact/statement")
+                continue
+            reader.keys(e, ("rule", "kind", "option", "fact", "statement"), "an expectation")
+            out.append(Expectation(eline, **{k: str(v) for k, v in e.items()}))
+        return tuple(out)
+
+    expect, expect_not = expectations("expect"), expectations("expect_not")
+    if not expect and not expect_not:
+        reader.err(line, f"test `{name}` expects nothing: give `expect` or `expect_not`")
+    return RuleTest(name, reader.path, line, tuple(facts), tuple(onto), expect, expect_not)
+
+
+# --- Validation across files ------------------------------------------------------------------------------
+
+
+def _field_spec(kind: str, fname: str, derived: Mapping[str, DerivedKind]) -> vocab.FieldSpec | None:
+    if fname in ("id", "kind"):
+        return vocab.FieldSpec("ref" if fname == "id" else "str", fname)
+    if kind in vocab.FACT_KINDS:
+        return vocab.FACT_KINDS[kind].fields.get(fname)
+    if kind in derived:
+        return derived[kind].fields.get(fname)
+    return None
+
+
+def _kind_fields(kind: str, derived: Mapping[str, DerivedKind]) -> Sequence[str]:
+    if kind in vocab.FACT_KINDS:
+        return tuple(vocab.FACT_KINDS[kind].fields)
+    if kind in derived:
+        return tuple(derived[kind].fields)
+    return ()
+
+
+def _check_value(spec: vocab.FieldSpec, value: Scalar) -> str | None:
+    """What is wrong with comparing a field of this spec to this literal, or None."""
+    if spec.type in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"expects a number, not {value!r}"
+    elif spec.type == "bool":
+        if not isinstance(value, bool):
+            return f"expects true or false, not {value!r}"
+    elif not isinstance(value, str):
+        return f"expects text, not {value!r}"
+    elif spec.values and value not in spec.values:
+        return f"is one of {', '.join(spec.values)}; `{value}` is not"
+    return None
+
+
+def _check_term(value: Scalar, terms: frozenset[str] | None) -> str | None:
+    """An id of an ontology kind (`offering:x`, `license:y`, ...) that the ontology does not hold."""
+    if terms is None or not isinstance(value, str):
+        return None
+    m = _TERM.match(value)
+    if m and m.group(1) in vocab.ONTOLOGY_ID_PREFIXES and value not in terms:
+        return f"unknown ontology term `{value}`"
+    return None
+
+
+def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: Path | None) -> list[Problem]:
+    problems: list[Problem] = []
+    derived: dict[str, DerivedKind] = {}
+    for f in files:
+        for d in f.derived:
+            if d.name in derived:
+                other = derived[d.name]
+                problems.append(Problem(f.path, d.line,
+                                        f"derived fact kind `{d.name}` is already declared at {other.file}:{other.line}"))
+            else:
+                derived[d.name] = d
+    seen: dict[str, Rule] = {}
+    consumed: dict[str, tuple[str, int]] = {}
+    produced: set[str] = set()
+    corpus_docs: dict[str, str] = {}
+    for f in files:
+        for rule in f.rules:
+            if rule.id in seen:
+                first = seen[rule.id]
+                problems.append(Problem(f.path, rule.line, f"duplicate rule id `{rule.id}` (first at {first.file}:{first.line})"))
+            else:
+                seen[rule.id] = rule
+            problems.extend(_validate_rule(rule, derived, terms))
+            for alt in rule.alternatives:
+                for m in alt:
+                    if m.kind in derived:
+                        consumed.setdefault(m.kind, (f.path, m.line))
+            for d in rule.derives:
+                produced.add(d.kind)
+            if rule.evidence and rule.evidence.doc and corpus is not None:
+                problems.extend(_check_evidence(rule, corpus, corpus_docs))
+    for name, d in derived.items():
+        if name not in consumed:
+            problems.append(Problem(d.file, d.line, f"derived fact kind `{name}` is never used by any rule's conditions"))
+        if name not in produced:
+            where = consumed.get(name, (d.file, d.line))
+            problems.append(Problem(where[0], where[1], f"no rule derives fact kind `{name}`"))
+    problems.extend(_stratify(files, derived)[1])
+    for f in files:
+        for t in f.tests:
+            problems.extend(_validate_test(t, seen, derived, terms))
+    return problems
+
+
+def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozenset[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def err(line: int, message: str) -> None:
+        problems.append(Problem(rule.file, line, f"rule `{rule.id}`: {message}"))
+
+    bound_everywhere: set[str] | None = None
+    for alt in rule.alternatives:
+        bound: dict[str, str] = {}
+        for m in alt:
+            if m.kind not in vocab.FACT_KINDS and m.kind not in derived:
+                err(m.line, f"unknown fact kind `{m.kind}` (known: {', '.join(sorted([*vocab.FACT_KINDS, *derived]))})")
+                continue
+            for t in m.tests:
+                spec = _field_spec(m.kind, t.field, derived)
+                if spec is None:
+                    err(t.line, f"unknown field `{t.field}` of `{m.kind}` "
+                        f"(fields: {', '.join(['id', *_kind_fields(m.kind, derived)])})")
+                    continue
+                if isinstance(t.value, Ref):
+                    if t.value.name not in bound:
+                        err(t.line, f"`{t.value}` refers to `{t.value.name}`, which no earlier condition binds")
+                    elif _field_spec(bound[t.value.name], t.value.field, derived) is None:
+                        err(t.line, f"`{t.value}`: `{bound[t.value.name]}` has no field `{t.value.field}`")
+                    continue
+                values = t.value if isinstance(t.value, tuple) else (t.value,) if t.value is not None else ()
+                for v in values:
+                    if t.op in ("lt", "le", "gt", "ge") and spec.type not in ("int", "float"):
+                        err(t.line, f"`{t.op}` compares numbers, but `{m.kind}.{t.field}` is {spec.type}")
+                        break
+                    msg = _check_value(spec, v)
+                    if msg:
+                        err(t.line, f"`{m.kind}.{t.field}` {msg}")
+                    msg = _check_term(v, terms) if spec.type == "ref" else None
+                    if msg:
+                        err(t.line, msg)
+            if not m.negated:
+                if m.name in bound:
+                    err(m.line, f"name `{m.name}` is bound twice; give one of the conditions `as: <name>`")
+                bound[m.name] = m.kind
+        bound_everywhere = set(bound) if bound_everywhere is None else bound_everywhere & set(bound)
+        for th in rule.then:
+            for name, fname in _TEMPLATE.findall(th.statement):
+                if name in bound and _field_spec(bound[name], fname, derived) is None:
+                    err(th.line, f"statement quotes `{{{name}.{fname}}}`, but `{bound[name]}` has no field `{fname}`")
+        for d in rule.derives:
+            for fname, value in d.fields:
+                if isinstance(value, Ref) and value.name in bound and _field_spec(bound[value.name], value.field,
+                                                                                  derived) is None:
+                    err(d.line, f"`{value}`: `{bound[value.name]}` has no field `{value.field}`")
+    everywhere = bound_everywhere or set()
+    for th in rule.then:
+        for name, _ in _TEMPLATE.findall(th.statement):
+            if name not in everywhere:
+                err(th.line, f"statement quotes `{name}`, which is not bound in every alternative of `when`")
+    for d in rule.derives:
+        if d.kind not in derived:
+            err(d.line, f"derives `{d.kind}`, which no file declares under `derives:`")
+            continue
+        spec = derived[d.kind]
+        missing = set(spec.fields) - {f for f, _ in d.fields}
+        if missing:
+            err(d.line, f"derived `{d.kind}` lacks field(s) {', '.join(sorted(missing))}")
+        for fname, value in d.fields:
+            fspec = spec.fields.get(fname)
+            if fspec is None:
+                err(d.line, f"derived `{d.kind}` has no field `{fname}` (fields: {', '.join(spec.fields)})")
+            elif isinstance(value, Ref):
+                if value.name not in everywhere:
+                    err(d.line, f"`{value}` refers to `{value.name}`, which is not bound in every alternative")
+            elif isinstance(value, str) and _TEMPLATE.search(value):
+                for name, _ in _TEMPLATE.findall(value):
+                    if name not in everywhere:
+                        err(d.line, f"`{fname}` quotes `{name}`, which is not bound in every alternative")
+            else:
+                msg = _check_value(fspec, value)
+                if msg:
+                    err(d.line, f"`{d.kind}.{fname}` {msg}")
+    return problems
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _check_evidence(rule: Rule, corpus: Path, cache: dict[str, str]) -> list[Problem]:
+    ev = rule.evidence
+    assert ev is not None and ev.doc is not None
+    if ev.doc not in cache:
+        path = corpus / ev.doc
+        try:
+            cache[ev.doc] = _normalise(path.read_text(encoding="utf-8"))
+        except OSError:
+            cache[ev.doc] = ""
+    text = cache[ev.doc]
+    if not text:
+        return [Problem(rule.file, ev.line, f"rule `{rule.id}`: evidence names `{ev.doc}`, which is not in the corpus")]
+    if ev.quote and _normalise(ev.quote) not in text:
+        return [Problem(rule.file, ev.line, f"rule `{rule.id}`: the quote is not found in {ev.doc}: {ev.quote!r}")]
+    return []
+
+
+def _validate_test(t: RuleTest, rules: Mapping[str, Rule], derived: Mapping[str, DerivedKind],
+                   terms: frozenset[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for f in t.facts:
+        line = f.source.line or t.line
+        if f.kind not in vocab.FACT_KINDS:
+            problems.append(Problem(t.file, line, f"test `{t.name}`: unknown fact kind `{f.kind}`"))
+            continue
+        for fname, value in f.fields:
+            spec = _field_spec(f.kind, fname, derived)
+            if spec is None:
+                problems.append(Problem(t.file, line, f"test `{t.name}`: unknown field `{fname}` of `{f.kind}`"))
+                continue
+            msg = _check_value(spec, value) or (_check_term(value, terms) if spec.type == "ref" else None)
+            if msg:
+                problems.append(Problem(t.file, line, f"test `{t.name}`: `{f.kind}.{fname}` {msg}"))
+    for term in t.ontology:
+        msg = _check_term(term, terms)
+        if msg:
+            problems.append(Problem(t.file, t.line, f"test `{t.name}`: {msg}"))
+    for e in (*t.expect, *t.expect_not):
+        if e.rule and e.rule not in rules:
+            problems.append(Problem(t.file, e.line, f"test `{t.name}`: no rule `{e.rule}`"))
+        if e.kind and e.kind not in vocab.CONCLUSION_KINDS:
+            problems.append(Problem(t.file, e.line, f"test `{t.name}`: unknown conclusion kind `{e.kind}`"))
+        if e.option and e.option not in vocab.OPTIONS:
+            problems.append(Problem(t.file, e.line, f"test `{t.name}`: unknown option `{e.option}`"))
+        if e.fact and e.fact not in derived:
+            problems.append(Problem(t.file, e.line, f"test `{t.name}`: `{e.fact}` is not a derived fact kind"))
+    return problems
+
+
+def _stratify(files: Sequence[RuleFile], derived: Mapping[str, DerivedKind]) -> tuple[dict[str, int], list[Problem]]:
+    """Each rule's stratum: rules that test for the absence of a derived kind run after every rule deriving it.
+
+    A cycle through `none` (a kind whose derivation depends on its own absence) has no stratum: a problem.
+    """
+    rules = [r for f in files for r in f.rules]
+    derivers: dict[str, list[Rule]] = {}
+    for r in rules:
+        for d in r.derives:
+            derivers.setdefault(d.kind, []).append(r)
+    stratum = {r.id: 0 for r in rules}
+    limit = len(rules) + 1
+    for _ in range(limit):
+        changed = False
+        for r in rules:
+            need = 0
+            for kind in r.consumes & set(derivers):
+                need = max(need, *(stratum[d.id] for d in derivers[kind]))
+            for kind in r.negates & set(derivers):
+                need = max(need, *(stratum[d.id] + 1 for d in derivers[kind]))
+            if need > stratum[r.id]:
+                stratum[r.id] = need
+                changed = True
+        if not changed:
+            return stratum, []
+        if max(stratum.values(), default=0) > limit:
+            break
+    worst = max(rules, key=lambda r: stratum[r.id])
+    return stratum, [Problem(worst.file, worst.line, f"rule `{worst.id}`: its conditions depend on the absence of "
+                             "a fact it (or a rule it feeds) derives; break the cycle through `none`")]
+
+
+# --- Loading --------------------------------------------------------------------------------------------
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of a folder: every `*.yaml` / `*.yml`, found by glob, sorted."""
+    return sorted(p for p in folder.glob("*.y*ml") if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def parse_rules(paths: Iterable[str | Path], terms: frozenset[str] | None = None, corpus: Path | None = None,
+                root: Path | None = None) -> tuple[Rulebook, list[Problem]]:
+    """Parse and validate rule files; returns what parsed and every problem (nothing raised for bad input).
+
+    `terms` is the set of ontology ids (None skips the unknown-term check); `corpus` the folder the evidence
+    documents live in (None skips the evidence check).
+    """
+    problems: list[Problem] = []
+    files = []
+    for p in paths:
+        path = Path(p)
+        parsed = _parse_file(path, display_path(path, root), problems)
+        if parsed:
+            files.append(parsed)
+    problems.extend(_validate(files, terms, corpus))
+    return Rulebook(tuple(files)), sorted(set(problems))
+
+
+def load_rules(paths: Iterable[str | Path], terms: frozenset[str] | None = None, corpus: Path | None = None,
+               root: Path | None = None) -> Rulebook:
+    """A validated rulebook, or KnowledgeError listing every problem (all or nothing)."""
+    book, problems = parse_rules(paths, terms, corpus, root)
+    if problems:
+        raise KnowledgeError(problems)
+    return book
+
+
+def ontology_terms(paths: Paths) -> tuple[frozenset[str] | None, list[Problem]]:
+    """The ids the ontology holds, for the unknown-term check; None when the ontology cannot be loaded
+    (its own checker reports why)."""
+    try:
+        from kb.ontology import load_ontology  # the ontology is optional for rules alone
+    except ImportError:
+        return None, []
+    try:
+        onto = load_ontology(paths)
+    except Exception:  # noqa: BLE001 - the ontology checker reports its own problems
+        return None, []
+    return frozenset(onto.ids()), []
+
+
+def check_rules(paths: Paths) -> list[Problem]:
+    """`kb check` for rules: every problem of `rules/*.yaml` as Problem(path, line, message)."""
+    files = rule_files(paths.rules)
+    if not files:
+        return [Problem(display_path(paths.rules, paths.root), 0, "no rule files (*.yaml)")]
+    terms, problems = ontology_terms(paths)
+    _, found = parse_rules(files, terms, paths.corpus, paths.root)
+    return problems + found
+
+
+# --- Rendering (shared by the engine and the explain-only evaluator) --------------------------------------
+
+
+def render(template: str, bindings: Mapping[str, Fact]) -> str:
+    """A statement with `{name.field}` replaced by the bound fact's field (`unknown` when absent)."""
+
+    def one(m: re.Match[str]) -> str:
+        fact = bindings.get(m.group(1))
+        if fact is None:
+            return m.group(0)
+        value = fact.id if m.group(2) == "id" else fact.kind if m.group(2) == "kind" else fact.get(m.group(2))
+        if value is None:
+            return "unknown"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    return _TEMPLATE.sub(one, template)
+
+
+def field_value(fact: Fact, name: str) -> Scalar | None:
+    if name == "id":
+        return fact.id
+    if name == "kind":
+        return fact.kind
+    return fact.get(name)
+
+
+def derived_fact(rule: Rule, d: Derive, bindings: Mapping[str, Fact]) -> Fact:
+    """The fact a `derive` produces for these bindings; its id depends only on kind and field values."""
+    values: dict[str, Scalar] = {}
+    for fname, value in d.fields:
+        if isinstance(value, Ref):
+            v = field_value(bindings[value.name], value.field)
+            if v is not None:
+                values[fname] = v
+        elif isinstance(value, str):
+            values[fname] = render(value, bindings)
+        else:
+            values[fname] = value
+    digest = hashlib.sha1(json.dumps([d.kind, sorted(values.items())], default=str).encode()).hexdigest()[:12]
+    from_facts = tuple(sorted({f.id for f in bindings.values()}))
+    return Fact.make(f"{d.kind}:{digest}", d.kind, values,
+                     Source(kind="derived", rule=rule.id, file=rule.file, line=d.line, from_facts=from_facts))
+
+
+# --- Explain-only evaluation (the engine of record is kb.inference) ---------------------------------------
+
+
+def _test_holds(t: FieldTest, fact: Fact, bindings: Mapping[str, Fact]) -> bool:
+    value = field_value(fact, t.field)
+    if t.op == "exists":
+        return value is not None
+    if t.op == "absent":
+        return value is None
+    if value is None:
+        return False
+    other: Any = t.value
+    if isinstance(other, Ref):
+        bound = bindings.get(other.name)
+        other = field_value(bound, other.field) if bound else None
+        if other is None:
+            return False
+    try:
+        if t.op == "eq":
+            return bool(value == other)
+        if t.op == "ne":
+            return bool(value != other)
+        if t.op == "in":
+            return value in other
+        if t.op == "not_in":
+            return value not in other
+        if isinstance(value, bool) or not isinstance(value, int | float) or not isinstance(other, int | float):
+            return False
+        return bool({"lt": value < other, "le": value <= other, "gt": value > other, "ge": value >= other}[t.op])
+    except TypeError:
+        return False
+
+
+def _fits(m: Match, fact: Fact, bindings: Mapping[str, Fact]) -> FieldTest | None:
+    """The first test of `m` that `fact` fails, or None when it fits."""
+    for t in m.tests:
+        if not _test_holds(t, fact, bindings):
+            return t
+    return None
+
+
+def matches(alt: Sequence[Match], facts: Sequence[Fact]) -> Iterator[dict[str, Fact]]:
+    """Every binding of `alt`'s names to facts that satisfies it (the Python reading of a rule)."""
+    by_kind: dict[str, list[Fact]] = {}
+    for f in facts:
+        by_kind.setdefault(f.kind, []).append(f)
+
+    def walk(i: int, bindings: dict[str, Fact]) -> Iterator[dict[str, Fact]]:
+        if i == len(alt):
+            yield dict(bindings)
+            return
+        m = alt[i]
+        candidates = [f for f in by_kind.get(m.kind, ()) if _fits(m, f, bindings) is None]
+        if m.negated:
+            if not candidates:
+                yield from walk(i + 1, bindings)
+            return
+        for f in candidates:
+            bindings[m.name] = f
+            yield from walk(i + 1, bindings)
+            del bindings[m.name]
+
+    yield from walk(0, {})
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one alternative of a rule did not fire: the condition that could not be met, and why."""
+
+    line: int
+    condition: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.condition}: {self.reason} (line {self.line})"
+
+
+def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
+    """For a rule that did not fire on `facts`: per alternative, the first condition no fact could meet.
+
+    Empty when the rule's conditions do hold.
+    """
+    by_kind: dict[str, list[Fact]] = {}
+    for f in facts:
+        by_kind.setdefault(f.kind, []).append(f)
+    failures: list[Failure] = []
+    for alt in rule.alternatives:
+        best: tuple[int, Failure] | None = None
+
+        def walk(i: int, bindings: dict[str, Fact]) -> bool:
+            nonlocal best
+            if i == len(alt):
+                return True
+            m = alt[i]
+            fits = []
+            misses = []
+            for f in by_kind.get(m.kind, ()):
+                failed = _fits(m, f, bindings)
+                (misses if failed else fits).append((f, failed))
+            if m.negated:
+                if not fits:
+                    return walk(i + 1, bindings)
+                reason = "present: " + ", ".join(f.id for f, _ in fits)
+                if best is None or i >= best[0]:
+                    best = (i, Failure(m.line, m.describe(), reason))
+                return False
+            for f, _ in fits:
+                bindings[m.name] = f
+                if walk(i + 1, bindings):
+                    return True
+                del bindings[m.name]
+            if not fits and (best is None or i >= best[0]):
+                if not misses:
+                    reason = f"no {m.kind} fact is known"
+                else:
+                    reason = "; ".join(f"{f.id} fails {t} (has {m.kind}.{t.field if t else ''}="
+                                       f"{field_value(f, t.field) if t else None})" for f, t in misses[:3])
+                best = (i, Failure(m.line, m.describe(), reason))
+            return False
+
+        if walk(0, {}):
+            return ()
+        if best is not None:
+            failures.append(best[1])
+    return tuple(failures)
+
+
+# --- Compiling for the engine -----------------------------------------------------------------------------
+
+GATE_KIND = "$go"
+"""The kind of the one fact asserted last into each engine session: every compiled rule joins it first, so
+no rule fires before all of the session's facts are in (negations are then judged on complete facts)."""
+
+PARTITION_RULES = 32
+"""At most this many engine rules per partition (each alternative of an analyst rule is one engine rule)."""
+
+PARTITION_COST = 120
+"""At most this many alpha tests and joins per partition: far below the engine's per-node limits (512
+alpha children, 256 beta children, 128 absence tests), so a partition never comes near them."""
+
+TriggerKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """One alternative of an analyst rule, as the engine runs it."""
+
+    name: str
+    rule: Rule
+    alternative: int
+    aliases: tuple[tuple[str, str], ...]
+    """(engine alias, analyst name) for each matched fact."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A group of engine rules compiled into one durable_rules ruleset definition.
+
+    `kinds`: the fact kinds its rules read (only those facts are asserted into its sessions);
+    `triggers`: it can only fire when some fact has one of these keys (`(kind,)` or `(kind, field, value)`);
+    `stratum`: its place in the order of runs (after every rule deriving a kind it tests for absence).
+    """
+
+    index: int
+    stratum: int
+    kinds: frozenset[str]
+    triggers: frozenset[TriggerKey]
+    rules: tuple[EngineRule, ...]
+    definition: dict[str, Any] = field(compare=False)
+
+
+def _operand(value: Scalar | Ref, alias_of: Mapping[str, str]) -> Any:
+    if isinstance(value, Ref):
+        return {alias_of[value.name]: value.field}
+    return value
+
+
+def _compile_match(m: Match, alias_of: Mapping[str, str]) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [{"kind": m.kind}]
+    for t in m.tests:
+        if t.op == "exists":
+            parts.append({"$ex": {t.field: 1}})
+        elif t.op == "absent":
+            parts.append({"$nex": {t.field: 1}})
+        elif t.op == "in":
+            assert isinstance(t.value, tuple)
+            options = [{t.field: v} for v in t.value]
+            parts.append(options[0] if len(options) == 1 else {"$or": options})
+        elif t.op == "not_in":
+            assert isinstance(t.value, tuple)
+            parts.extend({"$neq": {t.field: v}} for v in t.value)
+        else:
+            operand = _operand(t.value, alias_of)  # type: ignore[arg-type]
+            if t.op == "eq":
+                parts.append({t.field: operand})
+            else:
+                parts.append({vocab.OPERATORS[t.op].engine: {t.field: operand}})
+    return {"$and": parts}
+
+
+def _cost(alt: Sequence[Match]) -> int:
+    return 1 + sum(1 + sum(len(t.value) if isinstance(t.value, tuple) else 1 for t in m.tests) for m in alt)
+
+
+def _trigger(alt: Sequence[Match]) -> TriggerKey:
+    """The most selective key some fact must have for this alternative to fire."""
+    best: tuple[int, TriggerKey] | None = None
+    for m in alt:
+        if m.negated:
+            continue
+        candidates: list[tuple[int, TriggerKey]] = [(0, (m.kind,))]
+        for t in m.tests:
+            value = t.value[0] if t.op == "in" and isinstance(t.value, tuple) and len(t.value) == 1 else t.value
+            if t.op in ("eq", "in") and isinstance(value, str | int | float | bool) and not isinstance(value, tuple):
+                rank = 4 if t.field == "id" else 1 if isinstance(value, bool) else 3
+                candidates.append((rank, (m.kind, t.field, value)))
+        top = max(candidates, key=lambda c: c[0])
+        if best is None or top[0] > best[0]:
+            best = top
+    assert best is not None
+    return best[1]
+
+
+def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost: int = PARTITION_COST,
+                     single: bool = False) -> tuple[Partition, ...]:
+    """Engine partitions for a rulebook.
+
+    Each alternative of each rule becomes an engine rule whose first condition is the session gate.
+    Engine rules are grouped by (stratum, trigger key) and each group is cut into partitions of at most
+    `max_rules` rules and `max_cost` tests, so no engine node nears its fixed limits and a consultation
+    runs only the partitions some fact of it can trigger. `single=True` puts every rule in one partition
+    (the unpartitioned baseline of `kb bench rules`; it fails or hangs in the engine beyond a few hundred).
+    """
+    stratum, problems = _stratify(book.files, book.derived_kinds)
+    if problems:
+        raise KnowledgeError(problems)
+    groups: dict[tuple[int, TriggerKey], list[tuple[EngineRule, dict[str, Any], int]]] = {}
+    n = 0
+    for rule in book.rules:
+        for a, alt in enumerate(rule.alternatives):
+            alias_of: dict[str, str] = {}
+            conds: list[dict[str, Any]] = [{"g": {"kind": GATE_KIND}}]
+            aliases = []
+            for i, m in enumerate(alt):
+                expr = _compile_match(m, alias_of)
+                if m.negated:
+                    conds.append({f"n{i}$not": expr})
+                else:
+                    alias = f"b{i}"
+                    conds.append({alias: expr})
+                    alias_of[m.name] = alias
+                    aliases.append((alias, m.name))
+            name = f"r{n}"
+            n += 1
+            engine_rule = EngineRule(name, rule, a, tuple(aliases))
+            key = (0, ("*",)) if single else (stratum[rule.id], _trigger(alt))
+            groups.setdefault(key, []).append((engine_rule, {"all": conds}, _cost(alt)))
+    partitions: list[Partition] = []
+
+    def flush(key: tuple[int, TriggerKey], chunk: list[tuple[EngineRule, dict[str, Any], int]]) -> None:
+        rules = tuple(r for r, _, _ in chunk)
+        kinds = frozenset(m.kind for r in rules for m in r.rule.alternatives[r.alternative])
+        triggers = frozenset({_trigger(r.rule.alternatives[r.alternative]) for r in rules})
+        definition = {r.name: d for r, d, _ in chunk}
+        partitions.append(Partition(len(partitions), key[0], kinds, triggers, rules, definition))
+
+    for key in sorted(groups, key=lambda k: (k[0], repr(k[1]))):
+        chunk: list[tuple[EngineRule, dict[str, Any], int]] = []
+        cost = 0
+        for item in groups[key]:
+            if chunk and not single and (len(chunk) >= max_rules or cost + item[2] > max_cost):
+                flush(key, chunk)
+                chunk, cost = [], 0
+            chunk.append(item)
+            cost += item[2]
+        if chunk:
+            flush(key, chunk)
+    return tuple(partitions)
+
+
+def fact_keys(fact: Fact) -> Iterator[TriggerKey]:
+    """The trigger keys a fact has: its kind, and (kind, field, value) for each field and its id."""
+    yield (fact.kind,)
+    yield (fact.kind, "id", fact.id)
+    for name, value in fact.fields:
+        yield (fact.kind, name, value)
+
+
+def max_fanout(definition: Mapping[str, Any]) -> int:
+    """The most children any node of the engine's alpha network would get for this ruleset definition
+    (a trie of each condition's tests in order, as the engine shares equal prefixes)."""
+    children: dict[str, set[str]] = {}
+    for rule in definition.values():
+        for cond in rule["all"]:
+            ((_, expr),) = cond.items()
+            parts = expr["$and"] if isinstance(expr, dict) and "$and" in expr else [expr]
+            path = "root"
+            for part in parts:
+                step = json.dumps(part, sort_keys=True)
+                children.setdefault(path, set()).add(step)
+                path = path + "|" + step
+            children.setdefault(path, set()).add("beta:" + json.dumps(cond, sort_keys=True))
+    return max((len(c) for c in children.values()), default=0)
