@@ -157,3 +157,71 @@ FACT_KINDS: dict[str, FactKind] = {
         }),
     )
 }
+
+# --- Rule language (rules/*.yaml): operators, conclusion fields, keywords ---------------------------------
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A field test of a rule condition: how analysts write it, what it means, and the engine's operator."""
+
+    symbol: str
+    operand: Literal["value", "list", "flag"]
+    engine: str
+    doc: str
+
+
+OPERATORS: dict[str, Operator] = {
+    "eq": Operator("==", "value", "$eq", "equals a value or `$name.field` (a bare value means eq)"),
+    "ne": Operator("!=", "value", "$neq", "present and different from a value or `$name.field`"),
+    "lt": Operator("<", "value", "$lt", "a number below"),
+    "le": Operator("<=", "value", "$lte", "a number at most"),
+    "gt": Operator(">", "value", "$gt", "a number above"),
+    "ge": Operator(">=", "value", "$gte", "a number at least"),
+    "in": Operator("in", "list", "$or", "one of a list of values"),
+    "not_in": Operator("not in", "list", "$neq", "present and none of a list of values"),
+    "exists": Operator("exists", "flag", "$ex", "the field is present (`exists: true`)"),
+    "absent": Operator("absent", "flag", "$nex", "the field is not present, i.e. not known (`absent: true`)"),
+}
+"""Field tests. Every test but `absent` needs the field to be present: an unknown field never matches."""
+
+STANCES = ("for", "against")
+"""A recommendation argues for its option (adds its strength) or against it (subtracts it)."""
+
+ONTOLOGY_ID_PREFIXES = ("license", "offering", "vendor", "certification", "industry", "criterion")
+"""Id prefixes of ontology entities: a rule value like `certification:hipaa_baa` must name one the
+ontology holds."""
+
+RULE_KEYWORDS: dict[str, str] = {
+    "topic": "what a rule file is about",
+    "derives": "fact kinds the file's rules derive, each with `doc` and `fields` (`type`, `doc`, `values`)",
+    "rules": "the list of rules",
+    "id": "a rule's unique id (lowercase, `.`/`-`/`_`)",
+    "title": "a rule's one-line title",
+    "when": "the conditions: a list (all must hold)",
+    "fact": "a condition on one fact of a kind",
+    "as": "the name a matched fact is bound to (default: its kind)",
+    "where": "field tests of a condition: `field: value` or `field: {operator: value}`",
+    "none": "a condition that holds when no fact of a kind matches",
+    "all": "a group of conditions that must all hold",
+    "any": "a group of alternatives of which one must hold",
+    "then": "what a rule concludes: conclusions (`kind:`) and derived facts (`derive:`)",
+    "kind": "a conclusion's kind: recommendation, obligation, risk, note, question",
+    "statement": "a conclusion's text; `{name.field}` quotes a matched fact's field",
+    "option": "the option a recommendation argues about",
+    "strength": "how strongly a recommendation argues (0 < strength <= 1)",
+    "stance": "`for` (default) or `against` the option",
+    "asks": "the fact a question asks for, as kind.field",
+    "derive": "a fact kind (declared under `derives:`) the rule derives",
+    "fields": "a derived fact's field values: literals, `$name.field` or text with `{name.field}`",
+    "evidence": "the corpus passage a rule rests on: `doc`, `quote`, `query`",
+    "doc": "the corpus file a rule's argument comes from",
+    "quote": "a short phrase of that document, as written there",
+    "query": "the retrieval query for the rule's evidence",
+    "tests": "the file's examples: `name`, `given`, `ontology`, `expect`, `expect_not`",
+    "given": "a test's facts: mappings with `kind`, `id` and fields",
+    "ontology": "a test's ontology entities (their facts and related facts are added)",
+    "expect": "conclusions or derived facts a test requires: `rule`, `kind`, `option`, `fact`, `statement`",
+    "expect_not": "conclusions or derived facts a test forbids",
+}
+"""Every keyword of the rule language; docs/rules.md and rules/README.md must explain each."""
