@@ -24,6 +24,7 @@ from kb.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.corpus import Corpus, load_corpus
 from kb.facts import Fact, Scalar, Source
 from kb.inference import Consultation, RuleBase
+from kb.licenses import OUTPUT_NAME as LICENSES_FILE
 from kb.ontology import Ontology, load_ontology
 from kb.passages import Citation
 from kb.problems import KnowledgeError, Problem
@@ -56,6 +57,11 @@ def content_hash(files: Iterable[Path], root: Path) -> str:
         h.update(b"\0")
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def _generated(fact: Fact | None) -> bool:
+    """Whether a fact comes only from the generated license catalogue (not from an analyst's file)."""
+    return fact is not None and Path(fact.source.file or "").name == LICENSES_FILE
 
 
 @dataclass(eq=False)
@@ -93,7 +99,7 @@ class KnowledgeBase:
             rules.close()
             raise
         labels = ontology.labels()
-        guarded = [i for i in labels if i.startswith("license:") and not ontology.is_curated(i)]
+        guarded = [i for i in labels if i.startswith("license:") and _generated(ontology.fact(i))]
         versions = {
             "rules": rules.version,
             "ontology": content_hash(paths.ontology.glob("*.ttl"), paths.root),

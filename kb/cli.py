@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("kb.checks", "main", "validate ontology, rules and corpus; print path:line: message"),
     "vocab": ("kb.vocab_cli", "main", "print the vocabulary rules may use"),
     "licenses": ("kb.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
+    "ask": ("kb.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
+    "export": ("kb.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
     "test": ("kb.ruletests", "main", "run the examples written beside the rules; print a diff of failures"),
     "bench": ("kb.benchmarks", "main", "benchmarks: `kb bench rules --rules N`, `kb bench retrieval`"),
 }

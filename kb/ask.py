@@ -1,0 +1,111 @@
+"""`kb ask` and `kb export`: a question (or a saved conversation) in, an answer or a decision record out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kb.config import Paths
+from kb.problems import KnowledgeError
+
+
+def _progress(stage: str, done: float) -> None:
+    if sys.stderr.isatty():
+        print(f"\rloading: {stage:<48} {done:4.0%}", end="" if done < 1 else "\n", file=sys.stderr)
+
+
+def _consult(ns: argparse.Namespace) -> dict[str, Any]:
+    """Load the knowledge base, bring in the session and profile, answer, and save the session."""
+    from kb.advisor import Advisor, KnowledgeBase
+    from kb.conversation import Conversation, load_profile, with_profile
+
+    kb = KnowledgeBase.load(Paths.default(ns.root), _progress)
+    try:
+        advisor = Advisor(kb)
+        conversation = Conversation.load(ns.session) if ns.session else Conversation()
+        if ns.profile:
+            conversation = with_profile(conversation, load_profile(ns.profile, kb.resolve))
+        for assignment in ns.set or ():
+            name, _, value = assignment.partition("=")
+            conversation.set_fact(name.strip(), value.strip())
+        question = " ".join(ns.question).strip()
+        if question:
+            conversation, doc = advisor.ask(conversation, question)
+        elif conversation.turns or conversation.observations:
+            doc = advisor.answer(conversation)
+        else:
+            raise SystemExit("kb: give a question, or a --session or --profile to answer")
+        if ns.session:
+            conversation.save(ns.session)
+        if getattr(ns, "what_if", None):
+            name, _, value = ns.what_if.partition("=")
+            doc = advisor.what_if(conversation, name.strip(), value.strip())
+        return doc
+    finally:
+        kb.close()
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", nargs="*", help="the question (omit to re-answer a --session)")
+    parser.add_argument("--profile", help="YAML/JSON file of facts about the asker (team_size, industry, ...)")
+    parser.add_argument("--session", help="JSON file that keeps the conversation across calls")
+    parser.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                        help="state or correct a fact by hand, e.g. --set regulated=no (repeatable)")
+    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
+
+
+def main(argv: list[str]) -> int:
+    """`kb ask`: print the answer for a person, or the justification document with --json."""
+    parser = argparse.ArgumentParser(prog="kb ask", description="Ask the advisor a question.")
+    _common(parser)
+    parser.add_argument("--json", action="store_true", help="print the justification document (JSON)")
+    parser.add_argument("--what-if", metavar="FIELD=VALUE",
+                        help="show the answer that would follow if one fact were different (nothing is saved)")
+    ns = parser.parse_args(argv)
+    from kb.advisor import render_text
+    from kb.export import to_json
+
+    try:
+        doc = _consult(ns)
+    except (KnowledgeError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(to_json(doc) if ns.json else render_text(doc), end="")
+    return 0
+
+
+def export_main(argv: list[str]) -> int:
+    """`kb export`: write the decision record of a question or a session as Markdown, JSON, HTML or PROV-O."""
+    from kb.export import FORMATS, export, validate
+
+    parser = argparse.ArgumentParser(prog="kb export", description=export_main.__doc__)
+    _common(parser)
+    parser.add_argument("--format", choices=[*FORMATS, "all"], default="md")
+    parser.add_argument("--from-json", metavar="FILE", help="render a saved justification document instead")
+    parser.add_argument("--out", help="folder to write files into (default: print one format to stdout)")
+    ns = parser.parse_args(argv)
+    try:
+        if ns.from_json:
+            doc = json.loads(Path(ns.from_json).read_text(encoding="utf-8"))
+            validate(doc)
+        else:
+            doc = _consult(ns)
+    except (KnowledgeError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    formats = list(FORMATS) if ns.format == "all" else [ns.format]
+    if ns.out is None:
+        if len(formats) > 1:
+            parser.error("--format all needs --out")
+        print(export(doc, formats[0])[1], end="")
+        return 0
+    folder = Path(ns.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        name, text = export(doc, fmt)
+        (folder / name).write_text(text, encoding="utf-8")
+        print(folder / name)
+    return 0
