@@ -15,6 +15,7 @@ from kb.problems import Problem
 CHECKERS: list[tuple[str, str, str]] = [
     ("ontology", "kb.ontology", "check_ontology"),
     ("rules", "kb.rulebook", "check_rules"),
+    ("corpus", "kb.corpus", "check_corpus"),
 ]
 
 

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ask": ("kb.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
     "export": ("kb.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
     "test": ("kb.ruletests", "main", "run the examples written beside the rules; print a diff of failures"),
+    "index": ("kb.retrieval", "index_main", "build or update the corpus passage index (--search to try it)"),
+    "eval": ("kb.evaluation", "main", "retrieval recall@1/@5 and MRR of BM25, dense and hybrid search"),
     "bench": ("kb.benchmarks", "main", "benchmarks: `kb bench rules --rules N`, `kb bench retrieval`"),
 }
 

@@ -1,0 +1,206 @@
+"""Evidence retrieval: find the corpus passages that support a statement, by meaning and by wording.
+
+Dense search (the embedding model's cosine similarity) and lexical search (BM25) each rank candidates;
+hybrid search fuses the two rankings. The fusion is a convex combination of min-max normalised scores
+(Bruch et al., ACM TOIS 2023), with `ALPHA` the weight of the dense side; `kb eval` compares it with
+reciprocal rank fusion and with each side alone on the labelled questions in
+tests/data/retrieval/questions.yaml (the figures are in docs/corpus.md).
+
+A `Citation`'s score is its support: the cosine similarity between the query and the passage, an
+absolute measure (unlike fused scores, which are relative to one query's candidates), so that
+`min_score=SUPPORT_THRESHOLD` can drop weak evidence and show none rather than a poor match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from kb.config import Paths
+from kb.embeddings import Embedder, default_embedder
+from kb.index import PassageIndex, Progress, UpdateReport, open_index
+from kb.passages import ChunkSettings, Citation
+
+log = logging.getLogger("kb.retrieval")
+
+Mode = Literal["hybrid", "dense", "bm25"]
+Fusion = Literal["convex", "rrf"]
+
+# Weight of the dense scores in the convex combination (the BM25 side gets 1 - ALPHA).
+ALPHA = 0.6
+FUSION: Fusion = "convex"
+RRF_K = 60
+# Candidates taken from each side before fusing.
+POOL = 50
+# Cosine similarity below which a passage is not shown as support.
+SUPPORT_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """How dense and lexical rankings are fused."""
+
+    method: Fusion = FUSION
+    alpha: float = ALPHA
+    rrf_k: int = RRF_K
+    pool: int = POOL
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def rank(
+    index: PassageIndex,
+    query_vector: np.ndarray,
+    query: str,
+    k: int,
+    mode: Mode = "hybrid",
+    fusion: FusionSettings | None = None,
+) -> list[tuple[int, float]]:
+    """The best `k` rows of `index` for a query, as (row, cosine similarity) pairs, best first."""
+    fusion = fusion or FusionSettings()
+    n = len(index)
+    if n == 0 or k <= 0:
+        return []
+    pool = max(k, fusion.pool)
+    cos_of = lambda rows: index.vectors[rows] @ query_vector  # noqa: E731 - exact cosines for candidates
+
+    if mode == "dense":
+        scores, rows = index.dense.search(query_vector, k)
+        return [(int(r), float(s)) for r, s in zip(rows, scores, strict=True) if r >= 0]
+
+    bm25 = index.lexical.scores(query)
+    if mode == "bm25":
+        top = np.argsort(-bm25, kind="stable")[:k]
+        top = top[bm25[top] > 0]
+        cos = cos_of(top) if len(top) else np.zeros(0)
+        return [(int(r), float(c)) for r, c in zip(top, cos, strict=True)]
+
+    _, dense_rows = index.dense.search(query_vector, pool)
+    dense_rows = dense_rows[dense_rows >= 0]
+    lex_rows = np.argpartition(-bm25, min(pool, n) - 1)[:pool] if n > pool else np.arange(n)
+    lex_rows = lex_rows[bm25[lex_rows] > 0]
+    candidates = np.unique(np.concatenate([dense_rows, lex_rows])).astype(np.int64)
+    cos = cos_of(candidates)
+    if fusion.method == "rrf":
+        dense_rank = {int(r): i for i, r in enumerate(dense_rows)}
+        lex_sorted = lex_rows[np.argsort(-bm25[lex_rows], kind="stable")]
+        lex_rank = {int(r): i for i, r in enumerate(lex_sorted)}
+        fused = np.array([
+            (1.0 / (fusion.rrf_k + dense_rank[int(r)] + 1) if int(r) in dense_rank else 0.0)
+            + (1.0 / (fusion.rrf_k + lex_rank[int(r)] + 1) if int(r) in lex_rank else 0.0)
+            for r in candidates])
+    else:
+        fused = fusion.alpha * _minmax(cos) + (1 - fusion.alpha) * _minmax(bm25[candidates])
+    order = np.argsort(-fused, kind="stable")[:k]
+    return [(int(candidates[i]), float(cos[i])) for i in order]
+
+
+class Retriever:
+    """Searches one knowledge base's corpus. Open it once; `search` is safe to call repeatedly."""
+
+    def __init__(self, index: PassageIndex, embedder: Embedder, report: UpdateReport | None = None,
+                 fusion: FusionSettings | None = None):
+        self.index = index
+        self.embedder = embedder
+        self.report = report or UpdateReport()
+        self.fusion = fusion or FusionSettings()
+
+    @classmethod
+    def open(
+        cls,
+        paths: Paths,
+        progress: Progress | None = None,
+        embedder: Embedder | None = None,
+        chunking: ChunkSettings | None = None,
+    ) -> Retriever:
+        """Load the index of `paths` (updating it first if the corpus changed); `progress(done, total)` is
+        called while passages are embedded. Unreadable documents are in `retriever.report.problems`."""
+        embedder = embedder or default_embedder()
+        index, report = open_index(paths, embedder, progress=progress, chunking=chunking)
+        for problem in report.problems:
+            log.info("%s", problem)
+        return cls(index, embedder, report)
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", min_score: float | None = None
+               ) -> list[Citation]:
+        """The `k` passages that best answer `query`, best first; with `min_score`, only those whose
+        support (cosine similarity) reaches it, so a weak match yields no citation rather than a poor one."""
+        query = " ".join(query.split())
+        if not query:
+            return []
+        vector = self.embedder.encode([query])[0]
+        ranked = rank(self.index, vector, query, k, mode, self.fusion)
+        out = [Citation(self.index.passages[row], score) for row, score in ranked]
+        if min_score is not None:
+            out = [c for c in out if c.score >= min_score]
+        log.debug("search %r -> %s", query, [(c.passage.key, round(c.score, 3)) for c in out])
+        return out
+
+    def evidence(self, hint: str, question: str = "", k: int = 3,
+                 min_score: float | None = SUPPORT_THRESHOLD) -> list[Citation]:
+        """Passages supporting a conclusion: searched with the rule's evidence hint and the asker's
+        question together, weak ones left out."""
+        query = f"{hint.strip()} {question.strip()}".strip()
+        return self.search(query, k=k, min_score=min_score)
+
+
+def progress_bar(desc: str = "embedding passages") -> tuple[Progress, Callable[[], None]]:
+    """A tqdm progress callback for `Retriever.open`/`open_index`, and a function that closes the bar."""
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=desc, unit="passage"))
+        bar[0].update(done - bar[0].n)
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+
+    return update, close
+
+
+def index_main(argv: list[str]) -> int:
+    """`kb index`: build or update the passage index and say what was done."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="kb index", description="Build or update the corpus index.")
+    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
+    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser.add_argument("--search", metavar="QUERY", help="afterwards, print the best passages for QUERY")
+    parser.add_argument("-k", type=int, default=5, help="passages to print with --search (default 5)")
+    ns = parser.parse_args(argv)
+    paths = Paths.default(ns.root, ns.cache)
+    update, close = progress_bar()
+    try:
+        retriever = Retriever.open(paths, progress=update)
+    finally:
+        close()
+    report = retriever.report
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    print(f"documents: {len(report.added)} added, {len(report.changed)} changed, "
+          f"{len(report.removed)} removed, {len(report.unchanged)} unchanged")
+    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for doc_id in ids:
+            print(f"  {label}: {doc_id}")
+    print(f"passages: {report.passages} ({report.embedded} embedded now); dense index: "
+          f"{retriever.index.dense.kind}")
+    if report.rebuilt:
+        print(f"rebuilt: {report.rebuilt}")
+    print(f"seconds: {report.seconds:.2f}")
+    if ns.search:
+        for c in retriever.search(ns.search, k=ns.k):
+            p = c.passage
+            print(f"\n[{c.score:.3f}] {p.doc}:{p.start}-{p.end}  {p.heading}\n{p.text}")
+    return 1 if report.problems else 0
