@@ -42,6 +42,7 @@ from kb.facts import Fact, Source
 from kb.problems import KnowledgeError
 from kb.rulebook import (
     GATE_KIND,
+    READY_RULE,
     Failure,
     Partition,
     Rule,
@@ -180,6 +181,8 @@ class DurableEngine:
 
     def _consequent(self, index: int, name: str) -> Any:
         def run(c: Any) -> None:
+            if name == READY_RULE:
+                return
             record = self._records.get(c.s.sid)
             if record is None:
                 return

@@ -891,6 +891,8 @@ def _check_evidence(rule: Rule, corpus: Path, cache: dict[str, str]) -> list[Pro
 def _validate_test(t: RuleTest, rules: Mapping[str, Rule], derived: Mapping[str, DerivedKind],
                    terms: frozenset[str] | None) -> list[Problem]:
     problems: list[Problem] = []
+    if terms is not None:
+        terms = terms | {f.id for f in t.facts}  # an example may describe entities of its own
     for f in t.facts:
         line = f.source.line or t.line
         if f.kind not in vocab.FACT_KINDS:
@@ -987,16 +989,23 @@ def load_rules(paths: Iterable[str | Path], terms: frozenset[str] | None = None,
     return book
 
 
-def ontology_terms(paths: Paths) -> tuple[frozenset[str] | None, list[Problem]]:
-    """The ids the ontology holds, for the unknown-term check; None when the ontology cannot be loaded
-    (its own checker reports why)."""
+def load_ontology_or_none(paths: Paths) -> Any:
+    """The knowledge base's ontology, or None when it is missing or does not load (its own checker
+    reports why)."""
     try:
         from kb.ontology import load_ontology  # the ontology is optional for rules alone
     except ImportError:
-        return None, []
+        return None
     try:
-        onto = load_ontology(paths)
+        return load_ontology(paths)
     except Exception:  # noqa: BLE001 - the ontology checker reports its own problems
+        return None
+
+
+def ontology_terms(paths: Paths, ontology: Any = None) -> tuple[frozenset[str] | None, list[Problem]]:
+    """The ids the ontology holds, for the unknown-term check; None when the ontology cannot be loaded."""
+    onto = ontology if ontology is not None else load_ontology_or_none(paths)
+    if onto is None:
         return None, []
     return frozenset(onto.ids()), []
 
@@ -1190,6 +1199,11 @@ GATE_KIND = "$go"
 """The kind of the one fact asserted last into each engine session: every compiled rule joins it first, so
 no rule fires before all of the session's facts are in (negations are then judged on complete facts)."""
 
+READY_RULE = "ready"
+"""An engine rule in every partition that fires on the gate alone. durable_rules 2.0.28 leaves a
+session's action context uninitialised until its first action runs, and deleting a session that never ran
+one frees garbage (a crash that depends on heap layout); this rule makes every session run one."""
+
 PARTITION_RULES = 32
 """At most this many engine rules per partition (each alternative of an analyst rule is one engine rule)."""
 
@@ -1321,6 +1335,7 @@ def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost:
         kinds = frozenset(m.kind for r in rules for m in r.rule.alternatives[r.alternative])
         triggers = frozenset({_trigger(r.rule.alternatives[r.alternative]) for r in rules})
         definition = {r.name: d for r, d, _ in chunk}
+        definition[READY_RULE] = {"all": [{"g": {"kind": GATE_KIND}}]}
         partitions.append(Partition(len(partitions), key[0], kinds, triggers, rules, definition))
 
     for key in sorted(groups, key=lambda k: (k[0], repr(k[1]))):

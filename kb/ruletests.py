@@ -11,12 +11,21 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kb.config import Paths
 from kb.facts import Fact
 from kb.inference import Consultation, RuleBase
 from kb.problems import KnowledgeError
-from kb.rulebook import Expectation, Rulebook, RuleTest, load_rules, ontology_terms, rule_files
+from kb.rulebook import (
+    Expectation,
+    Rulebook,
+    RuleTest,
+    load_ontology_or_none,
+    load_rules,
+    ontology_terms,
+    rule_files,
+)
 
 OntologyFacts = Callable[[Sequence[str]], list[Fact]]
 
@@ -93,15 +102,9 @@ def uncovered(book: Rulebook) -> list[str]:
     return [f"{r.file}:{r.line}: rule `{r.id}` is not expected by any test" for r in book.rules if r.id not in expected]
 
 
-def ontology_facts(paths: Paths) -> OntologyFacts | None:
+def ontology_facts(onto: Any) -> OntologyFacts | None:
     """A function from entity ids to their ontology facts plus related ones, or None without an ontology."""
-    try:
-        from kb.ontology import load_ontology
-    except ImportError:
-        return None
-    try:
-        onto = load_ontology(paths)
-    except Exception:  # noqa: BLE001 - `kb check` reports the ontology's problems
+    if onto is None:
         return None
 
     def facts(ids: Sequence[str]) -> list[Fact]:
@@ -117,7 +120,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every test, also passing ones")
     ns = parser.parse_args(argv)
     paths = Paths.default(ns.root)
-    terms, _ = ontology_terms(paths)
+    ontology = load_ontology_or_none(paths)
+    terms, _ = ontology_terms(paths, ontology)
     try:
         book = load_rules(rule_files(paths.rules), terms, paths.corpus, paths.root)
     except KnowledgeError as exc:
@@ -126,7 +130,7 @@ def main(argv: list[str]) -> int:
         print("kb test: the rules do not load; fix the problems above (see also `kb check`)", file=sys.stderr)
         return 1
     base = RuleBase.from_rulebook(book)
-    onto = ontology_facts(paths)
+    onto = ontology_facts(ontology)
     failed = 0
     try:
         for test in book.tests:
