@@ -18,6 +18,12 @@ SPDX_LICENSE = Namespace("http://spdx.org/licenses/")
 """SPDX license URIs, as the SPDX list itself names them."""
 SCANCODE_LICENSE = Namespace("https://scancode-licensedb.aboutcode.org/")
 """ScanCode LicenseDB keys, for licenses without an SPDX id."""
+OSCAR_ID = "https://w3id.org/oscar/id/"
+"""Curated individuals live under OSCAR_ID + kind + "/": the Turtle name `offering:pytorch` is the fact id."""
+ENTITY_KINDS = ("offering", "vendor", "certification", "industry", "criterion")
+"""Kinds of curated individuals, each with a prefix of its own (licenses use `spdx:` / `scancode:`)."""
+CORPUS_DOC = Namespace("https://w3id.org/oscar/corpus/")
+"""Corpus documents by file name (`doc:000_ec713219caae2b0a.txt`), the objects of dcterms:source."""
 
 PREFIXES: dict[str, str] = {
     "oscar": str(OSCAR),
@@ -30,6 +36,8 @@ PREFIXES: dict[str, str] = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dcterms": "http://purl.org/dc/terms/",
     "sh": "http://www.w3.org/ns/shacl#",
+    "doc": str(CORPUS_DOC),
+    **{kind: f"{OSCAR_ID}{kind}/" for kind in ENTITY_KINDS},
 }
 
 # --- Fact kinds --------------------------------------------------------------------------------------
@@ -63,9 +71,16 @@ LICENSE_FAMILIES = (
     "source_available",
     "proprietary",
     "public_domain",
+    "other",  # not a copyright license: contributor agreements, patent-only grants
+    "unclassified",  # listed by SPDX but not yet classified by ScanCode or a curator
 )
-DELIVERY_MODELS = ("open_source", "open_core", "commercial", "managed_saas")
-OFFERING_TYPES = ("framework", "library", "platform", "managed_service", "model", "tool", "data_system")
+COPYLEFT_FAMILIES = ("weak_copyleft", "strong_copyleft", "network_copyleft")
+DELIVERY_MODELS = ("open_source", "open_core", "commercial", "managed_saas", "in_house")
+OFFERING_TYPES = (
+    "framework", "library", "platform", "managed_service", "model", "tool", "data_system", "language",
+)
+SUPPORT_TERMS = ("community", "vendor", "community_and_vendor", "none")
+CERTIFICATION_CATEGORIES = ("attestation", "certification", "contract", "standard", "regulation", "guideline")
 OPTIONS = ("open_source", "commercial", "build_in_house", "open_core", "hybrid")
 CONCLUSION_KINDS = ("recommendation", "obligation", "risk", "note", "question")
 SKILL_LEVELS = ("none", "some", "strong")
@@ -84,9 +99,13 @@ FACT_KINDS: dict[str, FactKind] = {
             "A license (SPDX or ScanCode LicenseDB, curated where the corpus speaks).",
             {
                 "name": _f("str", "full name"),
-                "spdx": _f("str", "SPDX identifier, or the ScanCode key when it has none"),
-                "family": _f("str", "copyleft class", LICENSE_FAMILIES),
+                "spdx": _f("str", "SPDX identifier, or the LicenseRef-scancode-... id ScanCode gives when SPDX has none"),
+                "family": _f("str", "copyleft class (most specific)", LICENSE_FAMILIES),
                 "copyleft": _f("bool", "any copyleft family (weak, strong or network)"),
+                "strong_copyleft": _f("bool", "strong or network copyleft: derived works as a whole"),
+                "category": _f("str", "ScanCode LicenseDB category, as the data gives it"),
+                "exception": _f("bool", "a license exception (e.g. Classpath), not a license on its own"),
+                "deprecated": _f("bool", "deprecated by SPDX or ScanCode"),
                 "osi_approved": _f("bool", "approved by the Open Source Initiative"),
                 "fsf_libre": _f("bool", "free by the FSF's list"),
                 "patent_grant": _f("bool", "grants a patent license"),
@@ -107,6 +126,8 @@ FACT_KINDS: dict[str, FactKind] = {
                 "vendor": _f("ref", "id of its vendor or steward"),
                 "open_weights": _f("bool", "model weights are downloadable (models only)"),
                 "commercial_support": _f("bool", "a vendor sells support for it"),
+                "support": _f("str", "support terms", SUPPORT_TERMS),
+                "sla": _f("bool", "support or uptime is backed by a service-level agreement"),
             },
         ),
         FactKind("vendor", "ontology", "A company or foundation that makes or stewards offerings.", {
@@ -114,9 +135,14 @@ FACT_KINDS: dict[str, FactKind] = {
         }),
         FactKind("certification", "ontology", "A compliance certification or attestation.", {
             "name": _f("str", "name"),
+            "category": _f("str", "what kind of assurance it is", CERTIFICATION_CATEGORIES),
         }),
         FactKind("holds", "ontology", "An offering holds (or its vendor offers) a certification.", {
             "offering": _f("ref", "offering id"),
+            "certification": _f("ref", "certification id"),
+        }),
+        FactKind("expects", "ontology", "Buyers in an industry commonly expect a certification.", {
+            "industry": _f("ref", "industry id"),
             "certification": _f("ref", "certification id"),
         }),
         FactKind("industry", "ontology", "An industry, regulated or not.", {
@@ -125,6 +151,8 @@ FACT_KINDS: dict[str, FactKind] = {
         }),
         FactKind("criterion", "ontology", "A decision criterion the corpus names.", {
             "name": _f("str", "name"),
+            "open_source": _f("str", "how open-source offerings typically fare on it (where the corpus says)"),
+            "commercial": _f("str", "how commercial offerings typically fare on it (where the corpus says)"),
         }),
         FactKind(
             "asker",

@@ -1,0 +1,108 @@
+"""Looking entities up by any of their labels, case- and punctuation-insensitively.
+
+"GPLv3", "GPL-3.0" and "GNU GPL v3" all reach `license:GPL-3.0-only`; "sklearn" and "scikit learn" reach
+`offering:scikit_learn`. A label is compared by a strict key (case folded, punctuation dropped) and,
+when nothing matches strictly, by a loose key that also drops version noise ("version 2.0" ~ "v2" ~ "2").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# How much a label says about its entity: an SPDX id or a preferred name beats a synonym, which beats
+# an alias the data carries (deprecated ids, ScanCode keys). Lower wins.
+RANK_ID = 0
+RANK_PREFERRED = 1
+RANK_ALT = 2
+RANK_HIDDEN = 3
+RANK_KEY = 4
+
+# When two entities of different kinds share a label equally well ("Databricks" the company and the
+# platform), the one a question most likely means comes first.
+KIND_ORDER = ("offering", "license", "certification", "industry", "criterion", "vendor")
+
+
+def strict_key(label: str) -> str:
+    """Case folded, "+" read as "or later", everything but letters and digits dropped."""
+    text = unicodedata.normalize("NFKC", label).casefold().replace("+", " or later ")
+    text = text.replace("licence", "license")
+    return re.sub(r"[\W_]+", "", text)
+
+
+def loose_key(label: str) -> str:
+    """The strict key with version noise dropped: "version" -> "v", "2.0" -> "2", "v3" -> "3"."""
+    text = unicodedata.normalize("NFKC", label).casefold().replace("+", " or later ")
+    text = text.replace("licence", "license")
+    text = re.sub(r"\bversion\b", "v", text)
+    text = re.sub(r"(\d)\.0(?!\d)", r"\1", text)
+    text = re.sub(r"[\W_]+", "", text)
+    return re.sub(r"v(?=\d)", "", text)
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label of one entity, and how strongly it names it."""
+
+    entity: str
+    text: str
+    rank: int
+
+
+class LabelIndex:
+    """Entity ids by label. Built once per loaded ontology."""
+
+    def __init__(self, labels: Iterable[Label]):
+        self._labels: dict[str, list[Label]] = defaultdict(list)
+        self._strict: dict[str, dict[str, int]] = defaultdict(dict)
+        self._loose: dict[str, dict[str, int]] = defaultdict(dict)
+        for label in labels:
+            self._labels[label.entity].append(label)
+            for index, key in ((self._strict, strict_key(label.text)), (self._loose, loose_key(label.text))):
+                if not key:
+                    continue
+                best = index[key].get(label.entity)
+                if best is None or label.rank < best:
+                    index[key][label.entity] = label.rank
+
+    def lookup(self, label: str, kind: str | None = None) -> list[str]:
+        """Ids of the entities `label` names (of `kind` only, if given), best match first."""
+        for index, key in ((self._strict, strict_key(label)), (self._loose, loose_key(label))):
+            found = {e: r for e, r in index.get(key, {}).items() if kind is None or _kind(e) == kind}
+            if found:
+                return sorted(found, key=lambda e: (found[e], _kind_order(e), e))
+        return []
+
+    def resolve(self, label: str, kind: str | None = None) -> str | None:
+        """The one entity `label` most likely names, or None."""
+        found = self.lookup(label, kind)
+        return found[0] if found else None
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Every entity's labels, strongest first (id -> labels), for scanning text for mentions."""
+        return {
+            entity: tuple(dict.fromkeys(lab.text for lab in sorted(labs, key=lambda x: (x.rank, x.text))))
+            for entity, labs in sorted(self._labels.items())
+        }
+
+    def labels_of(self, entity: str) -> tuple[str, ...]:
+        """One entity's labels, strongest first."""
+        labs = sorted(self._labels.get(entity, ()), key=lambda x: (x.rank, x.text))
+        return tuple(dict.fromkeys(lab.text for lab in labs))
+
+
+def _kind(entity: str) -> str:
+    return entity.partition(":")[0]
+
+
+def _kind_order(entity: str) -> int:
+    kind = _kind(entity)
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def index_from_mapping(labels: Mapping[str, Iterable[str]]) -> LabelIndex:
+    """An index over plain id -> labels data (all labels ranked as preferred)."""
+    return LabelIndex(Label(e, text, RANK_PREFERRED) for e, texts in labels.items() for text in texts)
