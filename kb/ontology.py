@@ -299,7 +299,7 @@ class Triples:
         self.all: set[tuple[Node, Node, Node]] = set(triples)
         self.spo: dict[Node, dict[Node, list[Node]]] = {}
         self.pso: dict[Node, dict[Node, list[Node]]] = {}
-        for s, p, o in sorted(self.all):
+        for s, p, o in self.all:
             self.spo.setdefault(s, {}).setdefault(p, []).append(o)
             self.pso.setdefault(p, {}).setdefault(s, []).append(o)
 
@@ -307,8 +307,9 @@ class Triples:
         return self.spo.get(s, {}).get(p, [])
 
     def value(self, s: Node, p: Node) -> Node | None:
+        """One object (the least, so that a doubled value, which validation reports, reads the same)."""
         found = self.objects(s, p)
-        return found[0] if found else None
+        return (found[0] if len(found) == 1 else min(found, key=str)) if found else None
 
     def subjects(self, p: Node) -> dict[Node, list[Node]]:
         """subject -> objects for one predicate."""
@@ -345,7 +346,7 @@ def closure(triples: Iterable[tuple[Node, Node, Node]], supers: dict[Node, set[N
             types.add((s, o))
         elif p in domains:
             types.add((s, domains[p]))
-    out = {(s, RDF.type, c) for s, c in types}
+    out: set[tuple[Node, Node, Node]] = {(s, RDF.type, c) for s, c in types}
     out |= {(s, RDF.type, sup) for s, c in types for sup in supers.get(c, ())}
     return out
 
@@ -488,14 +489,13 @@ def _undefined_terms(m: Merged) -> list[Problem]:
 
 # --- Validation ---------------------------------------------------------------------------------------
 
-def _shacl(graph: Graph, shapes: Graph, focus: list[Node] | None) -> Graph | None:
+def _shacl(graph: Graph, shapes: Graph) -> Graph | None:
     """Run pySHACL; the report graph, or None when the data conforms."""
     import pyshacl
 
     conforms, report, _ = pyshacl.validate(
         graph, shacl_graph=shapes, inference="none", abort_on_first=False, allow_infos=True,
         allow_warnings=True, advanced=True, do_owl_imports=False, meta_shacl=False, inplace=True,
-        focus_nodes=focus,
     )
     assert isinstance(report, Graph)
     return None if conforms else report
@@ -538,11 +538,15 @@ def validate(m: Merged, cache: Path | None = None) -> list[Problem]:
         return []
     out: list[Problem] = []
     out.extend(_generated_problems(m, cache))
-    rest = [s for s in m.triples.spo if s not in m.generated_only and isinstance(s, URIRef)]
-    if rest:
-        report = _shacl(m.graph, m.shapes, rest)
-        if report is not None:
-            out.extend(_problem(m, *r) for r in _results(report))
+    # The rest: every other subject, and what it points at (so sh:class sees a license's types).
+    spo = m.triples.spo
+    rest = {s for s in spo if s not in m.generated_only}
+    rest |= {o for s in list(rest) for os in spo[s].values() for o in os if o in spo}
+    g = Graph()
+    g.addN((s, p, o, g) for s in rest for p, os in spo[s].items() for o in os)
+    report = _shacl(g, m.shapes)
+    if report is not None:
+        out.extend(_problem(m, *r) for r in _results(report))
     return sorted(set(out))
 
 
@@ -562,14 +566,14 @@ def _generated_problems(m: Merged, cache: Path | None) -> list[Problem]:
     results: list[tuple[str, str | None, str | None, str]] | None = None
     if cached is not None and cached.exists():
         try:
-            results = [tuple(r) for r in json.loads(cached.read_text())]  # type: ignore[misc]
+            results = [(r[0], r[1], r[2], r[3]) for r in json.loads(cached.read_text())]
         except (ValueError, TypeError):
             results = None
     if results is None:
         triples = {t for f in gen_files for t in f.triples}
         g = Graph()
         g.addN((s, p, o, g) for s, p, o in triples | schema | closure(triples, m.supers, m.domains))
-        report = _shacl(g, m.shapes, None)
+        report = _shacl(g, m.shapes)
         results = [] if report is None else [
             (str(focus), path, value.n3() if value is not None else None, msg)
             for focus, path, value, msg in _results(report)]
@@ -586,7 +590,8 @@ def _generated_problems(m: Merged, cache: Path | None) -> list[Problem]:
         node = URIRef(focus) if not focus.startswith("_:") else BNode(focus[2:])
         if node not in m.generated_only:
             continue
-        out.append(_problem(m, node, path, from_n3(value) if value else None, msg))  # type: ignore[arg-type]
+        parsed = from_n3(value) if value else None
+        out.append(_problem(m, node, path, parsed if isinstance(parsed, Node) else None, msg))
     return out
 
 
@@ -645,8 +650,9 @@ def _str(value: Node | None) -> str | None:
 class Ontology:
     """A loaded, valid ontology: its facts by id, and its entities by label."""
 
-    def __init__(self, merged: Merged):
-        self._m = merged
+    def __init__(self, merged: Merged, paths: Paths | None = None):
+        self._m: Merged | None = merged
+        self._paths = paths
         self._t = merged.triples
         self._ids: dict[Node, str] = self._entity_ids()
         self._facts: dict[str, Fact] = {}
@@ -657,7 +663,20 @@ class Ontology:
     @property
     def graph(self) -> Graph:
         """The merged ontology (with its RDFS closure) as an rdflib graph, for export."""
+        if self._m is None:  # loaded from the cache: read the files again, once
+            if self._paths is None:
+                raise RuntimeError("this ontology was loaded without its paths; its graph is gone")
+            self._m = read_all(self._paths)
         return self._m.graph
+
+    def __getstate__(self) -> dict[str, object]:
+        # The graph is rebuilt from the files on demand; facts and labels are what a load needs.
+        return {"_paths": self._paths, "_ids": self._ids, "_facts": self._facts,
+                "_related": self._related, "_index": self._index, "_stats": self.stats()}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._m = None
 
     # ids -------------------------------------------------------------------------------------------------
     def _entity_ids(self) -> dict[Node, str]:
@@ -681,6 +700,7 @@ class Ontology:
 
     # facts -----------------------------------------------------------------------------------------------
     def _source(self, s: Node, p: Node, o: Node) -> Source:
+        assert self._m is not None  # facts are built from a fresh read
         file, line = self._m.locate(s, p, o)
         docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in self._t.objects(s, DCTERMS_SOURCE)
                       if str(d).startswith(str(CORPUS_DOC)))
@@ -704,9 +724,10 @@ class Ontology:
 
     def _build(self) -> None:
         t = self._t
-        families = {c: str(n[0]) for c, n in t.subjects(SKOS.notation).items()
-                    if OSCAR.License in self._m.supers.get(c, ())}
-        depth = {c: len(self._m.supers.get(c, ())) for c in families}
+        assert self._m is not None
+        supers = self._m.supers
+        families = {c: str(n[0]) for c, n in t.subjects(SKOS.notation).items() if OSCAR.License in supers.get(c, ())}
+        depth = {c: len(supers.get(c, ())) for c in families}
         for s, fid in sorted(self._ids.items(), key=lambda x: x[1]):
             kind = fid.partition(":")[0]
             types = set(t.objects(s, RDF.type))
@@ -765,7 +786,7 @@ class Ontology:
         """Facts linking an entity to certifications (`holds`, `expects`); their ids and the certifications'."""
         owner = "offering" if kind == "holds" else "industry"
         out: list[str] = []
-        for cert in sorted(self._t.objects(s, pred)):
+        for cert in sorted(self._t.objects(s, pred), key=str):
             cid = self._ids.get(cert)
             if cid is None:
                 continue
@@ -837,16 +858,42 @@ class Ontology:
 
     def stats(self) -> dict[str, int]:
         """Size figures: triples (with the closure), and facts per kind."""
-        out: dict[str, int] = {"triples": len(self._t.all)}
+        if self._m is None:
+            return dict(self.__dict__["_stats"])
+        out: dict[str, int] = {"triples": len(self._m.triples.all)}
         for fact in self._facts.values():
             out[fact.kind] = out.get(fact.kind, 0) + 1
         return out
 
 
 def load_ontology(paths: Paths) -> Ontology:
-    """Load and validate the ontology folder; raises KnowledgeError with every problem if it is not valid."""
+    """Load and validate the ontology folder; raises KnowledgeError with every problem if it is not valid.
+
+    A valid ontology is cached (under paths.cache, keyed by the digest of every file and of this code),
+    so loading an unchanged one is a file read."""
+    key = _check_key(paths)
+    cached = _cache_file(paths.cache, f"ontology-{key}.pickle") if key else None
+    if cached is not None and cached.exists():
+        try:
+            with cached.open("rb") as fh:
+                loaded = pickle.load(fh)
+            if isinstance(loaded, Ontology):
+                loaded._paths = paths
+                return loaded
+        except Exception:  # a stale or truncated cache is rebuilt, never trusted
+            log.debug("ignoring unreadable cache %s", cached)
     m = read_all(paths)
     problems = m.problems + validate(m, paths.cache)
     if problems:
         raise KnowledgeError(problems)
-    return Ontology(m)
+    ontology = Ontology(m, paths)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(ontology, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cached)
+        except OSError as err:
+            log.debug("cannot write cache %s: %s", cached, err)
+    return ontology

@@ -99,7 +99,7 @@ FACT_KINDS: dict[str, FactKind] = {
             "A license (SPDX or ScanCode LicenseDB, curated where the corpus speaks).",
             {
                 "name": _f("str", "full name"),
-                "spdx": _f("str", "SPDX identifier, or the LicenseRef-scancode-... id ScanCode gives when SPDX has none"),
+                "spdx": _f("str", "SPDX identifier, or the LicenseRef-scancode-... one ScanCode gives"),
                 "family": _f("str", "copyleft class (most specific)", LICENSE_FAMILIES),
                 "copyleft": _f("bool", "any copyleft family (weak, strong or network)"),
                 "strong_copyleft": _f("bool", "strong or network copyleft: derived works as a whole"),
