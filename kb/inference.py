@@ -41,7 +41,9 @@ from kb.config import Paths
 from kb.facts import Fact, Source
 from kb.problems import KnowledgeError
 from kb.rulebook import (
+    ENGINE_ID,
     GATE_KIND,
+    RESERVED_FIELDS,
     READY_RULE,
     Failure,
     Partition,
@@ -65,7 +67,7 @@ MAX_ACTIVATIONS = 20_000
 """Activations in one consultation before it is stopped as runaway."""
 MAX_DERIVED_PER_RULE = 2_000
 """New facts one rule may derive in one consultation before it is stopped as runaway."""
-MAX_FACT_KEYS = 25
+MAX_FACT_KEYS = 24
 """Fields per fact the engine may see (with kind, id and sid); the engine crashed beyond 28 keys."""
 
 _GENERATION = itertools.count(1)
@@ -248,7 +250,7 @@ class DurableEngine:
         known: dict[str, Fact] = {}
         for f in facts:
             known[f.id] = f
-        engine_facts = {f.id: f.as_dict() for f in known.values()}
+        engine_facts = {f.id: {**f.as_dict(), ENGINE_ID: f.id} for f in known.values()}
         derivations: dict[str, list[Fact]] = {}
         derived_by_rule: dict[str, int] = {}
         fired_by_rule: dict[str, int] = {}
@@ -313,7 +315,7 @@ class DurableEngine:
                         if len(fact.fields) > MAX_FACT_KEYS:
                             raise InferenceError(f"rule {rule.id} derives a fact with more than {MAX_FACT_KEYS} fields")
                         known[fact.id] = fact
-                        engine_facts[fact.id] = fact.as_dict()
+                        engine_facts[fact.id] = {**fact.as_dict(), ENGINE_ID: fact.id}
                         new.append(fact)
         for fid, alternatives in derivations.items():
             known[fid] = min(alternatives, key=lambda f: (f.source.rule or "", f.source.from_facts))
@@ -472,7 +474,7 @@ class RuleBase:
                 raise ValueError(f"fact {f.id}: unknown kind `{f.kind}`")
             if len(f.fields) > MAX_FACT_KEYS:
                 raise ValueError(f"fact {f.id}: more than {MAX_FACT_KEYS} fields")
-            clash = {"id", "kind", "sid"} & {k for k, _ in f.fields}
+            clash = RESERVED_FIELDS & {k for k, _ in f.fields}
             if clash:
                 raise ValueError(f"fact {f.id}: field name(s) {sorted(clash)} are reserved")
             if f.id in given and given[f.id] != f:

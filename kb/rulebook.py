@@ -284,6 +284,7 @@ _REF = re.compile(r"^\$([a-z][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
 _TEMPLATE = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
 _TERM = re.compile(r"^([a-z]+):(\S+)$")
 RESERVED_NAMES = frozenset({"sid", "g"})
+RESERVED_FIELDS = frozenset({"id", "kind", "sid", "key"})
 MAX_TESTS_PER_CONDITION = 16
 MAX_CONDITIONS = 12
 MAX_ALTERNATIVES = 32
@@ -630,6 +631,9 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
         return None
     for fname, fspec in raw.items():
         fline = raw.key_lines[fname]
+        if fname in RESERVED_FIELDS:
+            reader.err(fline, f"`{fname}` is reserved; name the field otherwise")
+            continue
         if not isinstance(fspec, _Map) or fspec.get("type") not in ("str", "int", "float", "bool", "ref"):
             reader.err(fline, f"field `{fname}` needs `type` (str, int, float, bool or ref) and `doc`")
             continue
@@ -798,6 +802,8 @@ def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozen
         for m in alt:
             if m.kind not in vocab.FACT_KINDS and m.kind not in derived:
                 err(m.line, f"unknown fact kind `{m.kind}` (known: {', '.join(sorted([*vocab.FACT_KINDS, *derived]))})")
+                if not m.negated:
+                    bound[m.name] = m.kind
                 continue
             for t in m.tests:
                 spec = _field_spec(m.kind, t.field, derived)
@@ -1242,15 +1248,25 @@ class Partition:
     definition: dict[str, Any] = field(compare=False)
 
 
+ENGINE_ID = "key"
+"""The field that carries a fact's id in the engine: durable_rules 2.0.28 uses `id` for a message's
+identity and drops joins on it when the fact has further fields, so tests and joins on `id` use a copy."""
+
+
+def _engine_field(name: str) -> str:
+    return ENGINE_ID if name == "id" else name
+
+
 def _operand(value: Scalar | Ref, alias_of: Mapping[str, str]) -> Any:
     if isinstance(value, Ref):
-        return {alias_of[value.name]: value.field}
+        return {alias_of[value.name]: _engine_field(value.field)}
     return value
 
 
 def _compile_match(m: Match, alias_of: Mapping[str, str]) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [{"kind": m.kind}]
-    for t in m.tests:
+    for test in m.tests:
+        t = FieldTest(_engine_field(test.field), test.op, test.value, test.line)
         if t.op == "exists":
             parts.append({"$ex": {t.field: 1}})
         elif t.op == "absent":
