@@ -1,0 +1,269 @@
+"""The chat page (Gradio): question box, answer with numbered citations, sources, why / why not, facts, exports.
+
+The only module that imports gradio. Each handler takes the browser tab's session (a `gr.State`, so
+never shared between tabs), calls `ChatService`, and renders the new session with `app.render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from app import render
+from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
+from kb.problems import KnowledgeError
+
+EXAMPLES = (
+    "We're a 6-person health-tech team and need HIPAA. Should we self-host PyTorch and MLflow or buy a "
+    "managed platform?",
+    "We ship our product on-prem to customers. What do we owe if it includes GPL-3.0 code?",
+    "Our model must answer in under 20 ms from our legacy serving stack. Build, buy or open source?",
+    "Can we fine-tune Llama 2 for a commercial product, and what does its license require?",
+    "What is open core, and what is the risk of building on it?",
+)
+EXPORT_LABELS = {"md": "Decision record (.md)", "json": "Justification (.json)", "html": "Web page (.html)",
+                 "prov": "Provenance (PROV-O .ttl)"}
+INTRO = (
+    "### OSCAR\n"
+    "Ask whether to adopt open source, buy a commercial or managed offering, or build in house. Every "
+    "conclusion names the rule that drew it, the facts behind it, and the passages it rests on."
+)
+
+
+def _history(session: Session) -> list[dict[str, str]]:
+    return [dict(m) for m in session.get("messages", [])]
+
+
+def _with_message(session: Session, role: str, content: str) -> Session:
+    return {**session, "messages": [*session.get("messages", []), {"role": role, "content": content}]}
+
+
+def _choices(control: Control) -> list[str]:
+    return list(control.choices)
+
+
+class ChatPage:
+    """Builds the page over one ChatService; `blocks` is the Gradio app."""
+
+    def __init__(self, service: ChatService, examples: Sequence[str] = EXAMPLES):
+        self.service = service
+        self.examples = list(examples)
+        self.blocks = self._build()
+
+    # --- views ---------------------------------------------------------------------------------------------
+    def _status(self) -> str:
+        kb = self.service.kb
+        return (f'<div class="oscar-meta" id="oscar-status">knowledge base: '
+                f"{render.e(render.versions_text(kb.versions))}</div>")
+
+    def _view(self, session: Session) -> tuple[Any, ...]:
+        """Every output of an answering event, rendered from the session."""
+        doc = session.get("doc")
+        files: dict[str, Any] = self.service.export_all(doc) if doc else {}
+        downloads = [
+            gr.DownloadButton(label=EXPORT_LABELS[fmt], value=str(files[fmt]) if fmt in files else None,
+                              interactive=fmt in files)
+            for fmt in EXPORT_FORMATS
+        ]
+        return (
+            _history(session),
+            session,
+            render.sources_html(doc, self.service.passage_context),
+            render.why_html(doc),
+            render.why_not_html(doc),
+            render.facts_html(doc),
+            *downloads,
+        )
+
+    # --- handlers --------------------------------------------------------------------------------------------
+    def ask(self, question: str, session: Session | None) -> tuple[Any, ...]:
+        """Answer a question in this tab's conversation."""
+        session = session or new_session()
+        try:
+            answered = self.service.ask(session, question)
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        answered = {**answered, "messages": session.get("messages", [])}
+        answered = _with_message(answered, "user", render.user_message(question.strip()))
+        answered = _with_message(answered, "assistant", render.chat_message(answered["doc"]))
+        return ("", *self._view(answered))
+
+    def set_fact(self, session: Session | None, field_id: str, value: Any) -> tuple[Any, ...]:
+        session = session or new_session()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise gr.Error("Give a value first.", print_exception=False)
+        try:
+            updated = self.service.set_fact(session, field_id, value)
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        name = field_id.removeprefix("asker.").replace("_", " ")
+        note = f"*{render.markdown_text(name)} set to {render.markdown_text(render.value_text(value))}.*\n\n"
+        updated = {**updated, "messages": session.get("messages", [])}
+        updated = _with_message(updated, "assistant", note + render.chat_message(updated["doc"]))
+        return self._view(updated)
+
+    def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
+        session = session or new_session()
+        updated = self.service.remove_fact(session, fact_id)
+        note = f"*Removed {render.markdown_text(fact_id)}.*\n\n"
+        updated = {**updated, "messages": session.get("messages", [])}
+        updated = _with_message(updated, "assistant", note + render.chat_message(updated["doc"]))
+        return self._view(updated)
+
+    def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
+        session = session or new_session()
+        if not path:
+            return self._view(session)
+        try:
+            updated = self.service.add_profile(session, path)
+        except KnowledgeError as exc:
+            shown = "\n".join(str(p).replace(str(path), "profile") for p in exc.problems)
+            raise gr.Error(f"The profile has problems:\n{shown}", print_exception=False) from None
+        updated = {**updated, "messages": session.get("messages", [])}
+        updated = _with_message(updated, "assistant",
+                                "*Profile read.*\n\n" + render.chat_message(updated["doc"]))
+        return self._view(updated)
+
+    def reset(self) -> tuple[Any, ...]:
+        return self._view(new_session())
+
+    def reload(self) -> tuple[str, str]:
+        problems = self.service.reload()
+        if problems:
+            head = ("<p><strong>Reload refused</strong>; still answering with the last good knowledge base. "
+                    "Fix these and reload again:</p>")
+            return head + render.problems_html(problems), self._status()
+        return render.problems_html([], ok="Reloaded: answering with the new knowledge base."), self._status()
+
+    # --- the page ------------------------------------------------------------------------------------------
+    def _build(self) -> gr.Blocks:
+        with gr.Blocks(title="OSCAR", analytics_enabled=False) as blocks:
+            session = gr.State(new_session())
+            with gr.Row():
+                gr.Markdown(INTRO)
+                status = gr.HTML(self._status())
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        elem_id="oscar-chat", label="Conversation", height=560, buttons=["copy"],
+                        feedback_options=None, latex_delimiters=[], sanitize_html=True, render_markdown=True,
+                        allow_file_downloads=False, allow_tags=False, group_consecutive_messages=False,
+                        placeholder="Ask a question, or pick an example below.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            elem_id="oscar-question", show_label=False, scale=5, lines=1, max_lines=6,
+                            max_length=20_000, placeholder="e.g. we're a 6-person health-tech team, need HIPAA: "
+                            "self-host PyTorch + MLflow or buy a managed platform?",
+                        )
+                        ask_btn = gr.Button("Ask", variant="primary", elem_id="oscar-ask", scale=1)
+                    gr.Examples(examples=[[q] for q in self.examples], inputs=[question],
+                                label="Example questions", elem_id="oscar-examples")
+
+                    @gr.render(inputs=[session])
+                    def missing_answers(current: Session) -> None:
+                        asks = self.service.missing(current)
+                        if not asks:
+                            return
+                        gr.Markdown("**I still need to know** (one click answers):")
+                        for i, m in enumerate(asks):
+                            with gr.Row(elem_classes=["oscar-missing"], key=f"missing-{m.field}"):
+                                flag = " (could change the recommendation)" if m.decisive else ""
+                                gr.HTML(f"<div>{render.e(m.question)}{render.e(flag)}</div>",
+                                        elem_classes=["oscar-missing-question"], key=f"mq-{i}")
+                                self._answer_inputs(m.field, m.control, f"missing-{i}", session, answered)
+
+                    with gr.Accordion("Start from a profile file (YAML or JSON)", open=False):
+                        profile = gr.File(file_types=[".yaml", ".yml", ".json"], elem_id="oscar-profile",
+                                          label="Profile", type="filepath")
+                    new_btn = gr.Button("New conversation", size="sm", elem_id="oscar-new")
+                with gr.Column(scale=2), gr.Tabs(elem_id="oscar-tabs"):
+                    with gr.Tab("Sources", id="sources", elem_id="oscar-tab-sources"):
+                        sources = gr.HTML(render.sources_html(None), elem_id="oscar-sources", max_height=680)
+                    with gr.Tab("Why?", id="why", elem_id="oscar-tab-why"):
+                        why = gr.HTML(render.why_html(None), elem_id="oscar-why", max_height=680)
+                    with gr.Tab("Why not?", id="why-not", elem_id="oscar-tab-why-not"):
+                        why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=680)
+                    with gr.Tab("Facts", id="facts", elem_id="oscar-tab-facts"):
+
+                        @gr.render(inputs=[session])
+                        def facts_editor(current: Session) -> None:
+                            known = self.service.known(current)
+                            if not known:
+                                gr.HTML('<div class="oscar-empty">You have not told me anything yet.</div>')
+                                return
+                            gr.Markdown("**What you have told me** (edit or remove; the answer follows):")
+                            for i, k in enumerate(known):
+                                with gr.Row(elem_classes=["oscar-fact"], key=f"fact-{k.id}"):
+                                    gr.HTML(f"<div><strong>{render.e(k.label)}</strong> = {render.e(k.value)}"
+                                            f'<br><span class="oscar-from">from {render.e(k.source)}</span></div>',
+                                            key=f"fl-{i}")
+                                    if k.control is not None:
+                                        self._answer_inputs(k.id, k.control, f"fact-{i}", session, answered,
+                                                            current=k.value)
+                                    remove = gr.Button("Remove", size="sm", variant="stop", scale=0,
+                                                       elem_classes=["oscar-remove"], key=f"fr-{i}")
+                                    remove.click(lambda s, fid=k.id: self.remove_fact(s, fid), inputs=[session],
+                                                 outputs=answered, api_visibility="undocumented")
+
+                        facts = gr.HTML(render.facts_html(None), elem_id="oscar-facts", max_height=480)
+                    with gr.Tab("Export", id="export", elem_id="oscar-tab-export"):
+                        gr.Markdown("Download this conversation's justification:")
+                        downloads = [
+                            gr.DownloadButton(EXPORT_LABELS[fmt], interactive=False, elem_id=f"oscar-export-{fmt}")
+                            for fmt in EXPORT_FORMATS
+                        ]
+                    with gr.Tab("Analysts", id="analysts", elem_id="oscar-tab-analysts"):
+                        gr.Markdown("Reload rules/, ontology/ and corpus/ without restarting. A broken file "
+                                    "is reported here and the last good knowledge base keeps answering.")
+                        reload_btn = gr.Button("Reload knowledge base", elem_id="oscar-reload")
+                        problems = gr.HTML(elem_id="oscar-problems")
+
+            answered = [chat, session, sources, why, why_not, facts, *downloads]
+            ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
+            ask_btn.click(**ask_event, api_name="ask")  # type: ignore[arg-type]
+            question.submit(**ask_event, api_visibility="undocumented")  # type: ignore[arg-type]
+            profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
+                           api_visibility="undocumented")
+            new_btn.click(self.reset, outputs=answered, api_visibility="undocumented")
+            chat.clear(self.reset, outputs=answered, api_visibility="undocumented")
+            reload_btn.click(self.reload, outputs=[problems, status], api_visibility="undocumented",
+                             concurrency_id="reload", concurrency_limit=1)
+        return blocks
+
+    def _answer_inputs(self, field_id: str, control: Control | None, key: str, session: gr.State,
+                       outputs: list[Any], current: str | None = None) -> None:
+        """The one-click (or one-field) input that sets `field_id`, wired to answer again."""
+        if control is None:
+            return
+        if control.kind in ("bool", "choice") and len(control.choices) <= 4:
+            for j, choice in enumerate(_choices(control)):
+                btn = gr.Button(choice, size="sm", scale=0, key=f"{key}-{j}",
+                                variant="primary" if choice == current else "secondary",
+                                elem_classes=["oscar-choice"])
+                btn.click(lambda s, f=field_id, v=choice: self.set_fact(s, f, v), inputs=[session],
+                          outputs=outputs, api_visibility="undocumented")
+            return
+        if control.kind == "choice":
+            box: Any = gr.Dropdown(_choices(control), value=current if current in control.choices else None,
+                                   show_label=False, scale=1, key=f"{key}-in", container=False)
+        elif control.kind == "number":
+            number = None
+            try:
+                number = float(current) if current is not None else None
+            except ValueError:
+                number = None
+            box = gr.Number(value=number, show_label=False, scale=1, minimum=0, key=f"{key}-in", container=False,
+                            elem_classes=["oscar-number"])
+        else:
+            box = gr.Textbox(value=current or "", show_label=False, scale=1, key=f"{key}-in", container=False)
+        btn = gr.Button("Set", size="sm", scale=0, key=f"{key}-set", elem_classes=["oscar-set"])
+        btn.click(lambda s, v, f=field_id: self.set_fact(s, f, v), inputs=[session, box], outputs=outputs,
+                  api_visibility="undocumented")
+
+
+def build(service: ChatService, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
+    """The chat app over `service`."""
+    return ChatPage(service, examples).blocks

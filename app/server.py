@@ -1,0 +1,146 @@
+"""Starting the chat server: load the knowledge base once (showing progress), build the page, launch it safely.
+
+Safety settings are fixed here, not left to defaults: no share link, no flagging, `allowed_paths` empty,
+no MCP server, no run history, no monitoring page, no server-side rendering, and a temporary folder of
+this process's own for uploads and exports, so the file routes can serve nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from kb.config import Paths
+
+log = logging.getLogger("kb.app")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+@dataclass(frozen=True)
+class Workdir:
+    """This process's own temporary folders: Gradio's file cache (uploads, served files) and exports."""
+
+    root: Path
+
+    @property
+    def files(self) -> Path:
+        return self.root / "files"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+
+def prepare(workdir: Path | None = None) -> Workdir:
+    """Create the process's folders and point Gradio at them. Call before the page is built."""
+    wd = Workdir(Path(workdir or tempfile.mkdtemp(prefix="oscar-app-")).resolve())
+    wd.files.mkdir(parents=True, exist_ok=True)
+    wd.exports.mkdir(parents=True, exist_ok=True)
+    # Gradio reads these when its components and server are created: uploads and files it serves go
+    # into a folder only this process writes to, and nothing is reported home.
+    os.environ["GRADIO_TEMP_DIR"] = str(wd.files)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return wd
+
+
+class ProgressPrinter:
+    """Prints load progress as `loading: <stage> [####....] 40%`, one line per stage (a redrawn line on a tty)."""
+
+    def __init__(self, out: IO[str] | None = None):
+        self.out = out or sys.stderr
+        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
+        self._last = ""
+        self._stage = ""
+
+    def __call__(self, stage: str, done: float) -> None:
+        filled = int(max(0.0, min(1.0, done)) * 20)
+        line = f"loading: [{'#' * filled}{'.' * (20 - filled)}] {done * 100:3.0f}% {stage}"
+        if self.tty:
+            self.out.write("\r" + line.ljust(len(self._last)))
+            if done >= 1.0:
+                self.out.write("\n")
+        elif stage.split(" ")[0] != self._stage or done >= 1.0:
+            self.out.write(line + "\n")
+        self._last, self._stage = line, stage.split(" ")[0]
+        self.out.flush()
+
+
+def load(paths: Paths, out: IO[str] | None = None) -> Any:
+    """The live knowledge base, loaded once with progress shown. Raises KnowledgeError on broken files."""
+    from kb.advisor import LiveKnowledgeBase
+
+    return LiveKnowledgeBase(paths, progress=ProgressPrinter(out))
+
+
+def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = DEFAULT_HOST,
+           port: int = DEFAULT_PORT, auth: list[tuple[str, str]] | None = None, concurrency: int = 2,
+           block: bool = True, quiet: bool = True, css: str | None = None) -> tuple[Any, str]:
+    """Launch the Gradio app `page` (gr.Blocks). Returns (server app, local URL); blocks unless `block=False`."""
+    blocked = [str(p) for p in (paths.root, paths.cache) if p is not None] if paths is not None else []
+    page.queue(default_concurrency_limit=max(1, concurrency), max_size=256)
+    app, url, _ = page.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=auth or None,
+        auth_message="OSCAR: sign in" if auth else None,
+        allowed_paths=[],
+        blocked_paths=blocked,
+        max_file_size="1mb",
+        show_error=False,
+        quiet=quiet,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        run_history=False,
+        enable_monitoring=False,
+        footer_links=[],
+        prevent_thread_lock=not block,
+        strict_cors=True,
+        css=css,
+    )
+    return app, url
+
+
+def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          auth: list[tuple[str, str]] | None = None, concurrency: int = 2, out: IO[str] | None = None) -> int:
+    """`kb serve`: load, build, launch, and block until interrupted."""
+    from kb.problems import KnowledgeError
+
+    stream = out or sys.stderr
+    started = time.perf_counter()
+    workdir = prepare()
+    try:
+        live = load(paths, stream)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=stream)
+        print("kb serve: the knowledge base has problems; fix them and start again.", file=stream)
+        return 1
+    from app.chat import build
+    from app.render import CSS
+    from app.service import ChatService
+
+    service = ChatService(live, workdir.exports)
+    page = build(service)
+    _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)
+    shown = url.replace("0.0.0.0", "127.0.0.1")
+    print(f"OSCAR is ready at {shown} (started in {time.perf_counter() - started:.1f} s"
+          f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
+    try:
+        page.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        page.close()
+        live.current.close()
+    return 0

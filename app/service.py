@@ -1,0 +1,204 @@
+"""What the chat does, without the widgets: one browser session's conversation in, an answer out.
+
+A session is a plain dict (`{"conversation": ..., "doc": ...}`) that the page keeps per browser tab, so no
+conversation is ever held globally and concurrent askers never see each other's facts. Every operation
+takes a session and returns a new one; the reasoning is the advisor's (kb.advisor), never this module's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.render import CONTEXT_CHARS, PassageContext, source_text, value_text
+from kb import export as exporter
+from kb.advisor import Advisor, KnowledgeBase, LiveKnowledgeBase
+from kb.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
+from kb.problems import KnowledgeError, Problem
+
+log = logging.getLogger("kb.app")
+
+Session = dict[str, Any]
+EXPORT_FORMATS = ("md", "json", "html", "prov")
+MAX_QUESTION_CHARS = 20_000
+"""Longer questions are refused before they reach the advisor (a page can paste a whole file)."""
+
+
+def new_session() -> Session:
+    return {"conversation": Conversation().to_dict(), "doc": None}
+
+
+def conversation_of(session: Session | None) -> Conversation:
+    return Conversation.from_dict((session or new_session())["conversation"])
+
+
+@dataclass(frozen=True)
+class Control:
+    """How the asker can give a value for an asker field: yes/no, one of some values, a number, or text."""
+
+    kind: str  # "bool" | "choice" | "number" | "text"
+    choices: tuple[str, ...] = ()
+
+
+def control_for(field_id: str) -> Control | None:
+    """The input for a fact id like `asker.team_size`; None when it can't be given by hand (entities)."""
+    kind, _, name = field_id.partition(".")
+    spec = ASKER_FIELDS.get(name) if kind == "asker" else None
+    if spec is None:
+        return None
+    if spec.type == "bool":
+        return Control("bool", ("yes", "no"))
+    if spec.values:
+        return Control("choice", spec.values)
+    if spec.type in ("int", "float"):
+        return Control("number")
+    return Control("text")
+
+
+@dataclass(frozen=True)
+class KnownFact:
+    """One fact the asker has given, as the facts editor shows it."""
+
+    id: str
+    label: str
+    value: str
+    source: str
+    control: Control | None
+
+
+@dataclass(frozen=True)
+class MissingFact:
+    """One question the advisor asks back, with the input that answers it in one click."""
+
+    field: str
+    question: str
+    decisive: bool
+    control: Control | None
+
+
+class ChatService:
+    """The app's one handle on kb: a live knowledge base, an advisor over it, and an export folder."""
+
+    def __init__(self, live: LiveKnowledgeBase, exports: Path | None = None,
+                 advisor: Callable[[LiveKnowledgeBase], Advisor] = Advisor):
+        self.live = live
+        self.advisor = advisor(live)
+        self.exports = Path(exports or tempfile.mkdtemp(prefix="oscar-exports-")).resolve()
+        self.exports.mkdir(parents=True, exist_ok=True)
+        self._reload_lock = threading.Lock()
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.live.current
+
+    # --- answering --------------------------------------------------------------------------------------
+    def ask(self, session: Session | None, question: str) -> Session:
+        """Add a turn and answer it. ValueError (shown to the asker) for an empty or overlong question."""
+        text = (question or "").strip()
+        if not text:
+            raise ValueError("Type a question first.")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise ValueError(f"That question is {len(text):,} characters long; keep it under "
+                             f"{MAX_QUESTION_CHARS:,}.")
+        conversation, doc = self.advisor.ask(conversation_of(session), text)
+        return {"conversation": conversation.to_dict(), "doc": doc}
+
+    def answer(self, conversation: Conversation) -> Session:
+        return {"conversation": conversation.to_dict(), "doc": self.advisor.answer(conversation)}
+
+    def set_fact(self, session: Session | None, field_id: str, value: object) -> Session:
+        """Set or correct an asker field (`asker.team_size` or `team_size`) and answer again.
+
+        ValueError says what the field expects when `value` does not fit it.
+        """
+        name = field_id.removeprefix("asker.")
+        spec = ASKER_FIELDS.get(name)
+        if spec is not None and spec.type == "ref":
+            ident = self.kb.resolve(str(value))
+            prefix = f"{name}:"
+            if ident is None or not ident.startswith(prefix):
+                raise ValueError(f"'{name}' expects the name of an {name} the ontology knows, got {value!r}")
+            value = ident
+        conversation = conversation_of(session)
+        conversation.set_fact(name, value)
+        return self.answer(conversation)
+
+    def remove_fact(self, session: Session | None, fact_id: str) -> Session:
+        """Remove a fact the asker gave and answer again (unchanged if it is not in force)."""
+        conversation = conversation_of(session)
+        conversation.remove(fact_id)
+        return self.answer(conversation)
+
+    def add_profile(self, session: Session | None, path: str | Path) -> Session:
+        """Put a profile file's facts under the conversation (anything said in a turn still wins).
+
+        KnowledgeError lists the profile's problems with file and line.
+        """
+        observations = load_profile(path, self.kb.resolve)
+        return self.answer(with_profile(conversation_of(session), observations))
+
+    # --- reading a session --------------------------------------------------------------------------------
+    @staticmethod
+    def known(session: Session | None) -> list[KnownFact]:
+        """The facts the asker has given (question, profile, by hand), each with its source and its input."""
+        out: list[KnownFact] = []
+        for fid, value, obs in conversation_of(session).known():
+            label = fid.removeprefix("asker.").replace("_", " ") if fid.startswith("asker.") else fid
+            out.append(KnownFact(fid, label, value_text(value), source_text(obs.source.to_dict()), control_for(fid)))
+        return out
+
+    @staticmethod
+    def missing(session: Session | None) -> list[MissingFact]:
+        doc = (session or {}).get("doc") or {}
+        return [MissingFact(m["field"], m["question"], bool(m.get("decisive")), control_for(m["field"]))
+                for m in doc.get("missing", [])]
+
+    def passage_context(self, citation: dict[str, Any]) -> PassageContext | None:
+        """The text around a cited span and its document's provenance, from the loaded corpus."""
+        try:
+            document = self.kb.corpus.get(citation["doc"])
+        except KeyError:
+            return None
+        start, end = int(citation["start"]), int(citation["end"])
+        if document.text[start:end] != citation["text"]:
+            return None
+        before = document.text[max(0, start - CONTEXT_CHARS):start]
+        after = document.text[end:end + CONTEXT_CHARS]
+        try:
+            where = document.locate(start)
+            location = f"{os.path.relpath(where.path, self.kb.paths.root)}:{where.line}"
+            if where.page is not None:
+                location += f", page {where.page}"
+        except (IndexError, ValueError):
+            location = ""
+        meta = getattr(document, "meta", None)
+        url = getattr(meta, "url", "") if meta is not None else ""
+        return PassageContext(before, after, document.publisher, url or "", location)
+
+    # --- exports and reload -------------------------------------------------------------------------------
+    def export(self, doc: dict[str, Any], fmt: str) -> Path:
+        """Write one export of `doc` into this process's export folder under its safe name."""
+        name, content = exporter.export(doc, fmt)
+        target = self.exports / name
+        if not target.exists():
+            tmp = target.with_name(f".{name}.{threading.get_ident()}.tmp")
+            tmp.write_text(content, encoding="utf-8")
+            tmp.replace(target)
+        return target
+
+    def export_all(self, doc: dict[str, Any]) -> dict[str, Path]:
+        return {fmt: self.export(doc, fmt) for fmt in EXPORT_FORMATS}
+
+    def reload(self) -> list[Problem]:
+        """Reload rules, ontology and corpus; on problems the last good knowledge base keeps answering."""
+        with self._reload_lock:
+            try:
+                return self.live.reload()
+            except KnowledgeError as exc:  # a live knowledge base reports them; this guards older ones
+                return list(exc.problems)
