@@ -44,6 +44,7 @@ from kb.rulebook import (
     ENGINE_ID,
     GATE_KIND,
     RESERVED_FIELDS,
+    RANGE,
     READY_RULE,
     Failure,
     Partition,
@@ -55,6 +56,7 @@ from kb.rulebook import (
     fact_keys,
     load_rules,
     ontology_terms,
+    range_holds,
     render,
     rule_files,
 )
@@ -173,9 +175,21 @@ class DurableEngine:
             raise InferenceError(f"the engine refused the compiled rules: {exc}") from exc
         self._rulesets = [self._host.get_ruleset(self._name(p.index)) for p in self.partitions]
         self._index: dict[tuple[Any, ...], list[int]] = {}
+        bounds: dict[tuple[str, str, str, int], float] = {}
         for p in self.partitions:
             for key in p.triggers:
-                self._index.setdefault(key, []).append(p.index)
+                if key[0] == RANGE:
+                    _, kind, fname, op, threshold = key
+                    at = (kind, fname, op, p.index)
+                    loosest = max if op in ("lt", "le") else min
+                    bounds[at] = loosest(bounds.get(at, threshold), threshold)
+                else:
+                    self._index.setdefault(key, []).append(p.index)
+        # (kind, field) -> [(op, loosest threshold, partition)]: a partition runs when a fact's value
+        # satisfies the loosest comparison among its rules.
+        self._ranges: dict[tuple[str, str], list[tuple[str, float, int]]] = {}
+        for (kind, fname, op, index), bound in sorted(bounds.items()):
+            self._ranges.setdefault((kind, fname), []).append((op, bound, index))
         self.strata = max((p.stratum for p in self.partitions), default=0) + 1
 
     def _name(self, index: int) -> str:
@@ -266,10 +280,9 @@ class DurableEngine:
                 rounds += 1
                 targets: set[int] = set()
                 for f in new:
-                    for key in fact_keys(f):
-                        for index in self._index.get(key, ()):
-                            if self.partitions[index].stratum == stratum:
-                                targets.add(index)
+                    for index in self._triggered(f):
+                        if self.partitions[index].stratum == stratum:
+                            targets.add(index)
                 for index in opened:
                     kinds = self.partitions[index].kinds
                     if any(f.kind in kinds for f in new):
@@ -323,6 +336,19 @@ class DurableEngine:
                          len(activations))
         log.debug("consultation %s: %s", sid, stats)
         return Run(tuple(known.values()), tuple(sorted(activations, key=lambda a: (a.rule, a.bindings))), stats)
+
+    def _triggered(self, fact: Fact) -> list[int]:
+        """The partitions this fact can trigger: by its kind, its field values, and numeric ranges."""
+        out: list[int] = []
+        for key in fact_keys(fact):
+            out.extend(self._index.get(key, ()))
+        for fname, value in fact.fields:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            for op, bound, index in self._ranges.get((fact.kind, fname), ()):
+                if range_holds(op, value, bound):
+                    out.append(index)
+        return out
 
     def _runaway(self, rule_id: str, why: str) -> RunawayRuleError:
         rule = next(r.rule for r in self._rule_of.values() if r.rule.id == rule_id)
@@ -400,10 +426,10 @@ class Consultation:
         }
 
 
-def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact], book: Rulebook) -> tuple[Conclusion, ...]:
-    """The conclusions the activations draw. One per rule and statement: the same statement drawn from
-    several matches cites all their facts."""
-    rules = {r.id: r for r in book.rules}
+def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
+                   rules: Mapping[str, Rule]) -> tuple[Conclusion, ...]:
+    """The conclusions the activations draw (`rules` by id). One per rule and statement: the same
+    statement drawn from several matches cites all their facts."""
     merged: dict[str, Conclusion] = {}
     for act in activations:
         rule = rules[act.rule]
@@ -442,6 +468,7 @@ class RuleBase:
         self.engine = engine
         self.version = book.fingerprint()
         self._kinds = set(vocab.FACT_KINDS) | set(book.derived_kinds)
+        self._rules = {r.id: r for r in book.rules}
 
     @classmethod
     def load(cls, source: Paths | Iterable[str | Path], *, terms: frozenset[str] | None = None,
@@ -482,7 +509,7 @@ class RuleBase:
             given[f.id] = f
         run = self.engine.run(sorted(given.values(), key=lambda f: f.id))
         by_id = {f.id: f for f in run.facts}
-        conclusions = conclusions_of(run.activations, by_id, self.book)
+        conclusions = conclusions_of(run.activations, by_id, self._rules)
         ordered = tuple(sorted(run.facts, key=lambda f: (f.source.kind == "derived", f.id)))
         return Consultation(ordered, conclusions, run.activations, run.stats, self.book)
 

@@ -1149,6 +1149,12 @@ class Failure:
         return f"{self.condition}: {self.reason} (line {self.line})"
 
 
+def _miss(fact: Fact, test: FieldTest) -> str:
+    value = field_value(fact, test.field)
+    has = "is not known" if value is None else f"is {value}"
+    return f"{fact.id} fails {test} ({fact.kind}.{test.field} {has})"
+
+
 def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
     """For a rule that did not fire on `facts`: per alternative, the first condition no fact could meet.
 
@@ -1187,8 +1193,7 @@ def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
                 if not misses:
                     reason = f"no {m.kind} fact is known"
                 else:
-                    reason = "; ".join(f"{f.id} fails {t} (has {m.kind}.{t.field if t else ''}="
-                                       f"{field_value(f, t.field) if t else None})" for f, t in misses[:3])
+                    reason = "; ".join(_miss(f, t) for f, t in misses[:3] if t is not None)
                 best = (i, Failure(m.line, m.describe(), reason))
             return False
 
@@ -1291,6 +1296,22 @@ def _cost(alt: Sequence[Match]) -> int:
     return 1 + sum(1 + sum(len(t.value) if isinstance(t.value, tuple) else 1 for t in m.tests) for m in alt)
 
 
+RANGE = "<range>"
+"""Marks a trigger on a numeric comparison: (RANGE, kind, field, op, threshold)."""
+RANGE_OPS = ("lt", "le", "gt", "ge")
+
+
+def range_holds(op: str, value: float, bound: float) -> bool:
+    """Whether `value op bound` holds (the engine's lt/le/gt/ge)."""
+    return {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
+
+
+def _group_key(trigger: TriggerKey) -> TriggerKey:
+    # Range triggers group by (kind, field, op) and are sorted by threshold, so each partition covers a
+    # narrow band of thresholds and a fact's value triggers only the bands it can satisfy.
+    return trigger[:4] if trigger[0] == RANGE else trigger
+
+
 def _trigger(alt: Sequence[Match]) -> TriggerKey:
     """The most selective key some fact must have for this alternative to fire."""
     best: tuple[int, TriggerKey] | None = None
@@ -1303,6 +1324,8 @@ def _trigger(alt: Sequence[Match]) -> TriggerKey:
             if t.op in ("eq", "in") and isinstance(value, str | int | float | bool) and not isinstance(value, tuple):
                 rank = 4 if t.field == "id" else 1 if isinstance(value, bool) else 3
                 candidates.append((rank, (m.kind, t.field, value)))
+            elif t.op in RANGE_OPS and isinstance(value, int | float) and not isinstance(value, bool):
+                candidates.append((2, (RANGE, m.kind, t.field, t.op, value)))
         top = max(candidates, key=lambda c: c[0])
         if best is None or top[0] > best[0]:
             best = top
@@ -1342,8 +1365,11 @@ def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost:
             name = f"r{n}"
             n += 1
             engine_rule = EngineRule(name, rule, a, tuple(aliases))
-            key = (0, ("*",)) if single else (stratum[rule.id], _trigger(alt))
+            key = (0, ("*",)) if single else (stratum[rule.id], _group_key(_trigger(alt)))
             groups.setdefault(key, []).append((engine_rule, {"all": conds}, _cost(alt)))
+    for key, items in groups.items():
+        if key[1][0] == RANGE:
+            items.sort(key=lambda item: _trigger(item[0].rule.alternatives[item[0].alternative])[4])
     partitions: list[Partition] = []
 
     def flush(key: tuple[int, TriggerKey], chunk: list[tuple[EngineRule, dict[str, Any], int]]) -> None:

@@ -1,0 +1,168 @@
+"""`kb bench rules --rules N`: compile N synthetic rules written in the real rule format and time consultations.
+
+Prints JSON: compile time, partitions, and consultation latency (p50/p95/max, ms) on the partitioned
+engine; alongside, the same consultations on one unpartitioned durable_rules ruleset, run in a child
+process with a timeout. The unpartitioned run is skipped (reported as not survivable) when an alpha node
+would get 500 or more children: durable_rules 2.0.28 loops forever at the 513th.
+
+The synthetic rules mix the shapes the seed rules use: rules about one named entity (most of them, as a
+large rule base is mostly about particular offerings, licenses and certifications), joins from a mention to
+its offering and license, negation over certifications, and rules on the asker's numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from kb.facts import Fact, Source
+
+OFFERINGS = 400
+CONSULTATIONS = 200
+FAMILIES = ("permissive", "weak_copyleft", "strong_copyleft", "network_copyleft")
+CERTS = ("certification:soc2_type2", "certification:iso27001", "certification:hipaa_baa", "certification:pci_dss")
+
+
+def synthetic_rules(n: int, seed: int = 7) -> str:
+    """N rules in the rule-file format (one YAML document), deterministic for a seed."""
+    rng = random.Random(seed)
+    lines = ["topic: synthetic", "rules:"]
+    for i in range(n):
+        shape = rng.random()
+        off = f"offering:s{rng.randrange(OFFERINGS)}"
+        lines.append(f"  - id: syn.r{i}")
+        lines.append(f"    title: synthetic rule {i}")
+        lines.append("    when:")
+        if shape < 0.6:
+            lines += ["      - fact: offering", "        as: o", f"        where: {{id: \"{off}\"}}",
+                      "      - fact: asker", f"        where: {{team_size: {{lt: {rng.randrange(2, 60)}}}}}"]
+        elif shape < 0.8:
+            fam = rng.choice(FAMILIES)
+            lines += ["      - fact: mention", "        as: m", f"        where: {{entity: \"{off}\"}}",
+                      "      - fact: offering", "        as: o", "        where: {id: $m.entity}",
+                      "      - fact: license", "        as: l", f"        where: {{id: $o.license, family: {fam}}}"]
+        elif shape < 0.95:
+            cert = rng.choice(CERTS)
+            lines += ["      - fact: requirement", "        as: r", f"        where: {{certification: \"{cert}\"}}",
+                      "      - fact: offering", "        as: o", f"        where: {{id: \"{off}\"}}",
+                      "      - none:", "          fact: holds",
+                      "          where: {offering: $o.id, certification: $r.certification}"]
+        else:
+            lines += ["      - fact: asker", f"        where: {{budget_usd: {{lt: {rng.randrange(10, 500) * 1000}}}, "
+                      f"latency_ms: {{lt: {rng.randrange(5, 200)}}}}}"]
+        option = rng.choice(("open_source", "commercial", "build_in_house", "open_core", "hybrid"))
+        lines += ["    then:", "      - kind: recommendation", f"        option: {option}",
+                  f"        strength: {rng.randrange(1, 10) / 10}", f"        statement: synthetic conclusion {i}",
+                  "    evidence: {query: synthetic}"]
+    return "\n".join(lines) + "\n"
+
+
+def consultations(count: int = CONSULTATIONS, seed: int = 11) -> list[list[Fact]]:
+    """A fixed set of consultations: an asker, a few mentioned offerings with licenses, requirements."""
+    rng = random.Random(seed)
+    src = Source(kind="profile")
+    out = []
+    for _ in range(count):
+        facts = [Fact.make("asker", "asker", {"team_size": rng.randrange(1, 80), "budget_usd": rng.randrange(5, 900) * 1000,
+                                              "latency_ms": float(rng.randrange(5, 300))}, src)]
+        for k in rng.sample(range(OFFERINGS), 4):
+            oid, lid = f"offering:s{k}", f"license:L{k}"
+            facts.append(Fact.make(f"mention:{oid}", "mention", {"entity": oid, "entity_kind": "offering"}, src))
+            facts.append(Fact.make(oid, "offering", {"name": f"S{k}", "license": lid}, src))
+            facts.append(Fact.make(lid, "license", {"name": f"L{k}", "family": FAMILIES[k % 4]}, src))
+        for cert in rng.sample(CERTS, 2):
+            facts.append(Fact.make(f"requirement:{cert}", "requirement", {"certification": cert}, src))
+        out.append(facts)
+    return out
+
+
+def _measure(path: str, single: bool, count: int) -> dict[str, Any]:
+    from kb.inference import DurableEngine, RuleBase
+    from kb.rulebook import compile_rulebook, load_rules
+
+    started = time.perf_counter()
+    book = load_rules([path])
+    parsed = time.perf_counter()
+    partitions = compile_rulebook(book, single=single)
+    base = RuleBase(book, DurableEngine(partitions))
+    compiled = time.perf_counter()
+    cases = consultations(count)
+    base.consult(cases[0])  # warm-up
+    times = []
+    fired = 0
+    ran = 0
+    for facts in cases:
+        t0 = time.perf_counter()
+        result = base.consult(facts)
+        times.append((time.perf_counter() - t0) * 1000)
+        fired += len(result.activations)
+        ran += result.stats.engine_rules
+    times.sort()
+    base.close()
+    return {
+        "load_s": round(parsed - started, 3),
+        "compile_s": round(compiled - parsed, 3),
+        "partitions": len(partitions),
+        "consultations": len(times),
+        "p50_ms": round(statistics.median(times), 3),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 3),
+        "max_ms": round(times[-1], 3),
+        "mean_rules_in_run_partitions": round(ran / len(times), 1),
+        "mean_activations": round(fired / len(times), 1),
+    }
+
+
+def _child(path: str, count: int, queue: Any) -> None:
+    try:
+        queue.put(_measure(path, True, count))
+    except Exception as exc:  # noqa: BLE001 - reported as the baseline's outcome
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def unpartitioned(path: str, count: int, timeout: float) -> dict[str, Any]:
+    """The same consultations on one ruleset holding every rule, in a child process with a timeout."""
+    from kb.rulebook import compile_rulebook, load_rules, max_fanout
+
+    (single,) = compile_rulebook(load_rules([path]), single=True)
+    fanout = max_fanout(single.definition)
+    if fanout >= 500:
+        return {"survives": False, "max_alpha_children": fanout,
+                "reason": "an alpha node would get 500+ children; durable_rules loops forever past 512"}
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(path, count, queue))
+    proc.start()
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return {"survives": False, "max_alpha_children": fanout, "reason": f"no result within {timeout:.0f} s"}
+    if queue.empty():
+        return {"survives": False, "max_alpha_children": fanout, "reason": f"child exited with {proc.exitcode}"}
+    result: dict[str, Any] = queue.get()
+    return {"survives": "error" not in result, "max_alpha_children": fanout, **result}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kb bench rules", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rules", type=int, default=1000, help="number of synthetic rules (default 1000)")
+    parser.add_argument("--consultations", type=int, default=CONSULTATIONS, help="consultations to time")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the unpartitioned run")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the unpartitioned run")
+    ns = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "synthetic.yaml")
+        Path(path).write_text(synthetic_rules(ns.rules), encoding="utf-8")
+        report: dict[str, Any] = {"rules": ns.rules, "partitioned": _measure(path, False, ns.consultations)}
+        if not ns.no_baseline:
+            report["unpartitioned"] = unpartitioned(path, ns.consultations, ns.timeout)
+    print(json.dumps(report, indent=2))
+    return 0
