@@ -445,7 +445,14 @@ def _read_markdown(data: bytes, path: Path) -> _Raw:
         for m in _MD_HEADING_MARKS.finditer(text[s:e].rstrip("\n")):
             edits.append((s + m.start(), s + m.end(), ""))
     mt = mt.edit(edits)
-    mt = mt.sub(_MD_INLINE, lambda m: m.group(1) or "")
+    # Markup goes; a link's text stays where it was, so it keeps mapping to its own characters.
+    inline: list[tuple[int, int, str]] = []
+    for m in _MD_INLINE.finditer(mt.text):
+        if m.group(1):
+            inline += [(m.start(), m.start(1), ""), (m.end(1), m.end(), "")]
+        else:
+            inline.append((m.start(), m.end(), ""))
+    mt = mt.edit(inline)
     # Heading spans: the lines the markup called headings, found again after the edits by their source line.
     spans: list[tuple[int, int]] = []
     src_line_of = np.searchsorted(np.asarray(line_starts), mt.source[:-1], side="right") - 1
@@ -503,7 +510,7 @@ class _HTMLText(HTMLParser):
     def _break(self) -> None:
         if self.skip_depth:
             return
-        self._emit("\n", [self._here()])
+        self._emit("\x00", [self._here()])  # a block break, told apart from line breaks in the text
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
@@ -574,9 +581,8 @@ def _read_html(data: bytes, path: Path) -> _Raw:
         raise UnreadableDocument(f"not readable as HTML: {exc}") from None
     chars = "".join(parser.chars)
     offsets = np.asarray(parser.offsets + [len(source)], dtype=np.int64)
-    # Block breaks were emitted as "\n"; whitespace inside text collapses to one space as a browser would.
-    marked = chars.replace("\n", "\x00")
-    mt = MappedText(marked, offsets)
+    # Whitespace inside text collapses to one space as a browser would; block breaks (NUL) become lines.
+    mt = MappedText(chars, offsets)
     mt = mt.sub(_HTML_SPACE, " ")
     mt = mt.sub(re.compile(r" ?(\x00 ?)+"), lambda m: "\n\n" if m.group(0).count("\x00") > 1 else "\n")
     # Heading spans of the raw text, carried through the edits by offset.
