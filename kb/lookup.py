@@ -13,17 +13,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-# How much a label says about its entity: an SPDX id or a preferred name beats a synonym, which beats
-# an alias the data carries (deprecated ids, ScanCode keys). Lower wins.
+# How much a label says about its entity: its own identifier beats an alias identifier (an SPDX id
+# deprecated in its favour), which beats its preferred name, then a synonym, then a data key. Lower wins.
 RANK_ID = 0
-RANK_PREFERRED = 1
-RANK_ALT = 2
-RANK_HIDDEN = 3
+RANK_ALIAS_ID = 1
+RANK_PREFERRED = 2
+RANK_ALT = 3
 RANK_KEY = 4
 
-# When two entities of different kinds share a label equally well ("Databricks" the company and the
-# platform), the one a question most likely means comes first.
+# When entities of different kinds share a name ("Databricks" the company and the platform), the one a
+# question most likely means comes first, whichever of its names it is; data keys come after every name.
 KIND_ORDER = ("offering", "license", "certification", "industry", "criterion", "vendor")
+
+
+def exact_key(label: str) -> str:
+    """Case folded, spaces trimmed: tells apart ids that differ only in punctuation."""
+    return unicodedata.normalize("NFKC", label).casefold().strip()
 
 
 def strict_key(label: str) -> str:
@@ -34,9 +39,10 @@ def strict_key(label: str) -> str:
 
 
 def loose_key(label: str) -> str:
-    """The strict key with version noise dropped: "version" -> "v", "2.0" -> "2", "v3" -> "3"."""
+    """The strict key without noise: a leading "the", "version" -> "v", "2.0" -> "2", "v3" -> "3"."""
     text = unicodedata.normalize("NFKC", label).casefold().replace("+", " or later ")
     text = text.replace("licence", "license")
+    text = re.sub(r"^\W*the\b", "", text)
     text = re.sub(r"\bversion\b", "v", text)
     text = re.sub(r"(\d)\.0(?!\d)", r"\1", text)
     text = re.sub(r"[\W_]+", "", text)
@@ -57,11 +63,13 @@ class LabelIndex:
 
     def __init__(self, labels: Iterable[Label]):
         self._labels: dict[str, list[Label]] = defaultdict(list)
+        self._exact: dict[str, dict[str, int]] = defaultdict(dict)
         self._strict: dict[str, dict[str, int]] = defaultdict(dict)
         self._loose: dict[str, dict[str, int]] = defaultdict(dict)
         for label in labels:
             self._labels[label.entity].append(label)
-            for index, key in ((self._strict, strict_key(label.text)), (self._loose, loose_key(label.text))):
+            for index, key in ((self._exact, exact_key(label.text)), (self._strict, strict_key(label.text)),
+                               (self._loose, loose_key(label.text))):
                 if not key:
                     continue
                 best = index[key].get(label.entity)
@@ -70,10 +78,11 @@ class LabelIndex:
 
     def lookup(self, label: str, kind: str | None = None) -> list[str]:
         """Ids of the entities `label` names (of `kind` only, if given), best match first."""
-        for index, key in ((self._strict, strict_key(label)), (self._loose, loose_key(label))):
+        for index, key in ((self._exact, exact_key(label)), (self._strict, strict_key(label)),
+                           (self._loose, loose_key(label))):
             found = {e: r for e, r in index.get(key, {}).items() if kind is None or _kind(e) == kind}
             if found:
-                return sorted(found, key=lambda e: (found[e], _kind_order(e), e))
+                return sorted(found, key=lambda e: (found[e] >= RANK_KEY, _kind_order(e), found[e], e))
         return []
 
     def resolve(self, label: str, kind: str | None = None) -> str | None:

@@ -32,7 +32,7 @@ from rdflib.term import Node
 from kb.config import Paths
 from kb.facts import Fact, Scalar, Source
 from kb.licenses import GENERATED_MARKER
-from kb.lookup import RANK_ALT, RANK_HIDDEN, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
+from kb.lookup import RANK_ALIAS_ID, RANK_ALT, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
 from kb.problems import KnowledgeError, Problem, display_path
 from kb.vocab import CORPUS_DOC, ENTITY_KINDS, OSCAR, OSCAR_ID, PREFIXES
 
@@ -502,7 +502,8 @@ def _shacl(graph: Graph, shapes: Graph) -> Graph | None:
 
 
 def _results(report: Graph) -> Iterator[tuple[Node, str | None, Node | None, str]]:
-    """(focus, path as written, value, message) of each validation result."""
+    """(focus, path, value, message) of each validation result; a sequence path is given as
+    `first-IRI|curie/curie` so that its first property can still be located."""
     sh = lambda name: URIRef(SH + name)  # noqa: E731
     for result in report.subjects(RDF.type, sh("ValidationResult")):
         focus = report.value(result, sh("focusNode"))
@@ -510,7 +511,8 @@ def _results(report: Graph) -> Iterator[tuple[Node, str | None, Node | None, str
             continue
         path = report.value(result, sh("resultPath"))
         if isinstance(path, BNode):  # a sequence path: rdf:type/skos:notation
-            path_text: str | None = "/".join(curie(x) for x in report.items(path)) or None
+            steps = list(report.items(path))
+            path_text: str | None = f"{steps[0]}|{'/'.join(curie(x) for x in steps)}" if steps else None
         else:
             path_text = str(path) if path is not None else None
         messages = sorted(str(x) for x in report.objects(result, sh("resultMessage")))
@@ -520,9 +522,10 @@ def _results(report: Graph) -> Iterator[tuple[Node, str | None, Node | None, str
 
 def _problem(m: Merged, focus: Node, path: str | None, value: Node | None, text: str) -> Problem:
     """A validation result as a problem at the line of its value, its property or its subject."""
-    pred = URIRef(path.split("/")[0]) if path and "://" in path else RDF.type if path and "/" in path else None
+    first, _, steps = (path or "").partition("|")
+    pred = URIRef(first) if first else None
     file, line = m.locate(focus, pred, value if isinstance(value, URIRef) else None)
-    shown = curie(URIRef(path)) if path and "://" in path else path
+    shown = steps or (curie(pred) if pred is not None else None)
     where = f"{curie(focus)} {shown}" if shown else curie(focus)
     got = f" (got {curie(value)})" if value is not None and value != focus else ""
     return Problem(file, line, f"{where}: {text}{got}")
@@ -831,7 +834,7 @@ class Ontology:
             else:
                 yield Label(fid, slug.replace("_", " "), RANK_ALT)
             for pred, rank in ((SKOS.prefLabel, RANK_PREFERRED), (RDFS.label, RANK_PREFERRED),
-                               (SKOS.altLabel, RANK_ALT), (SKOS.hiddenLabel, RANK_HIDDEN),
+                               (SKOS.altLabel, RANK_ALT), (SKOS.hiddenLabel, RANK_ALIAS_ID),
                                (OSCAR.scancodeKey, RANK_KEY)):
                 for value in t.objects(s, pred):
                     yield Label(fid, str(value), rank)

@@ -1,0 +1,275 @@
+"""The ontology: `kb check` on the shipped files and on an analyst's mistakes, and the facts it yields."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb.checks import run_checks
+from kb.config import PROJECT_ROOT, Paths
+from kb.ontology import Ontology, check_ontology, load_ontology, scan_turtle
+from kb.problems import KnowledgeError, Problem
+from kb.vocab import FACT_KINDS
+
+PREFIXES = """@prefix oscar: <https://w3id.org/oscar/ns#> .
+@prefix offering: <https://w3id.org/oscar/id/offering/> .
+@prefix vendor: <https://w3id.org/oscar/id/vendor/> .
+@prefix certification: <https://w3id.org/oscar/id/certification/> .
+@prefix spdx: <http://spdx.org/licenses/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+"""
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, ontology_cache: Path) -> Paths:
+    """A copy of the shipped ontology an analyst can break, sharing the test session's cache."""
+    shutil.copytree(PROJECT_ROOT / "ontology", tmp_path / "ontology")
+    return Paths(root=tmp_path, cache=ontology_cache)
+
+
+def add_file(paths: Paths, name: str, text: str) -> Path:
+    path = paths.ontology / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based number of the first line containing `needle`."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def only(problems: list[Problem], needle: str) -> Problem:
+    found = [p for p in problems if needle in p.message]
+    assert len(found) == 1, problems
+    return found[0]
+
+
+# --- kb check -------------------------------------------------------------------------------------------
+
+def test_shipped_ontology_is_clean(ontology_cache: Path) -> None:
+    assert run_checks(Paths(root=PROJECT_ROOT, cache=ontology_cache), {"ontology"}) == []
+
+
+def test_turtle_syntax_error_names_file_and_line(kb_copy: Paths) -> None:
+    path = kb_copy.ontology / "offerings.ttl"
+    text = path.read_text(encoding="utf-8").replace(
+        'skos:prefLabel "PyTorch" ;', 'skos:prefLabel "PyTorch ;', 1)
+    path.write_text(text, encoding="utf-8")
+    problems = check_ontology(kb_copy)
+    problem = only(problems, "Turtle syntax error")
+    assert problem.path == "ontology/offerings.ttl"
+    assert problem.line == line_of(path, 'skos:prefLabel "PyTorch ;')
+    assert "newline found in string literal" in problem.message
+
+
+def test_open_source_offering_without_license_is_caught(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+offering:homegrown_tool a oscar:Offering ;
+    skos:prefLabel "Homegrown tool" ;
+    oscar:offeringType oscar:tool ;
+    oscar:delivery oscar:open_source ;
+    oscar:vendor vendor:apache .
+
+offering:hosted_thing a oscar:Offering ;
+    skos:prefLabel "Hosted thing" ;
+    oscar:offeringType oscar:managed_service ;
+    oscar:delivery oscar:managed_saas ;
+    oscar:vendor vendor:aws .
+""")
+    problem = only(check_ontology(kb_copy), "needs a license")
+    assert problem.path == "ontology/extra.ttl"
+    assert problem.line == line_of(path, "offering:homegrown_tool a")
+    assert problem.message.startswith("offering:homegrown_tool")
+    assert "oscar:license" in problem.message and "oscar:open_source" in problem.message
+
+
+def test_license_with_unknown_copyleft_class_is_caught(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+spdx:Example-1.0 a oscar:StrongCopyleftLicence ;
+    oscar:spdxId "Example-1.0" ;
+    skos:prefLabel "Example License 1.0" .
+""")
+    problems = check_ontology(kb_copy)
+    line = line_of(path, "spdx:Example-1.0 a")
+    unknown = only(problems, "unknown class")
+    assert (unknown.path, unknown.line) == ("ontology/extra.ttl", line)
+    assert "oscar:StrongCopyleftLicence" in unknown.message
+    family = only(problems, "needs a license family")
+    assert (family.path, family.line) == ("ontology/extra.ttl", line)
+    assert family.message.startswith("spdx:Example-1.0 rdf:type/skos:notation")
+    assert "oscar:StrongCopyleftLicense" in family.message
+
+
+def test_license_in_two_families_is_caught(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+spdx:Example-1.0 a oscar:PermissiveLicense , oscar:WeakCopyleftLicense ;
+    oscar:spdxId "Example-1.0" ;
+    skos:prefLabel "Example License 1.0" .
+""")
+    problem = only(check_ontology(kb_copy), "disjoint")
+    assert (problem.path, problem.line) == ("ontology/extra.ttl", line_of(path, "spdx:Example-1.0 a"))
+
+
+def test_misspelt_certification_is_caught_at_its_line(kb_copy: Paths) -> None:
+    path = kb_copy.ontology / "offerings.ttl"
+    text = path.read_text(encoding="utf-8")
+    old = "oscar:holds certification:soc2_type2 , certification:iso27001 , certification:hipaa_baa , " \
+          "certification:pci_dss , certification:fedramp ;"
+    assert old in text
+    path.write_text(text.replace(old, old.replace("soc2_type2", "soc2_typ2"), 1), encoding="utf-8")
+    problem = only(check_ontology(kb_copy), "certification:soc2_typ2")
+    assert problem.path == "ontology/offerings.ttl"
+    assert problem.line == line_of(path, "certification:soc2_typ2")
+    assert problem.message.startswith("offering:sagemaker oscar:holds:")
+    assert "oscar:Certification" in problem.message
+
+
+def test_misspelt_property_and_value_are_caught(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+offering:thing a oscar:Offering ;
+    skos:prefLabel "Thing" ;
+    oscar:offeringType oscar:tool ;
+    oscar:delivery oscar:opensource ;
+    oscar:lisence spdx:MIT ;
+    oscar:vendor vendor:apache .
+""")
+    problems = check_ontology(kb_copy)
+    prop = only(problems, "unknown property oscar:lisence")
+    assert prop.line == line_of(path, "oscar:lisence")
+    value = only(problems, "unknown value oscar:opensource")
+    assert value.line == line_of(path, "oscar:opensource")
+
+
+def test_a_check_after_an_edit_sees_the_edit(kb_copy: Paths) -> None:
+    assert check_ontology(kb_copy) == []
+    add_file(kb_copy, "extra.ttl", PREFIXES + "offering:x a oscar:Offering .\n")
+    assert any("offering:x" in p.message for p in check_ontology(kb_copy))
+
+
+def test_kb_check_exit_codes(kb_copy: Paths) -> None:
+    env = {**os.environ, "OSCAR_CACHE": str(kb_copy.cache)}
+    command = [sys.executable, "-m", "kb.cli", "check", "--root", str(kb_copy.root), "--only", "ontology"]
+    clean = subprocess.run(command, capture_output=True, text=True, env=env, cwd=kb_copy.root, timeout=300)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout == ""
+    add_file(kb_copy, "extra.ttl", PREFIXES + "offering:x a oscar:Offering ;\n    skos:prefLabel \"X\" ;\n")
+    broken = subprocess.run(command, capture_output=True, text=True, env=env, cwd=kb_copy.root, timeout=300)
+    assert broken.returncode == 1
+    # The unfinished statement runs into the end of the file, one line after the last one written.
+    assert broken.stdout.splitlines() == [
+        f"ontology/extra.ttl:{len(PREFIXES.splitlines()) + 3}: Turtle syntax error: "
+        "EOF found when expected verb in property list"]
+
+
+def test_load_refuses_an_invalid_ontology(kb_copy: Paths) -> None:
+    add_file(kb_copy, "extra.ttl", PREFIXES + "offering:x a oscar:Offering .\n")
+    with pytest.raises(KnowledgeError) as err:
+        load_ontology(kb_copy)
+    assert any(p.path == "ontology/extra.ttl" and p.line == 7 for p in err.value.problems)
+
+
+# --- Facts ---------------------------------------------------------------------------------------------
+
+def test_facts_follow_the_vocabulary(shipped_ontology: Ontology) -> None:
+    facts = shipped_ontology.facts()
+    kinds = {f.kind for f in facts}
+    assert kinds == {k.name for k in FACT_KINDS.values() if k.origin == "ontology"}
+    python_types = {"str": str, "ref": str, "int": int, "float": float, "bool": bool}
+    for fact in facts:
+        spec = FACT_KINDS[fact.kind]
+        assert fact.id.startswith(f"{fact.kind}:")
+        for name, value in fact.fields:
+            assert name in spec.fields, (fact.id, name)
+            assert type(value) is python_types[spec.fields[name].type], (fact.id, name, value)
+            if spec.fields[name].values:
+                assert value in spec.fields[name].values, (fact.id, name, value)
+            if spec.fields[name].type == "ref":
+                assert shipped_ontology.fact(str(value)) is not None, (fact.id, name, value)
+        assert fact.source.kind == "ontology" and fact.source.file and fact.source.triple
+
+
+def test_offering_fact_and_its_provenance(shipped_ontology: Ontology) -> None:
+    fact = shipped_ontology.fact("offering:pytorch")
+    assert fact is not None
+    assert fact.as_dict() == {
+        "id": "offering:pytorch", "kind": "offering", "name": "PyTorch", "type": "framework",
+        "delivery": "open_source", "license": "license:BSD-3-Clause", "vendor": "vendor:pytorch_foundation",
+        "support": "community", "commercial_support": False,
+    }
+    source = fact.source
+    assert source.file == "ontology/offerings.ttl"
+    assert source.line == line_of(PROJECT_ROOT / "ontology/offerings.ttl", "offering:pytorch a")
+    assert source.triple == ("offering:pytorch", "rdf:type", "oscar:Offering")
+    assert source.doc == "000_ec713219caae2b0a.txt"
+
+
+def test_license_facts_curated_win_over_generated(shipped_ontology: Ontology) -> None:
+    gpl = shipped_ontology.fact("license:GPL-3.0-only")
+    assert gpl is not None
+    assert gpl.get("family") == "strong_copyleft" and gpl.get("copyleft") is True
+    assert gpl.get("osi_approved") is True and gpl.get("patent_grant") is True
+    agpl = shipped_ontology.fact("license:AGPL-3.0-only")
+    assert agpl is not None and agpl.get("family") == "network_copyleft" and agpl.get("strong_copyleft") is True
+    assert agpl.source.file == "ontology/licenses-curated.ttl"
+    llama = shipped_ontology.fact("license:LicenseRef-scancode-llama-2-license-2023")
+    assert llama is not None
+    assert llama.get("family") == "source_available"  # ScanCode says Proprietary Free; the curated file wins
+    assert llama.get("category") == "Proprietary Free"
+    assert llama.get("covers_weights") is True and llama.get("osi_approved") is False
+    mit = shipped_ontology.fact("license:MIT")
+    assert mit is not None and mit.get("family") == "permissive" and mit.get("copyleft") is False
+    assert mit.source.file == "ontology/licenses.ttl"
+
+
+def test_related_gives_what_a_consultation_needs(shipped_ontology: Ontology) -> None:
+    ids = {f.id for f in shipped_ontology.related(["offering:mlflow", "industry:healthcare", "offering:nope"])}
+    assert ids == {
+        "offering:mlflow", "license:Apache-2.0", "vendor:databricks",
+        "industry:healthcare", "expects:healthcare/hipaa_baa", "expects:healthcare/soc2_type2",
+        "certification:hipaa_baa", "certification:soc2_type2",
+    }
+    sagemaker = {f.id for f in shipped_ontology.related(["offering:sagemaker"])}
+    assert "holds:sagemaker/hipaa_baa" in sagemaker and "certification:hipaa_baa" in sagemaker
+    assert not any(i.startswith("license:") for i in sagemaker)
+
+
+def test_every_corpus_fact_cites_a_known_document(shipped_ontology: Ontology) -> None:
+    corpus = {p.name for p in (PROJECT_ROOT.parent / "shared" / "corpus").glob("*.txt")} or None
+    docs = {f.source.doc for f in shipped_ontology.facts() if f.source.doc}
+    assert docs == {"000_ec713219caae2b0a.txt", "001_ad45be3a06e83d2d.txt", "002_fecf1919664aebd8.txt",
+                    "003_274b773468e9a4c0.txt"}
+    if corpus:
+        assert docs <= corpus
+
+
+# --- Where things are written -----------------------------------------------------------------------------
+
+def test_scanner_finds_subjects_predicates_and_values() -> None:
+    text = PREFIXES + '''
+offering:a a oscar:Offering ;   # a comment ; with . punctuation
+    skos:prefLabel """A long
+name. With ; dots""" , "x" ;
+    oscar:license spdx:GPL-3.0-only.
+[] oscar:x [ oscar:y offering:z ] .
+offering:b
+    oscar:holds certification:soc2_type2 , certification:iso27001 .
+'''
+    index = scan_turtle(text)
+    base = len(PREFIXES.splitlines())
+    offering = "https://w3id.org/oscar/id/offering/"
+    assert index.subjects[offering + "a"] == base + 2
+    assert index.predicates[(offering + "a", "https://w3id.org/oscar/ns#license")] == base + 5
+    assert index.objects[(offering + "a", "https://w3id.org/oscar/ns#license",
+                          "http://spdx.org/licenses/GPL-3.0-only")] == base + 5
+    assert index.subjects[offering + "b"] == base + 7
+    assert index.objects[(offering + "b", "https://w3id.org/oscar/ns#holds",
+                          "https://w3id.org/oscar/id/certification/iso27001")] == base + 8
+    assert offering + "z" not in index.subjects
