@@ -753,8 +753,8 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
         for d in f.derived:
             if d.name in derived:
                 other = derived[d.name]
-                problems.append(Problem(f.path, d.line,
-                                        f"derived fact kind `{d.name}` is already declared at {other.file}:{other.line}"))
+                problems.append(Problem(f.path, d.line, f"derived fact kind `{d.name}` is already declared at "
+                                        f"{other.file}:{other.line}"))
             else:
                 derived[d.name] = d
     seen: dict[str, Rule] = {}
@@ -765,7 +765,8 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
         for rule in f.rules:
             if rule.id in seen:
                 first = seen[rule.id]
-                problems.append(Problem(f.path, rule.line, f"duplicate rule id `{rule.id}` (first at {first.file}:{first.line})"))
+                problems.append(Problem(f.path, rule.line,
+                                        f"duplicate rule id `{rule.id}` (first at {first.file}:{first.line})"))
             else:
                 seen[rule.id] = rule
             problems.extend(_validate_rule(rule, derived, terms))
@@ -779,7 +780,8 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
                 problems.extend(_check_evidence(rule, corpus, corpus_docs))
     for name, d in derived.items():
         if name not in consumed:
-            problems.append(Problem(d.file, d.line, f"derived fact kind `{name}` is never used by any rule's conditions"))
+            problems.append(Problem(d.file, d.line,
+                                    f"derived fact kind `{name}` is never used by any rule's conditions"))
         if name not in produced:
             where = consumed.get(name, (d.file, d.line))
             problems.append(Problem(where[0], where[1], f"no rule derives fact kind `{name}`"))
@@ -838,7 +840,7 @@ def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozen
                 if name in bound and _field_spec(bound[name], fname, derived) is None:
                     err(th.line, f"statement quotes `{{{name}.{fname}}}`, but `{bound[name]}` has no field `{fname}`")
         for d in rule.derives:
-            for fname, value in d.fields:
+            for _, value in d.fields:
                 if isinstance(value, Ref) and value.name in bound and _field_spec(bound[value.name], value.field,
                                                                                   derived) is None:
                     err(d.line, f"`{value}`: `{bound[value.name]}` has no field `{value.field}`")
@@ -901,7 +903,7 @@ def _validate_test(t: RuleTest, rules: Mapping[str, Rule], derived: Mapping[str,
         terms = terms | {f.id for f in t.facts}  # an example may describe entities of its own
     for f in t.facts:
         line = f.source.line or t.line
-        if f.kind not in vocab.FACT_KINDS:
+        if f.kind not in vocab.FACT_KINDS and f.kind not in derived:
             problems.append(Problem(t.file, line, f"test `{t.name}`: unknown fact kind `{f.kind}`"))
             continue
         for fname, value in f.fields:
@@ -1167,7 +1169,7 @@ def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
     for alt in rule.alternatives:
         best: tuple[int, Failure] | None = None
 
-        def walk(i: int, bindings: dict[str, Fact]) -> bool:
+        def walk(i: int, bindings: dict[str, Fact], alt: tuple[Match, ...] = alt) -> bool:
             nonlocal best
             if i == len(alt):
                 return True

@@ -70,8 +70,9 @@ def consultations(count: int = CONSULTATIONS, seed: int = 11) -> list[list[Fact]
     src = Source(kind="profile")
     out = []
     for _ in range(count):
-        facts = [Fact.make("asker", "asker", {"team_size": rng.randrange(1, 80), "budget_usd": rng.randrange(5, 900) * 1000,
-                                              "latency_ms": float(rng.randrange(5, 300))}, src)]
+        asker = {"team_size": rng.randrange(1, 80), "budget_usd": rng.randrange(5, 900) * 1000,
+                 "latency_ms": float(rng.randrange(5, 300))}
+        facts = [Fact.make("asker", "asker", asker, src)]
         for k in rng.sample(range(OFFERINGS), 4):
             oid, lid = f"offering:s{k}", f"license:L{k}"
             facts.append(Fact.make(f"mention:{oid}", "mention", {"entity": oid, "entity_kind": "offering"}, src))
