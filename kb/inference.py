@@ -43,9 +43,9 @@ from kb.problems import KnowledgeError
 from kb.rulebook import (
     ENGINE_ID,
     GATE_KIND,
-    RESERVED_FIELDS,
     RANGE,
     READY_RULE,
+    RESERVED_FIELDS,
     Failure,
     Partition,
     Rule,
@@ -132,7 +132,7 @@ class InferenceEngine(Protocol):
     def live_sessions(self) -> int: ...
 
 
-class _Host(Host):  # type: ignore[misc]
+class _Host(Host):
     """A durable_rules host whose dispatch timers never start (consultations run their own actions)."""
 
     def _run(self) -> None:
@@ -264,7 +264,7 @@ class DurableEngine:
         known: dict[str, Fact] = {}
         for f in facts:
             known[f.id] = f
-        engine_facts = {f.id: {**f.as_dict(), ENGINE_ID: f.id} for f in known.values()}
+        engine_facts: dict[str, dict[str, Any]] = {f.id: {**f.as_dict(), ENGINE_ID: f.id} for f in known.values()}
         derivations: dict[str, list[Fact]] = {}
         derived_by_rule: dict[str, int] = {}
         fired_by_rule: dict[str, int] = {}
@@ -272,7 +272,7 @@ class DurableEngine:
         seen: set[tuple[int, str, tuple[tuple[str, str], ...]]] = set()
         partitions_run: set[int] = set()
         rounds = 0
-        gate = {"kind": GATE_KIND, "id": GATE_KIND}
+        gate: dict[str, Any] = {"kind": GATE_KIND, "id": GATE_KIND}
         for stratum in range(self.strata):
             opened: set[int] = set()
             new = list(known.values())

@@ -548,7 +548,8 @@ class _Reader:
                 self.err(node.key_lines["when"], "every alternative of `when` needs one fact that is matched "
                          "(not only `none` conditions)")
                 return None
-        return Rule(rule_id, title, self.path, node.line, group, alternatives, tuple(thens), tuple(derives), evidence)
+        return Rule(rule_id, title, self.path, node.line, group, tuple(alternatives), tuple(thens), tuple(derives),
+                    evidence)
 
 
 def _expand(cond: Condition) -> list[tuple[Match, ...]]:
@@ -774,8 +775,8 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
                 for m in alt:
                     if m.kind in derived:
                         consumed.setdefault(m.kind, (f.path, m.line))
-            for d in rule.derives:
-                produced.add(d.kind)
+            for made in rule.derives:
+                produced.add(made.kind)
             if rule.evidence and rule.evidence.doc and corpus is not None:
                 problems.extend(_check_evidence(rule, corpus, corpus_docs))
     for name, d in derived.items():
@@ -853,14 +854,14 @@ def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozen
         if d.kind not in derived:
             err(d.line, f"derives `{d.kind}`, which no file declares under `derives:`")
             continue
-        spec = derived[d.kind]
-        missing = set(spec.fields) - {f for f, _ in d.fields}
+        declared = derived[d.kind]
+        missing = set(declared.fields) - {f for f, _ in d.fields}
         if missing:
             err(d.line, f"derived `{d.kind}` lacks field(s) {', '.join(sorted(missing))}")
         for fname, value in d.fields:
-            fspec = spec.fields.get(fname)
+            fspec = declared.fields.get(fname)
             if fspec is None:
-                err(d.line, f"derived `{d.kind}` has no field `{fname}` (fields: {', '.join(spec.fields)})")
+                err(d.line, f"derived `{d.kind}` has no field `{fname}` (fields: {', '.join(declared.fields)})")
             elif isinstance(value, Ref):
                 if value.name not in everywhere:
                     err(d.line, f"`{value}` refers to `{value.name}`, which is not bound in every alternative")
@@ -1174,8 +1175,8 @@ def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
             if i == len(alt):
                 return True
             m = alt[i]
-            fits = []
-            misses = []
+            fits: list[tuple[Fact, FieldTest | None]] = []
+            misses: list[tuple[Fact, FieldTest | None]] = []
             for f in by_kind.get(m.kind, ()):
                 failed = _fits(m, f, bindings)
                 (misses if failed else fits).append((f, failed))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kb.facts import Fact, Source
+from kb.facts import Fact, Scalar, Source
 
 OFFERINGS = 400
 CONSULTATIONS = 200
@@ -70,7 +70,7 @@ def consultations(count: int = CONSULTATIONS, seed: int = 11) -> list[list[Fact]
     src = Source(kind="profile")
     out = []
     for _ in range(count):
-        asker = {"team_size": rng.randrange(1, 80), "budget_usd": rng.randrange(5, 900) * 1000,
+        asker: dict[str, Scalar] = {"team_size": rng.randrange(1, 80), "budget_usd": rng.randrange(5, 900) * 1000,
                  "latency_ms": float(rng.randrange(5, 300))}
         facts = [Fact.make("asker", "asker", asker, src)]
         for k in rng.sample(range(OFFERINGS), 4):
