@@ -22,6 +22,7 @@ from kb.conclusions import Conclusion
 from kb.config import Paths
 from kb.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.corpus import Corpus, load_corpus
+from kb.embeddings import Embedder
 from kb.facts import Fact, Scalar, Source
 from kb.inference import Consultation, RuleBase
 from kb.licenses import OUTPUT_NAME as LICENSES_FILE
@@ -47,6 +48,10 @@ NO_RULE = (
     "licenses you are weighing."
 )
 MAX_CITATIONS = 3
+# Cosine similarity a passage needs to be shown as support: below it, MiniLM pairs are mostly unrelated
+# text in this corpus; and a second or third passage must come within SUPPORT_MARGIN of the best one.
+MIN_SUPPORT = 0.35
+SUPPORT_MARGIN = 0.08
 
 
 def content_hash(files: Iterable[Path], root: Path) -> str:
@@ -78,8 +83,10 @@ class KnowledgeBase:
     load_seconds: float = 0.0
 
     @classmethod
-    def load(cls, paths: Paths, progress: Progress | None = None) -> KnowledgeBase:
-        """Load everything or nothing: any broken file raises KnowledgeError listing every problem."""
+    def load(cls, paths: Paths, progress: Progress | None = None, embedder: Embedder | None = None) -> KnowledgeBase:
+        """Load everything or nothing: any broken file raises KnowledgeError listing every problem.
+
+        `embedder`: an already loaded embedding model to share (default: the packaged model)."""
         started = time.perf_counter()
         say = progress or (lambda stage, done: None)
         say("ontology", 0.0)
@@ -94,7 +101,7 @@ class KnowledgeBase:
                 say(f"index ({done}/{total} passages embedded)", 0.4 + 0.55 * done / max(total, 1))
 
             say("index", 0.4)
-            retriever = Retriever.open(paths, progress=embedded)
+            retriever = Retriever.open(paths, progress=embedded, embedder=embedder)
         except BaseException:
             rules.close()
             raise
@@ -107,7 +114,7 @@ class KnowledgeBase:
             "model": retriever.embedder.fingerprint[:12],
         }
         say("ready", 1.0)
-        kb = cls(paths, ontology, rules, retriever, corpus, EntityMatcher(labels, guarded), versions,
+        kb = cls(paths, ontology, rules, retriever, corpus, EntityMatcher(labels, guarded, ontology.resolve), versions,
                  time.perf_counter() - started)
         log.info("knowledge base loaded in %.2fs: %s", kb.load_seconds, versions)
         return kb
@@ -220,7 +227,8 @@ class Advisor:
         consultation = kb.rules.consult(facts)
         doc["facts"] = self._fact_entries(conversation, facts, consultation)
         numbering = _Citations()
-        cited = [self._conclusion_entry(kb, c, question, numbering) for c in self._ordered(consultation)]
+        drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
+        cited = [self._conclusion_entry(kb, c, question, numbering) for c in drawn]
         doc["conclusions"] = cited
         weighing = [s for s in consultation.weighing() if s.score > 0]
         if weighing:
@@ -232,11 +240,20 @@ class Advisor:
                 "conclusions": list(top.supporting),
             }
         chosen = weighing[0].option if weighing else None
-        doc["missing"] = self._missing(kb, conversation, consultation, chosen)
+        doc["missing"] = self._missing(kb, conversation, [c for c in drawn if c.kind == "question"], chosen)
         doc["why_not"] = self._why_not(kb, consultation, chosen)
         if not cited:
             doc["abstention"] = NO_RULE
         return doc
+
+    @staticmethod
+    def _relevant(c: Conclusion, asked: str) -> bool:
+        """Whether to show a conclusion for what is asked. Questions about the asker's profile (budget,
+        team size, ...) matter to a recommendation; asked for a definition, a process or a license's
+        obligations, only questions raised by something the asker named are worth asking."""
+        if c.kind != "question" or asked in ("recommendation", "comparison"):
+            return True
+        return any(fid != "asker" for fid in c.because)
 
     @staticmethod
     def _ordered(consultation: Consultation) -> list[Conclusion]:
@@ -273,19 +290,23 @@ class Advisor:
         return entry
 
     def _evidence(self, kb: KnowledgeBase, c: Conclusion, question: str) -> list[Citation]:
-        """1-3 passages for a conclusion: the passage its rule rests on first (when it clears the support
-        threshold), then what the hint and the question retrieve; each checked against its document."""
+        """1-3 passages for a conclusion, ordered by support: the passage its rule rests on first (when it
+        clears the threshold), then what the hint and the question retrieve within reach of the best one.
+        Each is checked against its document; a weak match is left out rather than shown."""
         hint = c.evidence_hint
         query = hint.query if hint else f"{c.title}. {c.statement}"
-        found = kb.retriever.evidence(query, question, k=MAX_CITATIONS + 2)
+        found = kb.retriever.evidence(query, question, k=MAX_CITATIONS + 2, min_score=MIN_SUPPORT)
+        anchored: list[Citation] = []
         if hint is not None and hint.quote:
-            anchored = [x for x in kb.retriever.evidence(hint.quote, "", k=MAX_CITATIONS)
-                        if hint.quote.lower() in " ".join(x.passage.text.split()).lower()
-                        and (hint.doc is None or x.passage.doc == hint.doc)]
-            found = anchored[:1] + found
+            quote = " ".join(hint.quote.split()).lower()
+            anchored = [x for x in kb.retriever.evidence(hint.quote, "", k=MAX_CITATIONS, min_score=MIN_SUPPORT)
+                        if quote in " ".join(x.passage.text.split()).lower()
+                        and (hint.doc is None or x.passage.doc == hint.doc)][:1]
+        best = max((x.score for x in found), default=0.0)
+        ranked = sorted(found, key=lambda x: -x.score)
         out: list[Citation] = []
         seen: set[str] = set()
-        for cit in found:
+        for cit in anchored + [x for x in ranked if x.score >= best - SUPPORT_MARGIN]:
             if cit.passage.key in seen or not self._exact(kb, cit):
                 continue
             seen.add(cit.passage.key)
@@ -375,13 +396,13 @@ class Advisor:
             return list(dict.fromkeys(values))
         return []
 
-    def _missing(self, kb: KnowledgeBase, conversation: Conversation, consultation: Consultation,
+    def _missing(self, kb: KnowledgeBase, conversation: Conversation, questions: Sequence[Conclusion],
                  chosen: str | None) -> list[dict[str, Any]]:
         """The rules' questions, most decisive first: a question is decisive when some answer to it would
         change the recommended option (tried by re-running the consultation with that answer)."""
         asks: dict[str, dict[str, Any]] = {}
-        for c in consultation.conclusions:
-            if c.kind != "question" or not c.asks:
+        for c in questions:
+            if not c.asks:
                 continue
             item = asks.setdefault(c.asks, {"field": c.asks, "question": c.statement, "rules": []})
             item["rules"] = sorted({*item["rules"], c.rule_ref.id})

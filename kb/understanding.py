@@ -9,7 +9,7 @@ from, so the answer can show where each fact was read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kb.facts import Scalar, Source
@@ -254,14 +254,24 @@ class EntityMatcher:
     only beside the word "license".
     """
 
-    def __init__(self, labels: Mapping[str, Iterable[str]], guarded: Iterable[str] = ()):
-        self._index: dict[tuple[str, ...], set[str]] = {}
+    def __init__(self, labels: Mapping[str, Iterable[str]], guarded: Iterable[str] = (),
+                 prefer: Callable[[str], str | None] | None = None):
+        """`prefer(label)`: for a label several entities share ("GPL-3.0" is both -only and -or-later in
+        SPDX's deprecated ids), the one it most likely means; without it, all of them are found."""
+        index: dict[tuple[str, ...], set[str]] = {}
+        spelled: dict[tuple[str, ...], str] = {}
         self._guarded = set(guarded)
         for ident, names in labels.items():
             for name in names:
                 key = tokens(name)
                 if key:
-                    self._index.setdefault(key, set()).add(ident)
+                    index.setdefault(key, set()).add(ident)
+                    spelled.setdefault(key, name)
+        if prefer is not None:
+            for key, ids in index.items():
+                if len(ids) > 1 and (best := prefer(spelled[key])) in ids:
+                    index[key] = {best}
+        self._index = index
         self._longest = max((len(k) for k in self._index), default=0)
 
     def find(self, text: str) -> list[tuple[str, int, int]]:

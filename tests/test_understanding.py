@@ -90,3 +90,10 @@ def test_what_is_asked(question: str, asked: str) -> None:
 def test_a_denied_requirement_is_marked_negated() -> None:
     (obs,) = [o for o in understand("we no longer need HIPAA", MATCHER).observations if o.key == "requirement"]
     assert obs.negated and obs.value == "certification:hipaa_baa"
+
+
+def test_a_label_shared_by_several_entities_reaches_the_preferred_one() -> None:
+    labels = {"license:GPL-3.0-only": ["GPL-3.0"], "license:GPL-3.0-or-later": ["GPL-3.0", "GPL-3.0+"]}
+    assert {i for i, _, _ in EntityMatcher(labels).find("it is GPL-3.0")} == set(labels)
+    prefer = {"GPL-3.0": "license:GPL-3.0-only"}.get
+    assert [i for i, _, _ in EntityMatcher(labels, prefer=prefer).find("it is GPL-3.0")] == ["license:GPL-3.0-only"]
