@@ -1369,7 +1369,8 @@ def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost:
             n += 1
             engine_rule = EngineRule(name, rule, a, tuple(aliases))
             key = (0, ("*",)) if single else (stratum[rule.id], _group_key(_trigger(alt)))
-            groups.setdefault(key, []).append((engine_rule, {"all": conds}, _cost(alt)))
+            # dist 0: one fact may satisfy several conditions of a rule (the engine's default forbids it)
+            groups.setdefault(key, []).append((engine_rule, {"all": conds, "dist": 0}, _cost(alt)))
     for key, items in groups.items():
         if key[1][0] == RANGE:
             items.sort(key=lambda item: _trigger(item[0].rule.alternatives[item[0].alternative])[4])
