@@ -273,3 +273,26 @@ offering:b
     assert index.objects[(offering + "b", "https://w3id.org/oscar/ns#holds",
                           "https://w3id.org/oscar/id/certification/iso27001")] == base + 8
     assert offering + "z" not in index.subjects
+
+
+# --- Documentation ---------------------------------------------------------------------------------------
+
+def test_every_schema_term_and_fact_field_is_documented(shipped_ontology: Ontology) -> None:
+    from rdflib import Graph
+    from rdflib.namespace import OWL, RDF
+
+    docs = (PROJECT_ROOT / "docs" / "ontology.md").read_text(encoding="utf-8")
+    schema = Graph().parse(PROJECT_ROOT / "ontology" / "schema.ttl")
+    oscar = "https://w3id.org/oscar/ns#"
+    terms = {str(s)[len(oscar):] for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+             for s in schema.subjects(RDF.type, kind) if str(s).startswith(oscar)}
+    assert len(terms) > 40
+    assert sorted(t for t in terms if f"oscar:{t}" not in docs) == []
+    for kind in FACT_KINDS.values():
+        if kind.origin == "ontology":
+            row = next((line for line in docs.splitlines() if line.startswith(f"| {kind.name} |")), "")
+            assert row, kind.name
+            assert [f for f in kind.fields if f not in row] == [], kind.name
+    readme = (PROJECT_ROOT / "ontology" / "README.md").read_text(encoding="utf-8")
+    for path in (PROJECT_ROOT / "ontology").glob("*.ttl"):
+        assert f"`{path.name}`" in readme, path.name
