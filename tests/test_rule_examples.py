@@ -6,11 +6,13 @@ import pytest
 
 from kb.config import Paths
 from kb.inference import RuleBase
-from kb.rulebook import RuleTest, load_rules, rule_files
-from kb.ruletests import run_test, uncovered
+from kb.rulebook import RuleTest, load_ontology_or_none, load_rules, ontology_terms, rule_files
+from kb.ruletests import ontology_facts, run_test, uncovered
 
 PATHS = Paths.default()
-BOOK = load_rules(rule_files(PATHS.rules), None, PATHS.corpus, PATHS.root)
+ONTOLOGY = load_ontology_or_none(PATHS)
+BOOK = load_rules(rule_files(PATHS.rules), ontology_terms(PATHS, ONTOLOGY)[0], PATHS.corpus, PATHS.root)
+FROM_ONTOLOGY = ontology_facts(ONTOLOGY)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def base() -> RuleBase:
 
 @pytest.mark.parametrize("example", BOOK.tests, ids=[f"{t.file}:{t.line}" for t in BOOK.tests])
 def test_example(base: RuleBase, example: RuleTest) -> None:
-    result = run_test(base, example, None)
+    result = run_test(base, example, FROM_ONTOLOGY)
     assert result.ok, result.diff()
 
 

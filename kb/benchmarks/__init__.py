@@ -19,5 +19,5 @@ def main(argv: list[str]) -> int:
         names = ", ".join(sorted(BENCHMARKS))
         print(f"usage: kb bench {{{names}}} [options]", file=sys.stderr)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    run: Callable[[list[str]], int] = getattr(importlib.import_module(BENCHMARKS[argv[0]]), "main")
+    run: Callable[[list[str]], int] = importlib.import_module(BENCHMARKS[argv[0]]).main
     return run(argv[1:])
