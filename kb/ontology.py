@@ -432,7 +432,27 @@ def read_all(paths: Paths) -> Merged:
     m = Merged(files, merged, shapes, problems, generated_only, supers, domains)
     problems.extend(_undefined_terms(m))
     problems.extend(_disjointness(m))
+    problems.extend(_missing_documents(m, paths.corpus))
     return m
+
+
+def _corpus_names(corpus: Path) -> set[str]:
+    return {p.name for p in corpus.iterdir() if p.is_file()} if corpus.is_dir() else set()
+
+
+def _missing_documents(m: Merged, corpus: Path) -> list[Problem]:
+    """Documents cited as sources whose file is not in the corpus folder (when there is a corpus)."""
+    present = _corpus_names(corpus)
+    if not present:
+        return []
+    out: list[Problem] = []
+    for s, names in m.triples.subjects(OSCAR.fileName).items():
+        for name in names:
+            if str(name) not in present:
+                file, line = m.locate(s, OSCAR.fileName)
+                out.append(Problem(file, line, f"{curie(s)} oscar:fileName: {name} is not in the corpus folder "
+                                               f"({corpus.name}/); fix the name or add the document"))
+    return out
 
 
 def _rdf_list(t: Triples, head: Node) -> list[Node]:
@@ -628,6 +648,7 @@ def _check_key(paths: Paths) -> str | None:
     h.update(importlib.metadata.version("pyshacl").encode())
     h.update(importlib.metadata.version("rdflib").encode())
     h.update(str(paths.root).encode())
+    h.update(repr(sorted(_corpus_names(paths.corpus))).encode())
     try:
         for p in discover(paths.ontology):
             h.update(str(p.relative_to(paths.ontology)).encode() + b"\0")

@@ -148,6 +148,16 @@ offering:thing a oscar:Offering ;
     assert value.line == line_of(path, "oscar:opensource")
 
 
+def test_document_missing_from_the_corpus_is_caught(kb_copy: Paths) -> None:
+    (kb_copy.root / "corpus").mkdir()
+    for name in ("000_ec713219caae2b0a.txt", "001_ad45be3a06e83d2d.txt", "002_fecf1919664aebd8.txt"):
+        (kb_copy.root / "corpus" / name).write_text("text", encoding="utf-8")
+    problem = only(check_ontology(kb_copy), "not in the corpus folder")
+    path = kb_copy.ontology / "documents.ttl"
+    assert (problem.path, problem.line) == ("ontology/documents.ttl", line_of(path, '"003_274b773468e9a4c0.txt"'))
+    assert problem.message.startswith("doc:003_274b773468e9a4c0.txt oscar:fileName:")
+
+
 def test_a_check_after_an_edit_sees_the_edit(kb_copy: Paths) -> None:
     assert check_ontology(kb_copy) == []
     add_file(kb_copy, "extra.ttl", PREFIXES + "offering:x a oscar:Offering .\n")
