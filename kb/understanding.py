@@ -75,13 +75,16 @@ _FLAGS: tuple[tuple[str, Scalar, str], ...] = (
         "distributes",
         True,
         r"distribut\w*|ship(?:s|ping)? (?:it |our \w+ )?to (?:customers|clients|users)"
-        r"|on[- ]prem\w*|embedded in (?:our|a) product|sell (?:the|our) software|redistribut\w*",
+        r"|on[- ]prem\w*|embedded in (?:our|a) product|sell (?:the|our) software|redistribut\w*"
+        r"|shipped (?:sdk|product|app|application|binary|device|software)"
+        r"|(?:ship|ships|shipping) (?:an? |our )?(?:sdk|app|binary|binaries|device|firmware)",
     ),
     (
         "network_service",
         True,
-        r"saas|as a service|hosted (?:service|product)|over the network|customer[- ]facing api"
-        r"|web (?:app|service)",
+        # offering a service ourselves, not buying one: "we offer a SaaS", "our SaaS product"
+        r"(?:we (?:offer|run|sell|provide|operate|host)|our) (?:a |an |the )?(?:saas|hosted|web|online)\b[\w -]{0,20}"
+        r"|customer[- ]facing (?:api|service)|(?:offer|sell|provide) (?:it|them|our \w+) as a service",
     ),
     (
         "sensitive_data",

@@ -97,3 +97,20 @@ def test_a_label_shared_by_several_entities_reaches_the_preferred_one() -> None:
     assert {i for i, _, _ in EntityMatcher(labels).find("it is GPL-3.0")} == set(labels)
     prefer = {"GPL-3.0": "license:GPL-3.0-only"}.get
     assert [i for i, _, _ in EntityMatcher(labels, prefer=prefer).find("it is GPL-3.0")] == ["license:GPL-3.0-only"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("we offer a SaaS product built on it", True),
+        ("our SaaS analytics tool uses it", True),
+        ("should we buy a SaaS ML platform?", None),
+        ("we embed it in our shipped SDK", None),
+    ],
+)
+def test_offering_a_service_is_not_buying_one(question: str, expected: object) -> None:
+    assert observed(question).get("network_service") == expected
+
+
+def test_a_shipped_sdk_is_distribution() -> None:
+    assert observed("we embed an LGPL library in our shipped SDK")["distributes"] is True
