@@ -22,6 +22,7 @@ def vocabulary() -> dict[str, object]:
             }
             for name, kind in vocab.FACT_KINDS.items()
         },
+        "operators": {name: op.doc for name, op in vocab.OPERATORS.items()},
         "conclusion_kinds": list(vocab.CONCLUSION_KINDS),
         "options": list(vocab.OPTIONS),
         "prefixes": vocab.PREFIXES,
@@ -41,6 +42,9 @@ def main(argv: list[str]) -> int:
         for field, spec in kind["fields"].items():
             values = f" one of {', '.join(spec['values'])}" if "values" in spec else ""
             print(f"  {field}: {spec['type']}{values}  {spec['doc']}")
+    print("operators:")
+    for name, doc in data["operators"].items():  # type: ignore[attr-defined]
+        print(f"  {name}: {doc}")
     print("conclusion kinds:", ", ".join(data["conclusion_kinds"]))  # type: ignore[arg-type]
     print("options:", ", ".join(data["options"]))  # type: ignore[arg-type]
     return 0
