@@ -248,6 +248,7 @@ class _List(list[Any]):
 
 
 _SCALARS = yaml.SafeLoader(stream="")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser keeps the same marks, 20x faster
 
 
 def _plain(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
@@ -571,7 +572,7 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
         problems.append(Problem(shown, 0, f"cannot read rule file: {exc}"))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
