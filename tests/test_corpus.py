@@ -255,3 +255,14 @@ def test_chunking_invariants(text: str, max_chars: int, max_sentences: int, over
 def test_heading_shapes(line: str, expected: bool) -> None:
     text = f"Earlier paragraph ends here.\n\n{line}\n\n" + "A long paragraph of prose follows. " * 4
     assert (line.strip() in [h.text for h in plain_text_headings(text)]) is expected
+
+
+def test_the_corpus_readme_documents_every_format_and_metadata_key() -> None:
+    from kb.corpus import FURNITURE_FILE, METADATA_FILE, SUPPORTED_SUFFIXES
+
+    readme = (SHIPPED / "README.md").read_text(encoding="utf-8")
+    for word in sorted(SUPPORTED_SUFFIXES) + [METADATA_FILE, FURNITURE_FILE, "title:", "publisher:",
+                                               "contributes:", "url:", "kb check", "kb index"]:
+        assert f"`{word}" in readme or word in readme, word
+    for name in (p.name for p in SHIPPED.glob("0*.txt")):
+        assert name in readme
