@@ -157,7 +157,6 @@ class DurableEngine:
         self.max_derived_per_rule = max_derived_per_rule
         self.prefix = f"oscar{next(_GENERATION)}"
         self._host = _Host()
-        self._records: dict[str, _Record] = {}
         self._locks = [threading.Lock() for _ in self.partitions]
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         self._open: dict[str, set[int]] = {}
@@ -166,7 +165,7 @@ class DurableEngine:
         definitions: dict[str, dict[str, Any]] = {}
         for p in self.partitions:
             definitions[self._name(p.index)] = {
-                name: {**definition, "run": self._consequent(p.index, name)}
+                name: {**definition, "run": self._unused_action}
                 for name, definition in p.definition.items()
             }
         try:
@@ -195,20 +194,19 @@ class DurableEngine:
     def _name(self, index: int) -> str:
         return f"{self.prefix}_{index}"
 
-    def _consequent(self, index: int, name: str) -> Any:
-        def run(c: Any) -> None:
-            if name == READY_RULE:
-                return
-            record = self._records.get(c.s.sid)
-            if record is None:
-                return
-            try:
-                bound = {alias: fact["id"] for alias, fact in c._m.items() if alias != "g"}
-                record.activations.append((index, name, bound))
-            except BaseException as exc:  # noqa: BLE001 - the engine would swallow it; surfaced after the run
-                record.errors.append((name, exc))
+    @staticmethod
+    def _unused_action(c: Any) -> None:
+        """The host requires an action per rule; consultations run their actions themselves (`_step`)."""
 
-        return run
+    def _fire(self, index: int, name: str, frame: Mapping[str, Any], record: _Record) -> None:
+        """The consequent of every engine rule: record which facts fired it, in the consultation's record."""
+        if name == READY_RULE:
+            return
+        try:
+            bound = {alias: fact["id"] for alias, fact in frame.items() if alias != "g"}
+            record.activations.append((index, name, bound))
+        except Exception as exc:  # noqa: BLE001 - surfaced after the step, naming the rule
+            record.errors.append((name, exc))
 
     def live_sessions(self) -> int:
         """Engine sessions open right now (across all consultations)."""
@@ -221,13 +219,11 @@ class DurableEngine:
                 raise InferenceError("this rule base was closed (replaced by a reload)")
             sid = f"{self.prefix}.{next(_SIDS)}"
             record = _Record()
-            self._records[sid] = record
             self._open[sid] = set()
             try:
                 return self._run(sid, record, facts)
             finally:
                 self._close_sessions(sid)
-                del self._records[sid]
                 del self._open[sid]
 
     def _close_sessions(self, sid: str) -> None:
@@ -240,20 +236,25 @@ class DurableEngine:
         self._open[sid].clear()
 
     def _step(self, index: int, sid: str, batch: list[dict[str, Any]], record: _Record) -> None:
-        ruleset = self._rulesets[index]
+        """Assert a batch into this consultation's session of a partition, then run every action it enabled.
+
+        Actions are taken from the engine one at a time (start, record, complete) under the partition's
+        lock, rather than through durable's Python action wrapper, which swallows errors.
+        """
+        handle = self._rulesets[index]._handle
         payload = json.dumps([{**f, "sid": sid} for f in batch], ensure_ascii=False)
-        errors: list[BaseException] = []
-
-        def complete(error: BaseException | None, _state: Any) -> None:
-            if error:
-                errors.append(error)
-
         with self._locks[index]:
             self._open[sid].add(index)
-            _code, state = durable_rules_engine.assert_facts(ruleset._handle, payload)
-            ruleset.do_actions(state, complete)
-        if errors:
-            raise InferenceError(f"the engine failed in {self._name(index)}: {errors[0]}")
+            try:
+                _code, state = durable_rules_engine.assert_facts(handle, payload)
+                started = durable_rules_engine.start_action_for_state(handle, state)
+                messages = started[1] if started else None
+                while messages:
+                    for name, frame in json.loads(messages).items():
+                        self._fire(index, name, frame, record)
+                    messages = durable_rules_engine.complete_and_start_action(handle, state)
+            except Exception as exc:
+                raise InferenceError(f"the engine failed in {self._name(index)}: {exc}") from exc
         if record.errors:
             name, exc = record.errors[0]
             rule = self._rule_of[(index, name)].rule
