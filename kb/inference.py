@@ -2,9 +2,10 @@
 
 The only module that imports durable_rules. How it uses the engine (version 2.0.28), and why:
 
-- One `Host` per loaded rule base, its dispatch timers left unstarted: those timers would run pending
-  actions on their own thread, racing the consultation that asserted the facts. Each consultation runs
-  its own actions, right after it asserts.
+- One `Host` per loaded rule base (it registers the rulesets), its dispatch timers left unstarted: those
+  timers would run pending actions on their own thread, racing the consultation that asserted the facts.
+  Each consultation takes its own actions from the engine right after it asserts (start, record,
+  complete), under the partition's lock.
 - Ruleset names are fresh per compile (`oscar<generation>_<partition>`): the engine registers a name once
   per process, so a reload compiles under new names and the new rule base replaces the old one whole.
 - The rules come as partitions (see `kb.rulebook.compile_rulebook`), each its own ruleset, indexed by the
@@ -14,8 +15,11 @@ The only module that imports durable_rules. How it uses the engine (version 2.0.
   At most `MAX_CONCURRENT` consultations run at once, so a ruleset never nears the engine's 1,024 live
   sessions. Calls into one ruleset are serialised by a lock of its own.
 - Consequents only record the activation (rule and matched fact ids) in the consultation's own record; an
-  error inside one is caught there and raised afterwards naming the rule (the engine would swallow it).
-  Derived facts and conclusions are built from that record, never read back from the engine.
+  error inside one is caught and raised after the step naming the rule (durable's own action wrapper
+  would swallow it). Derived facts and conclusions are built from that record, never read back from the
+  engine (`get_facts` can miss facts asserted in consequents).
+- Every session runs at least one action (the `ready` rule) before it is deleted: durable_rules 2.0.28
+  leaves a new session's action context uninitialised and `delete_state` frees it.
 - Chaining: facts a rule derives are asserted into the partitions they trigger, round after round, until
   nothing new is derived. A rule that keeps deriving is stopped by a bound and named in the error.
 """
@@ -256,10 +260,10 @@ class DurableEngine:
             except Exception as exc:
                 raise InferenceError(f"the engine failed in {self._name(index)}: {exc}") from exc
         if record.errors:
-            name, exc = record.errors[0]
+            name, cause = record.errors[0]
             rule = self._rule_of[(index, name)].rule
             ref = RuleRef(rule.id, rule.file, rule.line)
-            raise ConsequentError(f"rule {ref} failed while firing: {exc!r}", ref) from exc
+            raise ConsequentError(f"rule {ref} failed while firing: {cause!r}", ref) from cause
 
     def _run(self, sid: str, record: _Record, facts: Sequence[Fact]) -> Run:
         known: dict[str, Fact] = {}
