@@ -228,7 +228,8 @@ class Advisor:
         doc["facts"] = self._fact_entries(conversation, facts, consultation)
         numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
-        cited = [self._conclusion_entry(kb, c, question, numbering) for c in drawn]
+        known = {f["id"] for f in doc["facts"]}
+        cited = [self._conclusion_entry(kb, c, question, numbering, known) for c in drawn]
         doc["conclusions"] = cited
         weighing = [s for s in consultation.weighing() if s.score > 0]
         if weighing:
@@ -261,15 +262,15 @@ class Advisor:
         kinds = vocab.CONCLUSION_KINDS
         return sorted(consultation.conclusions, key=lambda c: (kinds.index(c.kind), -abs(c.weight), c.id))
 
-    def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str,
-                          numbering: _Citations) -> dict[str, Any]:
+    def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str, numbering: _Citations,
+                          known: set[str]) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": c.id,
             "kind": c.kind,
             "title": c.title,
             "statement": c.statement,
             "rule": c.rule_ref.to_dict(),
-            "because": self._expand(kb, c.because, c.rule_ref.id),
+            "because": self._expand(kb, c.because, c.rule_ref.id, known),
             "citations": [],
         }
         if c.option is not None:
@@ -296,12 +297,7 @@ class Advisor:
         hint = c.evidence_hint
         query = hint.query if hint else f"{c.title}. {c.statement}"
         found = kb.retriever.evidence(query, question, k=MAX_CITATIONS + 2, min_score=MIN_SUPPORT)
-        anchored: list[Citation] = []
-        if hint is not None and hint.quote:
-            quote = " ".join(hint.quote.split()).lower()
-            anchored = [x for x in kb.retriever.evidence(hint.quote, "", k=MAX_CITATIONS, min_score=MIN_SUPPORT)
-                        if quote in " ".join(x.passage.text.split()).lower()
-                        and (hint.doc is None or x.passage.doc == hint.doc)][:1]
+        anchored = self._anchored(kb, hint.quote, hint.doc, query) if hint is not None and hint.quote else []
         best = max((x.score for x in found), default=0.0)
         ranked = sorted(found, key=lambda x: -x.score)
         out: list[Citation] = []
@@ -312,6 +308,19 @@ class Advisor:
             seen.add(cit.passage.key)
             out.append(cit)
         return out[:MAX_CITATIONS]
+
+    @staticmethod
+    def _anchored(kb: KnowledgeBase, quote: str, doc: str | None, query: str) -> list[Citation]:
+        """The passage the rule names (the one holding its quote), scored against the query. The analyst
+        vouches for it, so it is shown whatever its score; the score says how close it is to the question."""
+        wanted = " ".join(quote.split()).lower()
+        index = kb.retriever.index
+        for row, passage in enumerate(index.passages):
+            if (doc is None or passage.doc == doc) and wanted in " ".join(passage.text.split()).lower():
+                vector = kb.retriever.embedder.encode([query])[0]
+                return [Citation(passage, float(index.vectors[row] @ vector))]
+        log.warning("no passage of %s holds the quote %r", doc or "the corpus", quote)
+        return []
 
     @staticmethod
     def _exact(kb: KnowledgeBase, cit: Citation) -> bool:
@@ -334,36 +343,39 @@ class Advisor:
             return []
         return sorted({t.field for alt in rule.alternatives for m in alt if m.kind == "asker" for t in m.tests})
 
-    def _expand(self, kb: KnowledgeBase, ids: Sequence[str], rule_id: str | None) -> list[str]:
-        """Fact ids with the one `asker` fact replaced by the fields of it that the rule tested."""
+    def _expand(self, kb: KnowledgeBase, ids: Sequence[str], rule_id: str | None, known: set[str]) -> list[str]:
+        """Fact ids with the one `asker` fact replaced by the known fields of it that the rule tested; a rule
+        that tested only fields the asker has not given (a question) keeps `asker` itself."""
         out: list[str] = []
         for fid in ids:
             if fid == "asker":
-                fields = self._asker_fields_read(kb, rule_id) if rule_id else []
-                out.extend(f"asker.{f}" for f in fields)
+                fields = [f"asker.{f}" for f in (self._asker_fields_read(kb, rule_id) if rule_id else [])]
+                out.extend([f for f in fields if f in known] or ["asker"])
             else:
                 out.append(fid)
         return sorted(dict.fromkeys(out))
 
     def _fact_entries(self, conversation: Conversation, facts: Sequence[Fact],
                       consultation: Consultation | None) -> list[dict[str, Any]]:
+        """The facts of the answer: the asker as a whole and field by field (each field with the words or
+        file it came from), then every other fact given or derived, each with its provenance."""
         kb = self.kb
-        entries: list[dict[str, Any]] = []
         sources = conversation.field_sources()
         asker = next((f for f in facts if f.id == "asker"), None)
-        for name, value in (asker.fields if asker else ()):
-            if name in sources:
-                source = sources[name].source.to_dict()
-            else:  # stood in from the industry's regulation
-                industry = kb.ontology.fact(str(asker.get("industry"))) if asker else None
-                source = (industry.source.to_dict() if industry is not None else Source(kind="user").to_dict())
+        entries: list[dict[str, Any]] = [
+            {"id": "asker", "kind": "asker", "value": dict(asker.fields if asker else ()),
+             "source": Source(kind="user").to_dict()}
+        ]
+        for name, value in asker.fields if asker else ():
+            source = sources[name].source.to_dict() if name in sources else Source(kind="user").to_dict()
             entries.append({"id": f"asker.{name}", "kind": "asker", "value": {name: value}, "source": source})
+        known = {e["id"] for e in entries} | {f.id for f in facts}
         for f in consultation.facts if consultation is not None else facts:
             if f.id == "asker":
                 continue
             source = f.source.to_dict()
             if f.source.kind == "derived":
-                source["from_facts"] = self._expand(kb, f.source.from_facts, f.source.rule)
+                source["from_facts"] = self._expand(kb, f.source.from_facts, f.source.rule, known)
             entries.append({"id": f.id, "kind": f.kind, "value": dict(f.fields), "source": source})
         return entries
 

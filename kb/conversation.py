@@ -142,10 +142,6 @@ class Conversation:
                 out.append(Fact.make(f"mention:{value}", "mention", {"entity": value, "entity_kind": kind},
                                      obs.source))
                 entity_ids.append(str(value))
-        industry = ontology.fact(str(asker["industry"])) if "industry" in asker else None
-        if industry is not None and "regulated" not in asker and isinstance(industry.get("regulated"), bool):
-            # The industry's regulation stands in until the asker says otherwise.
-            asker["regulated"] = bool(industry.get("regulated"))
         out.insert(0, Fact.make("asker", "asker", asker, Source(kind="user")))
         seen = {f.id for f in out}
         for fact in ontology.related(entity_ids):

@@ -50,15 +50,18 @@ def test_facts_accumulate_and_a_correction_replaces_the_old_value() -> None:
     assert known["asker.regulated"] is False
     assert known["mention:offering:pytorch"] == "offering:pytorch"
     facts = {f.id: f for f in c.facts(Ontology())}
-    assert facts["asker"].get("regulated") is False  # the asker's word beats the industry's default
+    assert facts["asker"].get("regulated") is False
     assert "license:BSD-3-Clause" in facts  # the mentioned offering brings its license along
     assert facts["requirement:certification:hipaa_baa"].source.text == "HIPAA"
 
 
-def test_industry_regulation_stands_in_until_the_asker_says_otherwise() -> None:
+def test_the_industry_is_a_field_and_its_entity_comes_along() -> None:
     c = Conversation()
     c.add_turn(understand("we are a healthcare startup", MATCHER))
-    assert {f.id: f for f in c.facts(Ontology())}["asker"].get("regulated") is True
+    facts = {f.id: f for f in c.facts(Ontology())}
+    assert facts["asker"].get("industry") == "industry:healthcare"
+    assert "regulated" not in dict(facts["asker"].fields)  # regulation by industry is the rules' inference
+    assert facts["industry:healthcare"].get("regulated") is True
 
 
 def test_removing_and_denying_facts() -> None:
