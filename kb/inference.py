@@ -92,6 +92,10 @@ class RunawayRuleError(InferenceError):
     """A rule kept firing or deriving facts past the bound."""
 
 
+class ClosedError(InferenceError):
+    """The rule base was closed (replaced by a reload) before the consultation started."""
+
+
 class ConsequentError(InferenceError):
     """Recording a rule's activation failed inside the engine."""
 
@@ -220,7 +224,7 @@ class DurableEngine:
         """Run `facts` to a fixpoint: every activation, and the facts derived on the way."""
         with self._slots:
             if self._closed:
-                raise InferenceError("this rule base was closed (replaced by a reload)")
+                raise ClosedError("this rule base was closed (replaced by a reload)")
             sid = f"{self.prefix}.{next(_SIDS)}"
             record = _Record()
             self._open[sid] = set()
@@ -540,11 +544,17 @@ class LiveRuleBase:
         return fresh
 
     def consult(self, facts: Iterable[Fact]) -> Consultation:
-        return self.current.consult(facts)
+        """Consult the current rule base; one swapped out while this call began is retried on the new one."""
+        given = list(facts)
+        try:
+            return self.current.consult(given)
+        except ClosedError:
+            return self.current.consult(given)
 
 
 __all__ = [
     "Activation",
+    "ClosedError",
     "ConsequentError",
     "Consultation",
     "DurableEngine",

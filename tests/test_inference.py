@@ -204,3 +204,29 @@ def test_thousands_of_consultations_leak_nothing(base: RuleBase) -> None:
     assert base.engine.live_sessions() == 0
     assert threading.active_count() == threads
     assert _rss_mb() - rss < 16
+
+
+def test_reload_while_consulting_loses_no_consultation(tmp_path: Path) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text((DATA / "chain.yaml").read_text())
+    live = LiveRuleBase([rules])
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    done = [0]
+
+    def consult() -> None:
+        while not stop.is_set():
+            try:
+                assert "t.small" in live.consult([f("asker", "asker", team_size=4)]).fired
+                done[0] += 1
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+
+    worker = threading.Thread(target=consult)
+    worker.start()
+    for _ in range(3):
+        live.reload()
+    stop.set()
+    worker.join()
+    live.current.close()
+    assert errors == [] and done[0] > 0
