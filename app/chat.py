@@ -6,6 +6,7 @@ never shared between tabs), calls `ChatService`, and renders the new session wit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,11 @@ def _history(session: Session) -> list[dict[str, str]]:
 
 def _with_message(session: Session, role: str, content: str) -> Session:
     return {**session, "messages": [*session.get("messages", []), {"role": role, "content": content}]}
+
+
+def _css(ident: str) -> str:
+    """A fact id as a CSS class name part (`asker.team_size` -> `asker-team_size`)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", ident)
 
 
 def _choices(control: Control) -> list[str]:
@@ -169,7 +175,8 @@ class ChatPage:
                             return
                         gr.Markdown("**I still need to know** (one click answers):")
                         for i, m in enumerate(asks):
-                            with gr.Row(elem_classes=["oscar-missing"], key=f"missing-{m.field}"):
+                            with gr.Row(elem_classes=["oscar-missing", f"oscar-missing-{_css(m.field)}"],
+                                        key=f"missing-{m.field}"):
                                 flag = " (could change the recommendation)" if m.decisive else ""
                                 gr.HTML(f"<div>{render.e(m.question)}{render.e(flag)}</div>",
                                         elem_classes=["oscar-missing-question"], key=f"mq-{i}")
@@ -196,14 +203,15 @@ class ChatPage:
                                 return
                             gr.Markdown("**What you have told me** (edit or remove; the answer follows):")
                             for i, k in enumerate(known):
-                                with gr.Row(elem_classes=["oscar-fact"], key=f"fact-{k.id}"):
+                                classes = ["oscar-fact", f"oscar-fact-{_css(k.id)}"]
+                                with gr.Row(elem_classes=classes, key=f"fact-{k.id}"):
                                     gr.HTML(f"<div><strong>{render.e(k.label)}</strong> = {render.e(k.value)}"
                                             f'<br><span class="oscar-from">from {render.e(k.source)}</span></div>',
                                             key=f"fl-{i}")
                                     if k.control is not None:
                                         self._answer_inputs(k.id, k.control, f"fact-{i}", session, answered,
                                                             current=k.value)
-                                    remove = gr.Button("Remove", size="sm", variant="stop", scale=0,
+                                    remove = gr.Button("Remove", size="sm", variant="stop", scale=0, min_width=80,
                                                        elem_classes=["oscar-remove"], key=f"fr-{i}")
                                     remove.click(lambda s, fid=k.id: self.remove_fact(s, fid), inputs=[session],
                                                  outputs=answered, api_visibility="undocumented")
@@ -240,7 +248,7 @@ class ChatPage:
             return
         if control.kind in ("bool", "choice") and len(control.choices) <= 4:
             for j, choice in enumerate(_choices(control)):
-                btn = gr.Button(choice, size="sm", scale=0, key=f"{key}-{j}",
+                btn = gr.Button(choice, size="sm", scale=0, min_width=60, key=f"{key}-{j}",
                                 variant="primary" if choice == current else "secondary",
                                 elem_classes=["oscar-choice"])
                 btn.click(lambda s, f=field_id, v=choice: self.set_fact(s, f, v), inputs=[session],
@@ -248,7 +256,8 @@ class ChatPage:
             return
         if control.kind == "choice":
             box: Any = gr.Dropdown(_choices(control), value=current if current in control.choices else None,
-                                   show_label=False, scale=1, key=f"{key}-in", container=False)
+                                   show_label=False, scale=1, key=f"{key}-in", container=False,
+                                   interactive=True)
         elif control.kind == "number":
             number = None
             try:
@@ -256,10 +265,12 @@ class ChatPage:
             except ValueError:
                 number = None
             box = gr.Number(value=number, show_label=False, scale=1, minimum=0, key=f"{key}-in", container=False,
+                            min_width=90, interactive=True,
                             elem_classes=["oscar-number"])
         else:
-            box = gr.Textbox(value=current or "", show_label=False, scale=1, key=f"{key}-in", container=False)
-        btn = gr.Button("Set", size="sm", scale=0, key=f"{key}-set", elem_classes=["oscar-set"])
+            box = gr.Textbox(value=current or "", show_label=False, scale=1, key=f"{key}-in", container=False,
+                             interactive=True)
+        btn = gr.Button("Set", size="sm", scale=0, min_width=60, key=f"{key}-set", elem_classes=["oscar-set"])
         btn.click(lambda s, v, f=field_id: self.set_fact(s, f, v), inputs=[session, box], outputs=outputs,
                   api_visibility="undocumented")
 

@@ -144,12 +144,6 @@ def chat_message(doc: Doc) -> str:
         for m in doc["missing"]:
             flag = " *(could change the recommendation)*" if m.get("decisive") else ""
             out.append(f"- {markdown_text(m['question'])}{flag}")
-    cits = citations(doc)
-    if cits:
-        out.append("\n**Sources**\n")
-        for cit in cits:
-            out.append(f"{int(cit['n'])}\\. {markdown_text(cit['title'])}, characters "
-                       f"{int(cit['start'])}\\-{int(cit['end'])}")
     return "\n".join(out).strip()
 
 

@@ -1,0 +1,308 @@
+"""The chat, driven as a person would: the real app (real knowledge base, index and advisor) in headless chromium.
+
+One server serves the whole module, over a copy of the project's knowledge base (so the reload test
+can break a rule file without touching the project). The file-route tests talk HTTP to the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kb.config import PROJECT_ROOT, Paths
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed"),
+]
+
+SMALL_TEAM = ("We're a 6-person team and our model must answer in under 20 ms from our legacy serving "
+              "stack. Build, buy or open source?")
+HOSTILE = ("we are a 6-person team <script>alert(1)</script> <img src=x onerror=alert(2)> "
+           "![x](http://example.invalid/p.png) [click](javascript:alert(3)), need HIPAA: buy or build?")
+ANSWER_TIMEOUT = 90_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    service: Any
+    workdir: Any
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, ontology_cache: Path) -> Iterator[Server]:
+    """`kb serve`'s app, in-process on a free port, over a copy of the knowledge base."""
+    from app.server import launch, prepare
+
+    root = tmp_path_factory.mktemp("kb")
+    for name in ("ontology", "rules", "corpus"):
+        shutil.copytree(PROJECT_ROOT / name, root / name)
+    paths = Paths(root=root, cache=ontology_cache)
+    workdir = prepare(tmp_path_factory.mktemp("app"))
+    from app.chat import build
+    from app.render import CSS
+    from app.service import ChatService
+    from kb.advisor import LiveKnowledgeBase
+
+    live = LiveKnowledgeBase(paths)
+    service = ChatService(live, workdir.exports)
+    page = build(service)
+    _, url = launch(page, workdir, paths, port=free_port(), block=False, css=CSS)
+    try:
+        yield Server(url.rstrip("/") + "/", root, service, workdir)
+    finally:
+        page.close()
+        live.current.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Tab:
+    """One browser tab on the chat, with what it saw leave the machine or pop up."""
+
+    def __init__(self, browser: Any, url: str):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", self._request)
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+        self.page.wait_for_selector("#oscar-question textarea", timeout=60_000)
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            self.outside.append(request.url)
+
+    def ask(self, question: str) -> None:
+        self.page.fill("#oscar-question textarea", question)
+        self.page.click("#oscar-ask")
+
+    def wait_answers(self, count: int) -> str:
+        """Wait until the chat holds `count` finished answers; the text of the last one."""
+        script = """n => {
+            const done = Array.from(document.querySelectorAll('#oscar-chat .message.bot'))
+                .map(e => e.innerText).filter(t => t.trim() && !t.includes('Loading content'));
+            return done.length >= n ? done[done.length - 1] : null;
+        }"""
+        handle = self.page.wait_for_function(script, arg=count, timeout=ANSWER_TIMEOUT)
+        return str(handle.json_value())
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# --- file routes -----------------------------------------------------------------------------------------
+OUTSIDE_PATHS = [
+    "gradio_api/file=/etc/passwd",
+    "gradio_api/file=../pyproject.toml",
+    "gradio_api/file=pyproject.toml",
+    f"gradio_api/file={PROJECT_ROOT / 'pyproject.toml'}",
+    "gradio_api/file=%2e%2e/%2e%2e/etc/passwd",
+    "gradio_api/file=..%2f..%2f..%2fetc%2fpasswd",
+    "gradio_api/file//etc/passwd",
+    "gradio_api/file/../../pyproject.toml",
+    "file=/etc/passwd",
+    "static/../../pyproject.toml",
+    "static/%2e%2e/%2e%2e/pyproject.toml",
+    "assets/../../../../etc/passwd",
+    "assets/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_PATHS)
+def test_file_routes_serve_nothing_outside_the_apps_own_files(server: Server, path: str) -> None:
+    with httpx.Client(timeout=20, follow_redirects=False) as client:
+        response = client.get(server.url + path)
+    assert response.status_code in (400, 403, 404), (path, response.status_code)
+    assert "root:" not in response.text and "[project]" not in response.text
+
+
+def test_file_route_fetches_no_internal_address_and_the_proxy_is_closed(server: Server) -> None:
+    with httpx.Client(timeout=20, follow_redirects=False) as client:
+        for path in (f"gradio_api/file={server.url}config", "gradio_api/file=http://127.0.0.1:1/x",
+                     f"gradio_api/proxy={server.url}config"):
+            response = client.get(server.url + path)
+            assert response.status_code in (400, 403), (path, response.status_code)
+
+
+def test_the_exports_of_an_answer_are_served_and_nothing_beside_them(server: Server) -> None:
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
+    outputs = client.predict(SMALL_TEAM, api_name="/ask")
+    updates = [o.get("value") for o in outputs if isinstance(o, dict)]
+    files = [v for v in updates if isinstance(v, dict) and str(v.get("orig_name", "")).startswith("oscar-decision-")]
+    assert len(files) == 4
+    with httpx.Client(timeout=20) as http:
+        for f in files:
+            served = http.get(f["url"])
+            assert served.status_code == 200
+            if f["orig_name"].endswith(".html"):  # a page of this origin is downloaded, never rendered
+                assert served.headers["content-disposition"].startswith("attachment")
+        md = next(f for f in files if f["orig_name"].endswith(".md"))
+        assert "## Decision Outcome" in http.get(md["url"]).text
+        # the served copy's folder holds only that file: a neighbour's name next to it is refused
+        neighbour = md["url"].rsplit("/", 1)[0] + "/../../../../pyproject.toml"
+        assert http.get(neighbour).status_code in (400, 403, 404)
+
+
+# --- the chat ------------------------------------------------------------------------------------------
+def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
+        server: Server, browser: Any, tmp_path: Path) -> None:
+    tab = Tab(browser, server.url)
+    try:
+        tab.ask(SMALL_TEAM)
+        first = tab.wait_answers(1)
+        assert "Recommendation: Buy a commercial / managed offering" in first
+        assert "[1]" in first
+        cite = tab.page.locator("#oscar-sources .oscar-cite").first
+        assert cite.locator("mark").inner_text().strip()
+        assert cite.locator(".oscar-meta").inner_text().count("characters") == 1
+        shot = Path(os.environ["OSCAR_SCREENSHOT"]) if os.environ.get("OSCAR_SCREENSHOT") else tmp_path / "chat.png"
+        tab.page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+
+        tab.tab("Why?")
+        derivation = tab.page.locator("#oscar-why details").first
+        derivation.locator("summary").click()
+        why = derivation.inner_text()
+        assert "rule " in why and ".yaml:" in why and "from your question" in why
+
+        tab.tab("Why not?")
+        assert "Build in house" in tab.page.locator("#oscar-why-not").inner_text()
+
+        tab.tab("Facts")
+        row = tab.page.locator(".oscar-fact-asker-team_size")
+        assert "6" in row.inner_text()
+        row.locator("input").fill("150")
+        row.get_by_role("button", name="Set").click()
+        second = tab.wait_answers(2)
+        assert "team size set to 150" in second
+        assert "Recommendation: Build in house" in second
+
+        tab.tab("Export")
+        with tab.page.expect_download() as info:
+            tab.page.click("#oscar-export-md")
+        download = info.value
+        assert download.suggested_filename.startswith("oscar-decision-build_in_house-")
+        assert download.suggested_filename.endswith(".md")
+        record = Path(download.path()).read_text(encoding="utf-8")
+        assert "## Decision Outcome" in record and "Build in house" in record
+        with tab.page.expect_download() as info:
+            tab.page.click("#oscar-export-json")
+        doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        assert doc["recommendation"]["option"] == "build_in_house"
+        assert any(f["id"] == "asker.team_size" and f["value"] == {"team_size": 150} for f in doc["facts"])
+        assert tab.outside == [] and tab.dialogs == []
+    finally:
+        tab.close()
+
+
+def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -> None:
+    tab = Tab(browser, server.url)
+    try:
+        tab.ask("Our model must answer in under 20 ms from our legacy serving stack. Build, buy or open source?")
+        assert "Recommendation: Build in house" in tab.wait_answers(1)
+        row = tab.page.locator(".oscar-missing-asker-team_size")
+        row.locator("input").fill("4")
+        row.get_by_role("button", name="Set").click()
+        assert "Recommendation: Buy a commercial / managed offering" in tab.wait_answers(2)
+        skills = tab.page.locator(".oscar-missing-asker-ml_skills")
+        skills.get_by_role("button", name="strong").click()
+        assert "ml skills set to strong" in tab.wait_answers(3)
+    finally:
+        tab.close()
+
+
+def test_hostile_markup_in_a_question_is_shown_as_text_and_does_nothing(server: Server, browser: Any) -> None:
+    tab = Tab(browser, server.url)
+    try:
+        tab.ask(HOSTILE)
+        tab.wait_answers(1)
+        user = tab.page.locator("#oscar-chat .message.user").last
+        assert "<script>alert(1)</script>" in user.inner_text()
+        assert "![x](http://example.invalid/p.png)" in user.inner_text()
+        assert user.locator("img, script, a").count() == 0
+        tab.page.wait_for_timeout(500)
+        assert tab.dialogs == [] and tab.outside == []
+    finally:
+        tab.close()
+
+
+def test_two_sessions_at_once_each_get_their_own_answer(server: Server, browser: Any, tmp_path: Path) -> None:
+    profile = tmp_path / "big-team.yaml"
+    profile.write_text("team_size: 300\nml_skills: strong\n", encoding="utf-8")
+    a, b = Tab(browser, server.url), Tab(browser, server.url)
+    try:
+        b.page.get_by_text("Start from a profile file").click()
+        b.page.locator("#oscar-profile input[type=file]").set_input_files(str(profile))
+        b.wait_answers(1)
+        a.ask(SMALL_TEAM.replace("6-person", "5-person"))
+        b.ask(SMALL_TEAM.replace("We're a 6-person team and our", "Our"))
+        answer_a, answer_b = a.wait_answers(1), b.wait_answers(2)
+        assert "Recommendation: Buy a commercial / managed offering" in answer_a
+        assert "Recommendation: Build in house" in answer_b
+        a.tab("Facts")
+        b.tab("Facts")
+        facts_a = a.page.locator("#oscar-facts").inner_text()
+        facts_b = b.page.locator("#oscar-facts").inner_text()
+        assert "team_size=5" in facts_a and "300" not in facts_a
+        assert "team_size=300" in facts_b and "team_size=5" not in facts_b
+        assert "profile file" in facts_b
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_broken_rule_file_is_reported_and_the_last_good_knowledge_base_keeps_answering(
+        server: Server, browser: Any) -> None:
+    rules = sorted((server.root / "rules").glob("*.yaml"))[0]
+    good = rules.read_text(encoding="utf-8")
+    tab = Tab(browser, server.url)
+    try:
+        rules.write_text(good + "\n  - id: broken\n    when: [unclosed\n", encoding="utf-8")
+        tab.tab("Analysts")
+        tab.page.click("#oscar-reload")
+        problems = tab.page.locator("#oscar-problems")
+        problems.locator("code").first.wait_for(timeout=ANSWER_TIMEOUT)
+        shown = problems.inner_text()
+        assert f"rules/{rules.name}:" in shown and "Reload refused" in shown
+        tab.ask(SMALL_TEAM)
+        assert "Recommendation: Buy a commercial / managed offering" in tab.wait_answers(1)
+    finally:
+        rules.write_text(good, encoding="utf-8")
+        tab.close()
