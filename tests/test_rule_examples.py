@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kb.config import Paths
@@ -40,3 +42,21 @@ def test_a_failing_example_prints_a_readable_diff(base: RuleBase) -> None:
     text = result.diff()
     assert text.startswith(f"{example.file}:{example.line}: test `{example.name}` failed")
     assert "  - expected (line" in text and "drawn:" in text
+
+
+def test_kb_test_exits_1_with_a_diff_and_reports_uncovered_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kb import ruletests
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "a.yaml").write_text(
+        "rules:\n"
+        "  - id: a.small\n    title: small\n    when: [{fact: asker, where: {team_size: {lt: 10}}}]\n"
+        "    then: [{kind: note, statement: small}]\n    evidence: {query: small}\n"
+        "  - id: a.big\n    title: big\n    when: [{fact: asker, where: {team_size: {gt: 10}}}]\n"
+        "    then: [{kind: note, statement: big}]\n    evidence: {query: big}\n"
+        "tests:\n  - name: a team of 50\n    given: [{kind: asker, team_size: 50}]\n    expect: [a.small]\n")
+    assert ruletests.main(["--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "rules/a.yaml:13: test `a team of 50` failed" in out
+    assert "  - expected (line 15): {rule=a.small}" in out and "note a.big: big" in out
+    assert "rules/a.yaml:7: rule `a.big` is not expected by any test" in out
