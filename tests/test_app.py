@@ -1,0 +1,191 @@
+"""The chat's rendering, sign-in settings and inputs, without a browser: escaping, derivations, controls."""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from app import render
+from app.server import ProgressPrinter
+from app.service import MAX_QUESTION_CHARS, ChatService, Control, control_for
+from kb import serve
+
+DOC = json.loads((Path(__file__).parent / "data" / "justification.json").read_text())
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "![x](http://example.invalid/p.png)",
+    "[click](javascript:alert(3))",
+    "<http://example.invalid/a>",
+    "# heading\n- list\n> quote",
+    "**bold** _em_ `code` ~~strike~~ | table |",
+    "&lt;script&gt; &amp; \\*",
+    "$$x^2$$ \x00\x07 control",
+]
+TAG = re.compile(r"<(?!/?p>)[^>]+>")
+
+
+def _text(rendered: str) -> str:
+    return html.unescape(re.sub(r"</?p>", "", rendered)).strip()
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_user_text_renders_as_literal_text_in_markdown(hostile: str) -> None:
+    rendered = MarkdownIt("commonmark").render(render.user_message(hostile))
+    assert TAG.search(rendered) is None, rendered  # no element at all but the paragraph
+    expected = re.sub(r"[\x00-\x1f\x7f]", " ", hostile)
+    assert _text(rendered) == expected
+
+
+def test_bare_addresses_cannot_become_autolinks() -> None:
+    escaped = render.markdown_text("see http://example.invalid/p.png, www.example.invalid and a@b.example")
+    assert "http://" not in escaped and "www." not in escaped and "a@b" not in escaped
+
+
+def test_chat_message_has_the_recommendation_numbered_citations_and_no_markup_from_the_document() -> None:
+    message = render.chat_message(DOC)
+    rendered = MarkdownIt("commonmark").render(message)
+    assert "Recommendation: Buy a commercial / managed offering" in _text(TAG.sub("", rendered))
+    assert "[1]" in _text(rendered) and "[2]" in _text(rendered)
+    assert "<b>" not in rendered  # a statement's own <b> stays text
+    assert "&lt;b&gt;now&lt;/b&gt;" in rendered
+    assert "What is your yearly budget?" in rendered and "could change the recommendation" in rendered
+
+
+def test_an_abstention_is_said_instead_of_a_recommendation() -> None:
+    doc = copy.deepcopy(DOC)
+    doc.update(recommendation=None, conclusions=[], abstention="That is outside what I know. <i>x</i>")
+    message = render.chat_message(doc)
+    assert message.startswith("That is outside what I know") and "<i>" not in message
+
+
+def test_sources_show_each_cited_passage_highlighted_with_title_and_provenance() -> None:
+    def context(cit: dict) -> render.PassageContext:
+        return render.PassageContext(before="before <u>", after=" after", publisher="Verta <Inc>",
+                                     location=f"corpus/{cit['doc']}:3")
+
+    panel = render.sources_html(DOC, context)
+    assert panel.count('class="oscar-cite"') == 2  # citation 1 is shared by two conclusions: shown once
+    assert "<mark>small teams &lt;img src=x onerror=alert(2)&gt; should buy</mark>" in panel
+    assert "&hellip;before &lt;u&gt;<mark>" in panel and "</mark> after&hellip;" in panel
+    assert "ML-Infrastructure: Build vs. Buy vs. Open-Source" in panel
+    assert "published by Verta &lt;Inc&gt;" in panel and "corpus/001_ad45be3a06e83d2d.txt:3" in panel
+    assert "characters 100&ndash;160" in panel and "Definition and scope" in panel
+    assert "<img" not in panel and "<u>" not in panel
+
+
+def test_why_shows_rule_file_line_and_the_derivation_down_to_the_question() -> None:
+    panel = render.why_html(DOC)
+    assert "<code>buy.small-team</code>" in panel and "<code>rules/build_buy.yaml:12</code>" in panel
+    derivation = panel[panel.index('id="oscar-why-c1"'):panel.index('id="oscar-why-c2"')]
+    # small_team was derived from asker.team_size, which came from the question's words
+    assert derivation.index("small_team") < derivation.index("asker.team_size")
+    assert "derived by rule cost.small-team" in derivation
+    assert "from your question &quot;6-person&quot; (characters 8-16)" in derivation
+    assert "<b>now</b>" not in panel and "&lt;b&gt;now&lt;/b&gt;" in panel
+
+
+def test_why_tolerates_cycles_and_unknown_facts() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["facts"].append({"id": "loop", "kind": "x", "value": {}, "source": {"kind": "derived", "rule": "r",
+                                                                            "from_facts": ["loop", "ghost"]}})
+    doc["conclusions"][0]["because"] = ["loop"]
+    panel = render.why_html(doc)
+    assert "ghost" in panel and "not in the record" in panel
+
+
+def test_why_not_names_the_failed_condition_of_each_rule() -> None:
+    panel = render.why_not_html(DOC)
+    assert "Build in house" in panel and "<code>build.latency</code>" in panel
+    assert "rules/build_buy.yaml:30" in panel and "asker.latency_ms &lt; 20: not known" in panel
+
+
+def test_facts_table_and_problems_are_escaped() -> None:
+    assert "team_size=6" in render.facts_html(DOC)
+    problems = render.problems_html(["rules/a.yaml:3: expected a mapping <here>"])
+    assert "<code>rules/a.yaml:3: expected a mapping &lt;here&gt;</code>" in problems
+
+
+@pytest.mark.parametrize(("field", "control"), [
+    ("asker.legacy_serving", Control("bool", ("yes", "no"))),
+    ("asker.ml_skills", Control("choice", ("none", "some", "strong"))),
+    ("asker.team_size", Control("number")),
+    ("asker.latency_ms", Control("number")),
+    ("asker.industry", Control("text")),
+    ("mention:offering:pytorch", None),
+    ("asker.no_such_field", None),
+])
+def test_each_missing_or_known_fact_gets_the_input_its_type_needs(field: str, control: Control | None) -> None:
+    assert control_for(field) == control
+
+
+class _NeverAsked:
+    def __init__(self, live: object):
+        self.asked = 0
+
+    def ask(self, *args: object) -> None:
+        self.asked += 1
+        raise AssertionError("the advisor must not be asked")
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * (MAX_QUESTION_CHARS + 1)])
+def test_empty_or_overlong_questions_are_refused_before_the_advisor(question: str, tmp_path: Path) -> None:
+    service = ChatService(live=None, exports=tmp_path, advisor=_NeverAsked)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="question"):
+        service.ask(None, question)
+    assert service.advisor.asked == 0
+
+
+def test_exports_are_written_under_safe_names_in_the_process_folder(tmp_path: Path) -> None:
+    service = ChatService(live=None, exports=tmp_path, advisor=_NeverAsked)  # type: ignore[arg-type]
+    files = service.export_all(DOC)
+    assert sorted(files) == ["html", "json", "md", "prov"]
+    for path in files.values():
+        assert path.parent == tmp_path.resolve() and re.fullmatch(r"oscar-decision-[a-z_]+-[0-9a-f]{16}[.a-z]+",
+                                                                  path.name)
+    assert json.loads(files["json"].read_text()) == DOC
+
+
+# --- kb serve: sign-in settings and arguments ------------------------------------------------------------
+def test_sign_in_comes_from_the_environment_or_a_file_and_never_defaults(tmp_path: Path) -> None:
+    assert serve.credentials(None, env={}) is None
+    assert serve.credentials(None, env={"OSCAR_AUTH": "ana:s3:cr3t"}) == [("ana", "s3:cr3t")]
+    good = tmp_path / "auth.txt"
+    good.write_text("# analysts\nana:one\n\nben:two\n", encoding="utf-8")
+    assert serve.credentials(str(good), env={"OSCAR_AUTH": "x:y"}) == [("ana", "one"), ("ben", "two")]
+
+
+@pytest.mark.parametrize(("text", "where"), [("ana:one\nben\n", ":2:"), ("ana:\n", ":1:"), (":pw\n", ":1:"),
+                                             ("# nobody\n", "no user:password")])
+def test_a_bad_sign_in_file_names_the_line(tmp_path: Path, text: str, where: str) -> None:
+    bad = tmp_path / "auth.txt"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(serve.AuthError, match=re.escape(where)):
+        serve.credentials(str(bad), env={})
+
+
+def test_kb_serve_refuses_bad_arguments_before_loading_anything(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    assert serve.main(["--port", "0"]) == 2
+    assert serve.main(["--concurrency", "0"]) == 2
+    assert serve.main(["--auth-file", str(tmp_path / "missing.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "not a port number" in err and "at least 1" in err and "missing.txt: cannot read" in err
+
+
+def test_load_progress_is_printed_stage_by_stage() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out)
+    for stage, done in [("ontology", 0.0), ("rules", 0.2), ("index (1/9 passages embedded)", 0.5),
+                        ("index (9/9 passages embedded)", 0.9), ("ready", 1.0)]:
+        printer(stage, done)
+    lines = out.getvalue().splitlines()
+    assert [line.split("% ")[1].split(" ")[0] for line in lines] == ["ontology", "rules", "index", "ready"]
+    assert lines[-1].startswith("loading: [####################] 100%")
