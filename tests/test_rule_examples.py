@@ -44,7 +44,9 @@ def test_a_failing_example_prints_a_readable_diff(base: RuleBase) -> None:
     assert "  - expected (line" in text and "drawn:" in text
 
 
-def test_kb_test_exits_1_with_a_diff_and_reports_uncovered_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_test_exits_1_with_a_diff_and_names_uncovered_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from kb import ruletests
 
     (tmp_path / "rules").mkdir()
