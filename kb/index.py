@@ -54,6 +54,8 @@ from kb.passages import ChunkSettings, Passage, chunk
 from kb.problems import Problem, display_path
 
 log = logging.getLogger("kb.index")
+# bm25s sets its own logger to DEBUG; keep it as quiet as ours unless --trace asks for more.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 # Above this many passages the dense index is approximate (HNSW); at or below, exact.
@@ -163,29 +165,37 @@ def tokenize(text: str) -> list[str]:
 class BM25Lexical:
     """bm25s (Lucene BM25) over the passages' index texts."""
 
-    def __init__(self, model: bm25s.BM25, size: int):
-        self._model = model
+    def __init__(self, model: bm25s.BM25 | None, size: int):
+        self._model = model  # None for an empty corpus: bm25s can't index nothing
         self._size = size
 
     @staticmethod
     def build(texts: Sequence[str]) -> BM25Lexical:
+        if not texts:
+            return BM25Lexical(None, 0)
         model = bm25s.BM25()
-        tokens = [tokenize(t) or [""] for t in texts]
-        if texts:
-            model.index(tokens, show_progress=False)
+        model.index([tokenize(t) or [""] for t in texts], show_progress=False)
         return BM25Lexical(model, len(texts))
 
     def scores(self, query: str) -> np.ndarray:
+        if self._model is None:
+            return np.zeros(0, dtype=np.float32)
         terms = [t for t in tokenize(query) if t in self._model.vocab_dict]
-        if not terms or not self._size:
+        if not terms:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._model.get_scores(terms), dtype=np.float32)
 
     def save(self, folder: Path) -> None:
-        self._model.save(str(folder), show_progress=False)
+        if self._model is None:
+            folder.mkdir()
+            (folder / "empty").write_text("no passages\n", encoding="utf-8")
+        else:
+            self._model.save(str(folder), show_progress=False)
 
     @staticmethod
     def load(folder: Path, size: int) -> BM25Lexical:
+        if size == 0:
+            return BM25Lexical(None, 0)
         model = bm25s.BM25.load(str(folder), show_progress=False)
         return BM25Lexical(model, size)
 

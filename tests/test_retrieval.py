@@ -285,3 +285,15 @@ def test_kb_index_prints_what_it_did(kb_copy: Paths, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "0 added, 1 changed, 0 removed, 2 unchanged" in out and f"changed: {VERTA}" in out
     assert "Short replacement." in out
+
+
+def test_an_empty_corpus_indexes_and_answers_nothing_then_grows(tmp_path: Path,
+                                                                 embedder: SentenceTransformerEmbedder) -> None:
+    paths = Paths(root=tmp_path / "kb", cache=tmp_path / "cache")
+    paths.corpus.mkdir(parents=True)
+    index, report = open_index(paths, embedder)
+    assert len(index) == 0 and Retriever(index, embedder).search("anything") == []
+    (paths.corpus / "a.txt").write_text("Per-seat pricing applies to every analyst.\n", encoding="utf-8")
+    index, report = open_index(paths, embedder)
+    assert report.added == ["a.txt"] and report.embedded == 1
+    assert Retriever(index, embedder).search("seat pricing")[0].passage.doc == "a.txt"
