@@ -26,6 +26,7 @@ The only module that imports durable_rules. How it uses the engine (version 2.0.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -54,6 +55,7 @@ from kb.rulebook import (
     Partition,
     Rule,
     Rulebook,
+    Then,
     compile_rulebook,
     derived_fact,
     explain,
@@ -140,6 +142,11 @@ class InferenceEngine(Protocol):
     def live_sessions(self) -> int: ...
 
 
+def _encode(fact: Fact, sid: str) -> str:
+    """A fact as the engine sees it: flat JSON with its id copied to the join field and the session id."""
+    return json.dumps({**fact.as_dict(), ENGINE_ID: fact.id, "sid": sid}, ensure_ascii=False)
+
+
 class _Host(Host):
     """A durable_rules host whose dispatch timers never start (consultations run their own actions)."""
 
@@ -170,6 +177,7 @@ class DurableEngine:
         self._open: dict[str, set[int]] = {}
         self._closed = False
         self._rule_of = {(p.index, r.name): r for p in self.partitions for r in p.rules}
+        self._names = {key: dict(r.aliases) for key, r in self._rule_of.items()}
         definitions: dict[str, dict[str, Any]] = {}
         for p in self.partitions:
             definitions[self._name(p.index)] = {
@@ -243,14 +251,14 @@ class DurableEngine:
                     log.exception("could not delete session %s of %s", sid, self._name(index))
         self._open[sid].clear()
 
-    def _step(self, index: int, sid: str, batch: list[dict[str, Any]], record: _Record) -> None:
+    def _step(self, index: int, sid: str, batch: list[str], record: _Record) -> None:
         """Assert a batch into this consultation's session of a partition, then run every action it enabled.
 
         Actions are taken from the engine one at a time (start, record, complete) under the partition's
         lock, rather than through durable's Python action wrapper, which swallows errors.
         """
         handle = self._rulesets[index]._handle
-        payload = json.dumps([{**f, "sid": sid} for f in batch], ensure_ascii=False)
+        payload = "[" + ",".join(batch) + "]"
         with self._locks[index]:
             self._open[sid].add(index)
             try:
@@ -273,7 +281,8 @@ class DurableEngine:
         known: dict[str, Fact] = {}
         for f in facts:
             known[f.id] = f
-        engine_facts: dict[str, dict[str, Any]] = {f.id: {**f.as_dict(), ENGINE_ID: f.id} for f in known.values()}
+        # each fact is encoded once per consultation (with its session id), then sent to every partition
+        engine_facts = {f.id: _encode(f, sid) for f in known.values()}
         derivations: dict[str, list[Fact]] = {}
         derived_by_rule: dict[str, int] = {}
         fired_by_rule: dict[str, int] = {}
@@ -281,7 +290,7 @@ class DurableEngine:
         seen: set[tuple[int, str, tuple[tuple[str, str], ...]]] = set()
         partitions_run: set[int] = set()
         rounds = 0
-        gate: dict[str, Any] = {"kind": GATE_KIND, "id": GATE_KIND}
+        gate = json.dumps({"kind": GATE_KIND, "id": GATE_KIND, "sid": sid})
         for stratum in range(self.strata):
             opened: set[int] = set()
             new = list(known.values())
@@ -311,7 +320,7 @@ class DurableEngine:
                 for index, name, bound in record.activations[start:]:
                     engine_rule = self._rule_of[(index, name)]
                     rule = engine_rule.rule
-                    names = dict(engine_rule.aliases)
+                    names = self._names[(index, name)]
                     bindings = tuple(sorted((names[a], fid) for a, fid in bound.items()))
                     key = (index, name, bindings)
                     if key in seen:
@@ -323,7 +332,7 @@ class DurableEngine:
                         worst = max(fired_by_rule, key=lambda r: fired_by_rule[r])
                         raise self._runaway(worst, f"more than {self.max_activations} activations in one "
                                             f"consultation; rule fired {fired_by_rule[worst]} times")
-                    by_name = {n: known[fid] for n, fid in bindings}
+                    by_name = {n: known[fid] for n, fid in bindings} if rule.derives else {}
                     for d in rule.derives:
                         fact = derived_fact(rule, d, by_name)
                         derivations.setdefault(fact.id, []).append(fact)
@@ -337,7 +346,7 @@ class DurableEngine:
                         if len(fact.fields) > MAX_FACT_KEYS:
                             raise InferenceError(f"rule {rule.id} derives a fact with more than {MAX_FACT_KEYS} fields")
                         known[fact.id] = fact
-                        engine_facts[fact.id] = {**fact.as_dict(), ENGINE_ID: fact.id}
+                        engine_facts[fact.id] = _encode(fact, sid)
                         new.append(fact)
         for fid, alternatives in derivations.items():
             known[fid] = min(alternatives, key=lambda f: (f.source.rule or "", f.source.from_facts))
@@ -439,24 +448,38 @@ def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
                    rules: Mapping[str, Rule]) -> tuple[Conclusion, ...]:
     """The conclusions the activations draw (`rules` by id). One per rule and statement: the same
     statement drawn from several matches cites all their facts."""
-    merged: dict[str, Conclusion] = {}
+    drawn: dict[str, tuple[Then, Rule, str, set[str]]] = {}
     for act in activations:
         rule = rules[act.rule]
-        bindings = {name: facts[fid] for name, fid in act.bindings}
+        bindings: dict[str, Fact] | None = None
         for then in rule.then:
-            statement = render(then.statement, bindings)
-            digest = hashlib.sha1(f"{then.kind}|{statement}|{then.option}|{then.stance}".encode()).hexdigest()[:8]
-            cid = f"{rule.id}:{digest}"
-            because = act.fact_ids
-            if cid in merged:
-                because = tuple(sorted(set(merged[cid].because) | set(because)))
-            merged[cid] = Conclusion(
-                id=cid, kind=then.kind, statement=statement, rule_ref=RuleRef(rule.id, rule.file, rule.line),
-                because=because, title=rule.title, option=then.option, strength=then.strength,
-                stance="against" if then.stance == "against" else "for", asks=then.asks,
-                evidence_hint=_hint(rule, statement),
-            )
-    return tuple(sorted(merged.values(), key=lambda c: (vocab.CONCLUSION_KINDS.index(c.kind), c.id)))
+            if "{" in then.statement:
+                if bindings is None:
+                    bindings = {name: facts[fid] for name, fid in act.bindings}
+                statement = render(then.statement, bindings)
+            else:
+                statement = then.statement
+            cid = _conclusion_id(rule.id, then, statement)
+            if cid in drawn:
+                drawn[cid][3].update(act.fact_ids)
+            else:
+                drawn[cid] = (then, rule, statement, set(act.fact_ids))
+    out = [
+        Conclusion(
+            id=cid, kind=then.kind, statement=statement, rule_ref=RuleRef(rule.id, rule.file, rule.line),
+            because=tuple(sorted(because)), title=rule.title, option=then.option, strength=then.strength,
+            stance="against" if then.stance == "against" else "for", asks=then.asks,
+            evidence_hint=_hint(rule, statement),
+        )
+        for cid, (then, rule, statement, because) in drawn.items()
+    ]
+    return tuple(sorted(out, key=lambda c: (vocab.CONCLUSION_KINDS.index(c.kind), c.id)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _conclusion_id(rule_id: str, then: Then, statement: str) -> str:
+    digest = hashlib.sha1(f"{then.kind}|{statement}|{then.option}|{then.stance}".encode()).hexdigest()[:8]
+    return f"{rule_id}:{digest}"
 
 
 def _hint(rule: Rule, statement: str) -> EvidenceHint:
