@@ -118,6 +118,15 @@ def _marks(conclusion: Doc) -> str:
     return "".join(f"\\[{int(c['n'])}\\]" for c in conclusion.get("citations", []))
 
 
+def _stance(conclusion: Doc) -> str:
+    """For a recommendation: which option it argues for or against, and how strongly."""
+    if conclusion.get("kind") != "recommendation" or not conclusion.get("option"):
+        return ""
+    weight = float(conclusion.get("strength") or 0.0)
+    side = "against" if weight < 0 else "for"
+    return f" *({side} {markdown_text(option_label(conclusion['option']).lower())}, {abs(weight):.2f})*"
+
+
 def chat_message(doc: Doc) -> str:
     """The answer as a Markdown message: recommendation, obligations, risks, notes, questions, citations.
 
@@ -133,12 +142,14 @@ def chat_message(doc: Doc) -> str:
     else:
         out.append("**No recommendation yet** for the facts known so far.")
     for kind, heading in KIND_HEADINGS:
+        if kind == "question" and doc.get("missing"):
+            continue  # the same questions follow, most decisive first, under "I still need to know"
         items = [c for c in doc.get("conclusions", []) if c["kind"] == kind]
         if not items:
             continue
         out.append(f"\n**{heading}**\n")
         for c in items:
-            out.append(f"- {markdown_text(c['statement'])} {_marks(c)}".rstrip())
+            out.append(f"- {markdown_text(c['statement'])} {_marks(c)}{_stance(c)}".rstrip())
     if doc.get("missing"):
         out.append("\n**I still need to know**\n")
         for m in doc["missing"]:

@@ -134,7 +134,9 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     page = build(service)
     _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)
     shown = url.replace("0.0.0.0", "127.0.0.1")
-    print(f"OSCAR is ready at {shown} (started in {time.perf_counter() - started:.1f} s"
+    loaded = getattr(live.current, "load_seconds", 0.0)
+    print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "
+          f"{time.perf_counter() - started:.1f} s"
           f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
     try:
         page.block_thread()

@@ -193,6 +193,8 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         assert cite.locator("mark").inner_text().strip()
         assert cite.locator(".oscar-meta").inner_text().count("characters") == 1
         shot = Path(os.environ["OSCAR_SCREENSHOT"]) if os.environ.get("OSCAR_SCREENSHOT") else tmp_path / "chat.png"
+        tab.page.evaluate("""() => { for (const e of document.querySelectorAll('#oscar-chat *'))
+                                         if (e.scrollHeight > e.clientHeight + 10) e.scrollTop = 0; }""")
         tab.page.screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000
 

@@ -1,0 +1,172 @@
+"""Chat load: cold start to ready, the first answer, and many sessions asking at once on loopback.
+
+Starts `kb serve` on a free port (or uses `--url`), times how long it takes until the page is served,
+times the first answer, then asks every question alone (the reference answers) and finally runs
+`--sessions` browser-like sessions at once (each its own Gradio session, so its own conversation),
+each asking `--rounds` questions. Every concurrent answer must equal the reference answer for the same
+question: the rendered answer message, and the exports' names, which carry a hash of the whole
+justification document. Prints one JSON object; exits 1 on any mismatch or error.
+
+    .venv/bin/python bench/chat_load.py                 # 20 sessions, 1 question each
+    .venv/bin/python bench/chat_load.py --sessions 20 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from gradio_client import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "We're a 6-person health-tech team and need HIPAA. Should we self-host PyTorch and MLflow or buy a "
+    "managed platform?",
+    "We ship our product on-prem to customers. What do we owe if it includes GPL-3.0 code?",
+    "Our model must answer in under 20 ms from our legacy serving stack. Build, buy or open source?",
+    "We're a 6-person team and our model must answer in under 20 ms from our legacy serving stack. "
+    "Build, buy or open source?",
+    "Can we fine-tune Llama 2 for a commercial product, and what does its license require?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, concurrency: int, timeout: float) -> tuple[subprocess.Popen[bytes], float, Path]:
+    """`kb serve` in a child process; returns it, the seconds until its page is served, and its log."""
+    log = Path(tempfile.mkstemp(prefix="oscar-serve-", suffix=".log")[1])
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kb.cli", "serve", "--port", str(port), "--concurrency", str(concurrency)],
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    with httpx.Client(timeout=2) as http:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                raise SystemExit(f"kb serve exited with {proc.returncode}; see {log}")
+            try:
+                if http.get(url + "config").status_code == 200:
+                    return proc, time.perf_counter() - started, log
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit(f"kb serve not ready after {timeout:.0f} s; see {log}")
+
+
+def answer_key(outputs: Any) -> tuple[str, tuple[str, ...]]:
+    """What must match between runs: the last answer message and the exports' names (hash of the document)."""
+    chat = outputs[1]
+    last = chat[-1]["content"]
+    text = "".join(part.get("text", "") for part in last) if isinstance(last, list) else str(last)
+    names = tuple(sorted(
+        str(o["value"]["orig_name"]) for o in outputs
+        if isinstance(o, dict) and isinstance(o.get("value"), dict) and "orig_name" in o["value"]
+    ))
+    return text, names
+
+
+def client(url: str) -> Client:
+    return Client(url, verbose=False, download_files=False, analytics_enabled=False)
+
+
+def ask(c: Client, question: str) -> tuple[float, tuple[str, tuple[str, ...]]]:
+    started = time.perf_counter()
+    outputs = c.predict(question, api_name="/ask")
+    return time.perf_counter() - started, answer_key(outputs)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", help="a running chat to load instead of starting `kb serve`")
+    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=1, help="questions each session asks, one after another")
+    p.add_argument("--concurrency", type=int, default=2, help="`kb serve --concurrency` for the started server")
+    p.add_argument("--timeout", type=float, default=600, help="bound on the whole run, seconds")
+    ns = p.parse_args(argv)
+    deadline = time.perf_counter() + ns.timeout
+    proc = None
+    figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds}
+    try:
+        if ns.url:
+            url = ns.url.rstrip("/") + "/"
+        else:
+            port = free_port()
+            proc, ready, _ = start_server(port, ns.concurrency, ns.timeout)
+            url = f"http://127.0.0.1:{port}/"
+            figures.update(cold_start_to_ready_s=round(ready, 2), server_concurrency=ns.concurrency)
+        first_seconds, _ = ask(client(url), QUESTIONS[0])
+        figures["first_answer_s"] = round(first_seconds, 3)
+
+        reference: dict[str, tuple[str, tuple[str, ...]]] = {}
+        alone: list[float] = []
+        for q in QUESTIONS:
+            seconds, key = ask(client(url), q)
+            reference[q] = key
+            alone.append(seconds)
+        figures["alone_p50_s"] = round(statistics.median(alone), 3)
+
+        clients = [client(url) for _ in range(ns.sessions)]
+
+        def session(i: int) -> list[tuple[str, float, bool]]:
+            out = []
+            for r in range(ns.rounds):
+                if time.perf_counter() > deadline:
+                    raise TimeoutError("load run exceeded --timeout")
+                q = QUESTIONS[(i + r) % len(QUESTIONS)]
+                # a fresh conversation per question, so each answer must equal the question asked alone
+                c = clients[i] if r == 0 else client(url)
+                seconds, key = ask(c, q)
+                out.append((q, seconds, key == reference[q]))
+            return out
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=ns.sessions) as pool:
+            results = [r for rs in pool.map(session, range(ns.sessions), timeout=ns.timeout) for r in rs]
+        wall = time.perf_counter() - started
+        times = [s for _, s, _ in results]
+        mismatches = sum(1 for _, _, ok in results if not ok)
+        figures.update(
+            answers=len(results),
+            mismatches=mismatches,
+            p50_s=round(percentile(times, 0.50), 3),
+            p95_s=round(percentile(times, 0.95), 3),
+            max_s=round(max(times), 3),
+            wall_s=round(wall, 2),
+            answers_per_s=round(len(results) / wall, 2),
+            cpus=os.cpu_count(),
+        )
+        print(json.dumps(figures, indent=2))
+        return 1 if mismatches else 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
