@@ -13,6 +13,7 @@ absolute measure (unlike fused scores, which are relative to one query's candida
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ RRF_K = 60
 POOL = 50
 # Cosine similarity below which a passage is not shown as support.
 SUPPORT_THRESHOLD = 0.2
+# Query vectors kept per retriever (1.5 KB each).
+QUERY_CACHE = 2048
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,11 @@ class Retriever:
         self.embedder = embedder
         self.report = report or UpdateReport()
         self.fusion = fusion or FusionSettings()
+        # Rules' evidence hints recur from one consultation to the next; their vectors need computing once.
+        self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.encode([query])[0]
 
     @classmethod
     def open(
@@ -135,7 +143,7 @@ class Retriever:
         query = " ".join(query.split())
         if not query:
             return []
-        vector = self.embedder.encode([query])[0]
+        vector = self._query_vector(query)
         ranked = rank(self.index, vector, query, k, mode, self.fusion)
         out = [Citation(self.index.passages[row], score) for row, score in ranked]
         if min_score is not None:
