@@ -1211,8 +1211,9 @@ def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
 # --- Compiling for the engine -----------------------------------------------------------------------------
 
 GATE_KIND = "$go"
-"""The kind of the one fact asserted last into each engine session: every compiled rule joins it first, so
-no rule fires before all of the session's facts are in (negations are then judged on complete facts)."""
+"""The kind of the one fact asserted last into each engine session: every compiled rule with a `none`
+joins it first, so none fires before all of the session's facts are in (negations are then judged on
+complete facts)."""
 
 READY_RULE = "ready"
 """An engine rule in every partition that fires on the gate alone. durable_rules 2.0.28 leaves a
@@ -1355,7 +1356,9 @@ def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost:
     for rule in book.rules:
         for a, alt in enumerate(rule.alternatives):
             alias_of: dict[str, str] = {}
-            conds: list[dict[str, Any]] = [{"g": {"kind": GATE_KIND}}]
+            # Only rules with a `none` need the gate: positive joins match whatever order facts arrive in.
+            gated = any(m.negated for m in alt)
+            conds: list[dict[str, Any]] = [{"g": {"kind": GATE_KIND}}] if gated else []
             aliases = []
             for i, m in enumerate(alt):
                 expr = _compile_match(m, alias_of)
