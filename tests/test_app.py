@@ -189,3 +189,13 @@ def test_load_progress_is_printed_stage_by_stage() -> None:
     lines = out.getvalue().splitlines()
     assert [line.split("% ")[1].split(" ")[0] for line in lines] == ["ontology", "rules", "index", "ready"]
     assert lines[-1].startswith("loading: [####################] 100%")
+
+
+def test_kb_serve_is_a_subcommand_of_kb(capsys: pytest.CaptureFixture[str]) -> None:
+    from kb.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--host" in out and "--port" in out and "--auth-file" in out

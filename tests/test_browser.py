@@ -308,3 +308,23 @@ def test_a_broken_rule_file_is_reported_and_the_last_good_knowledge_base_keeps_a
     finally:
         rules.write_text(good, encoding="utf-8")
         tab.close()
+
+
+def test_a_sign_in_is_required_when_one_is_set(server: Server) -> None:
+    from app.chat import build
+    from app.server import launch
+
+    page = build(server.service)
+    _, url = launch(page, server.workdir, port=free_port(), auth=[("ana", "a long passphrase")], block=False)
+    try:
+        with httpx.Client(timeout=20) as http:
+            assert http.get(url + "config").status_code == 401
+            assert http.get(url + "gradio_api/info").status_code == 401
+            refused = http.post(url + "login", data={"username": "ana", "password": "guess"})
+            assert refused.status_code == 400
+            assert http.get(url + "config").status_code == 401
+            signed_in = http.post(url + "login", data={"username": "ana", "password": "a long passphrase"})
+            assert signed_in.status_code == 200
+            assert http.get(url + "config").status_code == 200
+    finally:
+        page.close()
