@@ -21,13 +21,15 @@ def _consult(ns: argparse.Namespace) -> dict[str, Any]:
     """Load the knowledge base, bring in the session and profile, answer, and save the session."""
     from kb.advisor import Advisor, KnowledgeBase
     from kb.conversation import Conversation, load_profile, with_profile
+    from kb.ontology import load_ontology
 
-    kb = KnowledgeBase.load(Paths.default(ns.root), _progress)
+    paths = Paths.default(ns.root)
+    conversation = Conversation.load(ns.session) if ns.session else Conversation()
+    if ns.profile:  # checked before the heavy load, so a mistake in it is reported at once
+        conversation = with_profile(conversation, load_profile(ns.profile, load_ontology(paths).resolve))
+    kb = KnowledgeBase.load(paths, _progress)
     try:
         advisor = Advisor(kb)
-        conversation = Conversation.load(ns.session) if ns.session else Conversation()
-        if ns.profile:
-            conversation = with_profile(conversation, load_profile(ns.profile, kb.resolve))
         for assignment in ns.set or ():
             name, _, value = assignment.partition("=")
             conversation.set_fact(name.strip(), value.strip())
