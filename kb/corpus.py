@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -715,10 +714,8 @@ def load_corpus(paths: Paths, only: Iterable[str] | None = None) -> Corpus:
     `only`: ingest just these document ids (the index re-reads only what changed).
     """
     corpus_dir = paths.corpus
-    metadata, problems = load_metadata(corpus_dir)
-    furniture, furniture_problems = load_furniture(corpus_dir)
-    problems = [p for p in problems if "missing: every corpus document" not in p.message]
-    problems += furniture_problems
+    metadata, _ = load_metadata(corpus_dir)  # its problems are `kb check`'s to report
+    furniture, problems = load_furniture(corpus_dir)
     wanted = set(only) if only is not None else None
     docs: list[Document] = []
     for path in document_files(corpus_dir):
@@ -761,8 +758,3 @@ def check_corpus(paths: Paths) -> list[Problem]:
         problems.append(Problem(meta_path, 0, f"{name}: no such document in the corpus folder"))
     return sorted(problems)
 
-
-def describe(doc: Document) -> dict[str, Any]:
-    """A JSON-ready summary of a document (for listings)."""
-    return {"id": doc.id, "title": doc.title, "publisher": doc.publisher, "format": doc.format,
-            "chars": len(doc.text), "headings": [h.text for h in doc.headings]}
