@@ -19,7 +19,6 @@ def _progress(stage: str, done: float) -> None:
 
 def _consult(ns: argparse.Namespace) -> dict[str, Any]:
     """Load the knowledge base, bring in the session and profile, answer, and save the session."""
-    from kb.advisor import Advisor, KnowledgeBase
     from kb.conversation import Conversation, load_profile, with_profile
     from kb.ontology import load_ontology
 
@@ -27,6 +26,8 @@ def _consult(ns: argparse.Namespace) -> dict[str, Any]:
     conversation = Conversation.load(ns.session) if ns.session else Conversation()
     if ns.profile:  # checked before the heavy load, so a mistake in it is reported at once
         conversation = with_profile(conversation, load_profile(ns.profile, load_ontology(paths).resolve))
+    from kb.advisor import Advisor, KnowledgeBase  # loads torch: only once the input is known to be good
+
     kb = KnowledgeBase.load(paths, _progress)
     try:
         advisor = Advisor(kb)
