@@ -10,6 +10,7 @@ from collections.abc import Callable
 BENCHMARKS: dict[str, str] = {
     "rules": "kb.benchmarks.rules",
     "retrieval": "kb.benchmarks.retrieval",
+    "ontology": "kb.benchmarks.ontology",
 }
 
 
