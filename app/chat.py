@@ -6,15 +6,19 @@ never shared between tabs), calls `ChatService`, and renders the new session wit
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from app import render
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
-from kb.problems import KnowledgeError
+from kb.problems import KnowledgeError, Problem
+
+log = logging.getLogger("kb.app")
 
 EXAMPLES = (
     "We're a 6-person health-tech team and need HIPAA. Should we self-host PyTorch and MLflow or buy a "
@@ -84,53 +88,58 @@ class ChatPage:
         )
 
     # --- handlers --------------------------------------------------------------------------------------------
+    def _run(self, work: Callable[[], Session], profile: str | None = None) -> Session:
+        """Run a service call; what the asker can fix becomes a message, anything else is logged, not shown."""
+        try:
+            return work()
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except KnowledgeError as exc:
+            # Name a profile as the asker knows it, not by the server's upload folder.
+            name = Path(profile).name if profile else None
+            shown = "\n".join(str(Problem(name or p.path, p.line, p.message)) for p in exc.problems)
+            raise gr.Error(f"{'The profile has problems' if profile else 'Problems'}:\n{shown}",
+                           print_exception=False) from None
+        except Exception:
+            log.exception("answering failed")
+            raise gr.Error("Something went wrong while answering; the details are in the server's log. "
+                           "Your conversation is unchanged.", print_exception=False) from None
+
+    @staticmethod
+    def _said(session: Session, updated: Session, note: str, question: str | None = None) -> Session:
+        """`updated` with the tab's messages so far, the question (if any) and the new answer appended."""
+        out = {**updated, "messages": session.get("messages", [])}
+        if question is not None:
+            out = _with_message(out, "user", render.user_message(question))
+        return _with_message(out, "assistant", note + render.chat_message(out["doc"]))
+
     def ask(self, question: str, session: Session | None) -> tuple[Any, ...]:
         """Answer a question in this tab's conversation."""
         session = session or new_session()
-        try:
-            answered = self.service.ask(session, question)
-        except ValueError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        answered = {**answered, "messages": session.get("messages", [])}
-        answered = _with_message(answered, "user", render.user_message(question.strip()))
-        answered = _with_message(answered, "assistant", render.chat_message(answered["doc"]))
-        return ("", *self._view(answered))
+        answered = self._run(lambda: self.service.ask(session, question))
+        return ("", *self._view(self._said(session, answered, "", question.strip())))
 
     def set_fact(self, session: Session | None, field_id: str, value: Any) -> tuple[Any, ...]:
         session = session or new_session()
         if value is None or (isinstance(value, str) and not value.strip()):
             raise gr.Error("Give a value first.", print_exception=False)
-        try:
-            updated = self.service.set_fact(session, field_id, value)
-        except ValueError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        updated = self._run(lambda: self.service.set_fact(session, field_id, value))
         name = field_id.removeprefix("asker.").replace("_", " ")
         note = f"*{render.markdown_text(name)} set to {render.markdown_text(render.value_text(value))}.*\n\n"
-        updated = {**updated, "messages": session.get("messages", [])}
-        updated = _with_message(updated, "assistant", note + render.chat_message(updated["doc"]))
-        return self._view(updated)
+        return self._view(self._said(session, updated, note))
 
     def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
         session = session or new_session()
-        updated = self.service.remove_fact(session, fact_id)
-        note = f"*Removed {render.markdown_text(fact_id)}.*\n\n"
-        updated = {**updated, "messages": session.get("messages", [])}
-        updated = _with_message(updated, "assistant", note + render.chat_message(updated["doc"]))
-        return self._view(updated)
+        updated = self._run(lambda: self.service.remove_fact(session, fact_id))
+        label = fact_id.removeprefix("asker.").replace("_", " ") if fact_id.startswith("asker.") else fact_id
+        return self._view(self._said(session, updated, f"*Removed {render.markdown_text(label)}.*\n\n"))
 
     def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
         session = session or new_session()
         if not path:
             return self._view(session)
-        try:
-            updated = self.service.add_profile(session, path)
-        except KnowledgeError as exc:
-            shown = "\n".join(str(p).replace(str(path), "profile") for p in exc.problems)
-            raise gr.Error(f"The profile has problems:\n{shown}", print_exception=False) from None
-        updated = {**updated, "messages": session.get("messages", [])}
-        updated = _with_message(updated, "assistant",
-                                "*Profile read.*\n\n" + render.chat_message(updated["doc"]))
-        return self._view(updated)
+        updated = self._run(lambda: self.service.add_profile(session, path), profile=path)
+        return self._view(self._said(session, updated, "*Profile read.*\n\n"))
 
     def reset(self) -> tuple[Any, ...]:
         return self._view(new_session())

@@ -246,6 +246,25 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         skills = tab.page.locator(".oscar-missing-asker-ml_skills")
         skills.get_by_role("button", name="strong").click()
         assert "ml skills set to strong" in tab.wait_answers(3)
+        tab.tab("Facts")
+        tab.page.locator(".oscar-fact-asker-team_size").get_by_role("button", name="Remove").click()
+        removed = tab.wait_answers(4)
+        assert "Removed team size" in removed and "Recommendation: Build in house" in removed
+        tab.page.locator(".oscar-fact-asker-team_size").wait_for(state="detached", timeout=ANSWER_TIMEOUT)
+    finally:
+        tab.close()
+
+
+def test_a_broken_profile_is_reported_with_its_line(server: Server, browser: Any, tmp_path: Path) -> None:
+    profile = tmp_path / "our-team.yaml"
+    profile.write_text("industry: healthcare\nteam_size: a dozen\n", encoding="utf-8")
+    tab = Tab(browser, server.url)
+    try:
+        tab.page.get_by_text("Start from a profile file").click()
+        tab.page.locator("#oscar-profile input[type=file]").set_input_files(str(profile))
+        error = tab.page.get_by_text("our-team.yaml:2: 'team_size' expects a number")
+        error.wait_for(timeout=ANSWER_TIMEOUT)
+        assert tab.page.locator("#oscar-chat .message.bot").count() == 0
     finally:
         tab.close()
 
