@@ -63,6 +63,7 @@ class LabelIndex:
 
     def __init__(self, labels: Iterable[Label]):
         self._labels: dict[str, list[Label]] = defaultdict(list)
+        self._table: dict[str, tuple[str, ...]] | None = None
         self._exact: dict[str, dict[str, int]] = defaultdict(dict)
         self._strict: dict[str, dict[str, int]] = defaultdict(dict)
         self._loose: dict[str, dict[str, int]] = defaultdict(dict)
@@ -92,10 +93,12 @@ class LabelIndex:
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         """Every entity's labels, strongest first (id -> labels), for scanning text for mentions."""
-        return {
-            entity: tuple(dict.fromkeys(lab.text for lab in sorted(labs, key=lambda x: (x.rank, x.text))))
-            for entity, labs in sorted(self._labels.items())
-        }
+        if self._table is None:
+            self._table = {
+                entity: tuple(dict.fromkeys(lab.text for lab in sorted(labs, key=lambda x: (x.rank, x.text))))
+                for entity, labs in sorted(self._labels.items())
+            }
+        return dict(self._table)
 
     def labels_of(self, entity: str) -> tuple[str, ...]:
         """One entity's labels, strongest first."""
