@@ -1,4 +1,4 @@
-"""Shared fixtures: the real embedding model and the shipped ontology, each loaded once per test session."""
+"""Shared fixtures: the real embedding model and the shipped ontology, each loaded once per test run."""
 
 from __future__ import annotations
 

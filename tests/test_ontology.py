@@ -27,7 +27,7 @@ PREFIXES = """@prefix oscar: <https://w3id.org/oscar/ns#> .
 
 @pytest.fixture
 def kb_copy(tmp_path: Path, ontology_cache: Path) -> Paths:
-    """A copy of the shipped ontology an analyst can break, sharing the test session's cache."""
+    """A copy of the shipped ontology an analyst can break, sharing one cache across the test run."""
     shutil.copytree(PROJECT_ROOT / "ontology", tmp_path / "ontology")
     return Paths(root=tmp_path, cache=ontology_cache)
 
