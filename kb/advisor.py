@@ -219,7 +219,7 @@ class Advisor:
             "versions": dict(kb.versions),
             "abstention": None,
         }
-        facts = conversation.facts(kb.ontology)
+        facts = conversation.facts(kb.ontology, asked)
         doc["facts"] = self._fact_entries(conversation, facts, None)
         if understanding is not None and asked == "out_of_scope":
             doc["abstention"] = OUT_OF_SCOPE
@@ -241,7 +241,8 @@ class Advisor:
                 "conclusions": list(top.supporting),
             }
         chosen = weighing[0].option if weighing else None
-        doc["missing"] = self._missing(kb, conversation, [c for c in drawn if c.kind == "question"], chosen)
+        questions = [c for c in drawn if c.kind == "question"]
+        doc["missing"] = self._missing(kb, conversation, questions, chosen, asked)
         doc["why_not"] = self._why_not(kb, consultation, chosen)
         if not cited:
             doc["abstention"] = NO_RULE
@@ -409,7 +410,7 @@ class Advisor:
         return []
 
     def _missing(self, kb: KnowledgeBase, conversation: Conversation, questions: Sequence[Conclusion],
-                 chosen: str | None) -> list[dict[str, Any]]:
+                 chosen: str | None, asked: str) -> list[dict[str, Any]]:
         """The rules' questions, most decisive first: a question is decisive when some answer to it would
         change the recommended option (tried by re-running the consultation with that answer)."""
         asks: dict[str, dict[str, Any]] = {}
@@ -423,7 +424,7 @@ class Advisor:
             changes = 0
             if kind == "asker":
                 for value in self._candidates(kb, name)[:12]:
-                    trial = kb.rules.consult(conversation.what_if(name, value).facts(kb.ontology))
+                    trial = kb.rules.consult(conversation.what_if(name, value).facts(kb.ontology, asked))
                     scores = [s for s in trial.weighing() if s.score > 0]
                     if (scores[0].option if scores else None) != chosen:
                         changes += 1

@@ -120,8 +120,9 @@ class Conversation:
             out.append((f"{key}:{ident}", ident, obs))
         return out
 
-    def facts(self, ontology: FactSource) -> list[Fact]:
-        """The consultation's facts: the asker fact, requirements, mentions, and the ontology facts they touch.
+    def facts(self, ontology: FactSource, asked: str | None = None) -> list[Fact]:
+        """The consultation's facts: the asker fact, what is asked (an `inquiry`, when `asked` is given),
+        requirements, mentions, and the ontology facts they touch.
 
         The asker fact carries no single source; each of its fields' sources is in `field_sources()`.
         """
@@ -143,6 +144,9 @@ class Conversation:
                                      obs.source))
                 entity_ids.append(str(value))
         out.insert(0, Fact.make("asker", "asker", asker, Source(kind="user")))
+        if asked is not None:
+            latest = self.turns[-1] if self.turns else ""
+            out.insert(1, Fact.make("inquiry", "inquiry", {"asked": asked}, Source(kind="question", text=latest)))
         seen = {f.id for f in out}
         for fact in ontology.related(entity_ids):
             if fact.id not in seen:

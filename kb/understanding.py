@@ -41,7 +41,6 @@ class Understanding:
     in_domain: bool = True
 
 
-ASKED_KINDS = ("recommendation", "obligations", "comparison", "definition", "process", "out_of_scope")
 
 _NUMBER_WORDS = {
     w: i

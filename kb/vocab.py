@@ -83,6 +83,7 @@ SUPPORT_TERMS = ("community", "vendor", "community_and_vendor", "none")
 CERTIFICATION_CATEGORIES = ("attestation", "certification", "contract", "standard", "regulation", "guideline")
 OPTIONS = ("open_source", "commercial", "build_in_house", "open_core", "hybrid")
 CONCLUSION_KINDS = ("recommendation", "obligation", "risk", "note", "question")
+ASKED_KINDS = ("recommendation", "obligations", "comparison", "definition", "process", "out_of_scope")
 SKILL_LEVELS = ("none", "some", "strong")
 
 
@@ -182,6 +183,9 @@ FACT_KINDS: dict[str, FactKind] = {
         FactKind("mention", "asker", "An entity the asker named (offering, license, vendor, ...).", {
             "entity": _f("ref", "id of the entity's fact"),
             "entity_kind": _f("str", "kind of that fact"),
+        }),
+        FactKind("inquiry", "asker", "What the latest question asks: one per consultation.", {
+            "asked": _f("str", "the kind of question", ASKED_KINDS),
         }),
     )
 }
