@@ -103,3 +103,10 @@ def test_a_profile_feeds_facts_and_its_mistakes_name_file_and_line(tmp_path: Pat
     assert any(":2: 'requires': no entity is called 'HIPPA'" in line for line in lines)
     assert any(":4: 'regulated' expects yes or no" in line for line in lines)
     assert len(lines) == 3
+
+
+def test_the_documented_example_profile_loads(shipped_ontology) -> None:  # type: ignore[no-untyped-def]
+    from kb.config import PROJECT_ROOT
+
+    obs = load_profile(PROJECT_ROOT / "docs" / "examples" / "profile.yaml", shipped_ontology.resolve)
+    assert ("requirement", "certification:hipaa_baa") in {(o.key, o.value) for o in obs}
