@@ -132,7 +132,13 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
 
     service = ChatService(live, workdir.exports)
     page = build(service)
-    _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)
+    try:
+        _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)
+    except OSError as exc:
+        print(f"kb serve: cannot listen on {host}:{port}: {exc}. Is another server using it? Try --port.",
+              file=stream)
+        live.current.close()
+        return 1
     shown = url.replace("0.0.0.0", "127.0.0.1")
     loaded = getattr(live.current, "load_seconds", 0.0)
     print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "

@@ -6,6 +6,7 @@ import copy
 import html
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -199,3 +200,45 @@ def test_kb_serve_is_a_subcommand_of_kb(capsys: pytest.CaptureFixture[str]) -> N
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "--host" in out and "--port" in out and "--auth-file" in out
+
+
+@pytest.mark.slow
+def test_kb_serve_loads_with_progress_then_serves_and_refuses_a_taken_port(ontology_cache: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from kb.config import PROJECT_ROOT
+
+    env = {**os.environ, "OSCAR_CACHE": str(ontology_cache)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        refused = subprocess.run([sys.executable, "-m", "kb.cli", "serve", "--port", str(busy)], cwd=PROJECT_ROOT,
+                                 env=env, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 1 and f"cannot listen on 127.0.0.1:{busy}" in refused.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "OSCAR is ready" in line or not line:
+                break
+        assert any(line.startswith("loading: [") and "ontology" in line for line in lines)
+        assert f"OSCAR is ready at http://127.0.0.1:{port}/" in lines[-1]
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert page.status_code == 200 and "OSCAR" in page.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
