@@ -224,7 +224,10 @@ def _role(path: Path, text: str) -> Role:
 
 def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[OntologyFile | None, list[Problem]]:
     """Parse one Turtle file. Syntax errors and refused content come back as problems, never raised."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return None, [Problem(display, 0, f"cannot read: {err.strerror or err}")]
     sha = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
@@ -254,7 +257,11 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
     except Exception as err:  # rdflib raises assorted errors for bad IRIs and literals
         return None, [Problem(display, 0, f"Turtle syntax error: {err}")]
     triples = list(graph)
-    lines = scan_turtle(text)
+    try:
+        lines = scan_turtle(text)
+    except Exception as err:  # the scanner only finds lines; a file rdflib accepted must still load
+        log.debug("cannot scan %s for lines: %s", display, err)
+        lines = LineIndex()
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -559,6 +566,16 @@ def validate(m: Merged, cache: Path | None = None) -> list[Problem]:
     changes only when `kb licenses` runs."""
     if len(m.shapes) == 0:
         return []
+    try:
+        return _validate(m, cache)
+    except Exception as err:  # pySHACL raises on shapes it cannot load; that is a problem of the shapes files
+        shapes = [f.display for f in m.files if f.role == "shapes"] or ["ontology"]
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return [Problem(shapes[0] if len(shapes) == 1 else "ontology", 0,
+                        f"SHACL shapes could not be used ({', '.join(shapes)}): {first}")]
+
+
+def _validate(m: Merged, cache: Path | None) -> list[Problem]:
     out: list[Problem] = []
     out.extend(_generated_problems(m, cache))
     # The rest: every other subject, and what it points at (so sh:class sees a license's types).

@@ -304,3 +304,14 @@ def test_every_schema_term_and_fact_field_is_documented(shipped_ontology: Ontolo
     readme = (PROJECT_ROOT / "ontology" / "README.md").read_text(encoding="utf-8")
     for path in (PROJECT_ROOT / "ontology").glob("*.ttl"):
         assert f"`{path.name}`" in readme, path.name
+
+
+def test_broken_shapes_are_a_problem_not_a_crash(kb_copy: Paths) -> None:
+    add_file(kb_copy, "extra-shapes.ttl", PREFIXES + """@prefix sh: <http://www.w3.org/ns/shacl#> .
+oscar:BadShape a sh:NodeShape ; sh:targetClass oscar:Offering ;
+    sh:property [ sh:path skos:prefLabel ; sh:minCount "one" ] .
+""")
+    problems = check_ontology(kb_copy)
+    assert len(problems) == 1 and problems[0].path == "ontology"
+    assert "SHACL shapes could not be used (ontology/extra-shapes.ttl, ontology/shapes.ttl)" in problems[0].message
+    assert "sh:minCount" in problems[0].message
