@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kb.lookup import Label, LabelIndex, loose_key, strict_key
 from kb.ontology import Ontology
@@ -103,3 +105,18 @@ def test_stronger_labels_win() -> None:
     assert index.lookup("Bar") == ["offering:c", "vendor:c"]
     assert index.lookup("x_y") == ["license:E"] and index.lookup("X Y") == ["license:D", "license:E"]
     assert index.labels_of("license:A") == ("Foo",)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_case_and_punctuation_never_matter(shipped_ontology: Ontology, data: st.DataObject) -> None:
+    table = shipped_ontology.labels(["offering", "certification", "industry", "criterion", "vendor"])
+    entity = data.draw(st.sampled_from(sorted(table)))
+    label = data.draw(st.sampled_from(table[entity]))
+    flips = data.draw(st.lists(st.booleans(), min_size=len(label), max_size=len(label)))
+    seps = data.draw(st.lists(st.sampled_from([" ", "-", "_", ".", " - ", "/"]), min_size=len(label),
+                              max_size=len(label)))
+    variant = "".join(
+        (sep if ch in " -_./" else ch.swapcase() if flip else ch)
+        for ch, flip, sep in zip(label, flips, seps, strict=True))
+    assert shipped_ontology.resolve(variant) == shipped_ontology.resolve(label)
