@@ -10,15 +10,17 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
 from app import render
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
+from kb.conversation import ASKER_FIELDS
 from kb.problems import KnowledgeError, Problem
 
 log = logging.getLogger("kb.app")
+T = TypeVar("T")
 
 EXAMPLES = (
     "We're a 6-person health-tech team and need HIPAA. Should we self-host PyTorch and MLflow or buy a "
@@ -88,7 +90,7 @@ class ChatPage:
         )
 
     # --- handlers --------------------------------------------------------------------------------------------
-    def _run(self, work: Callable[[], Session], profile: str | None = None) -> Session:
+    def _run(self, work: Callable[[], T], profile: str | None = None) -> T:
         """Run a service call; what the asker can fix becomes a message, anything else is logged, not shown."""
         try:
             return work()
@@ -140,6 +142,15 @@ class ChatPage:
             return self._view(session)
         updated = self._run(lambda: self.service.add_profile(session, path), profile=path)
         return self._view(self._said(session, updated, "*Profile read.*\n\n"))
+
+    def what_if(self, session: Session | None, field_id: str | None, value: Any) -> str:
+        """What the answer would be with one fact changed; the tab's conversation stays as it is."""
+        if not field_id:
+            raise gr.Error("Pick a fact first.", print_exception=False)
+        if value is None or not str(value).strip():
+            raise gr.Error("Give a value first.", print_exception=False)
+        doc = self._run(lambda: self.service.what_if(session, field_id, str(value).strip()))
+        return render.what_if_html(field_id, str(value).strip(), doc, (session or {}).get("doc"))
 
     def reset(self) -> tuple[Any, ...]:
         return self._view(new_session())
@@ -201,7 +212,16 @@ class ChatPage:
                     with gr.Tab("Why?", id="why", elem_id="oscar-tab-why"):
                         why = gr.HTML(render.why_html(None), elem_id="oscar-why", max_height=680)
                     with gr.Tab("Why not?", id="why-not", elem_id="oscar-tab-why-not"):
-                        why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=680)
+                        why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=520)
+                        gr.Markdown("**What if** one fact were different? (Your conversation stays as it is.)")
+                        with gr.Row():
+                            what_field = gr.Dropdown(
+                                [(name.replace("_", " "), f"asker.{name}") for name in ASKER_FIELDS],
+                                value=None, label="fact", elem_id="oscar-whatif-field", scale=2)
+                            what_value = gr.Textbox(label="value (yes/no, a number, a name)", scale=2,
+                                                    elem_id="oscar-whatif-value")
+                            what_btn = gr.Button("What if?", scale=1, elem_id="oscar-whatif")
+                        what_out = gr.HTML(elem_id="oscar-whatif-result")
                     with gr.Tab("Facts", id="facts", elem_id="oscar-tab-facts"):
 
                         @gr.render(inputs=[session])
@@ -243,6 +263,8 @@ class ChatPage:
             ask_btn.click(**ask_event, api_name="ask")  # type: ignore[arg-type]
             question.submit(**ask_event, api_visibility="undocumented")  # type: ignore[arg-type]
             profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
+                           api_visibility="undocumented")
+            what_btn.click(self.what_if, inputs=[session, what_field, what_value], outputs=[what_out],
                            api_visibility="undocumented")
             new_btn.click(self.reset, outputs=answered, api_visibility="undocumented")
             chat.clear(self.reset, outputs=answered, api_visibility="undocumented")

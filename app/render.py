@@ -286,6 +286,24 @@ def why_not_html(doc: Doc | None) -> str:
     return "".join(parts)
 
 
+# --- what if? -------------------------------------------------------------------------------------------
+def what_if_html(field: str, value: object, doc: Doc, current: Doc | None) -> str:
+    """The answer that would follow if one fact changed, and how its conclusions differ from the current ones."""
+    rec = doc.get("recommendation")
+    outcome = (f"<strong>{e(option_label(rec['option']))}</strong> (strength {float(rec['strength']):.2f})"
+               if rec else "<strong>no recommendation</strong>")
+    name = field.removeprefix("asker.").replace("_", " ")
+    parts = [f'<div class="oscar-what-if"><p>If {e(name)} were <strong>{e(value_text(value))}</strong>, '
+             f"the recommendation would be {outcome}.</p>"]
+    before = {c["statement"] for c in (current or {}).get("conclusions", [])}
+    after = {c["statement"] for c in doc.get("conclusions", [])}
+    for title, items in (("It would add", sorted(after - before)), ("It would drop", sorted(before - after))):
+        if items:
+            parts.append(f"<div>{title}:</div><ul>" + "".join(f"<li>{e(i)}</li>" for i in items) + "</ul>")
+    parts.append("<p class=\"oscar-meta\">Your conversation is unchanged.</p></div>")
+    return "".join(parts)
+
+
 # --- facts, problems, status ------------------------------------------------------------------------------
 def facts_html(doc: Doc | None) -> str:
     """Every fact the answer used (asked, read from a profile, from the ontology, derived) and its source."""

@@ -108,6 +108,16 @@ def test_why_not_names_the_failed_condition_of_each_rule() -> None:
     assert "rules/build_buy.yaml:30" in panel and "asker.latency_ms &lt; 20: not known" in panel
 
 
+def test_what_if_says_the_outcome_and_what_it_adds_and_drops() -> None:
+    other = copy.deepcopy(DOC)
+    other["recommendation"] = {"option": "build_in_house", "strength": 0.6, "scores": {}}
+    other["conclusions"] = other["conclusions"][1:] + [{**DOC["conclusions"][0], "statement": "Build <it>."}]
+    panel = render.what_if_html("asker.team_size", "150", other, DOC)
+    assert "If team size were <strong>150</strong>, the recommendation would be <strong>Build in house" in panel
+    assert "It would add:</div><ul><li>Build &lt;it&gt;.</li>" in panel
+    assert "It would drop:</div><ul><li>A team of 6 should prefer a managed offering &lt;b&gt;now" in panel
+
+
 def test_facts_table_and_problems_are_escaped() -> None:
     assert "team_size=6" in render.facts_html(DOC)
     problems = render.problems_html(["rules/a.yaml:3: expected a mapping <here>"])
