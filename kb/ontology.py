@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import pickle
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,19 +265,25 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
         log.debug("cannot scan %s for lines: %s", display, err)
         lines = LineIndex()
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump((triples, lines), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cached)
-        except OSError as err:
-            log.debug("cannot write cache %s: %s", cached, err)
+        write_cache(cached, pickle.dumps((triples, lines), protocol=pickle.HIGHEST_PROTOCOL))
     return OntologyFile(path, display, role, triples, lines, sha), []
 
 
 def _cache_file(cache: Path | None, name: str) -> Path | None:
     return cache / "ontology" / f"v{CACHE_VERSION}-{name}" if cache is not None else None
+
+
+def write_cache(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (concurrent writers each rename their own temporary file);
+    a cache that cannot be written is only slower, never an error."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as err:
+        log.debug("cannot write cache %s: %s", path, err)
+        tmp.unlink(missing_ok=True)
 
 
 # --- The merged graph ---------------------------------------------------------------------------------
@@ -618,11 +626,7 @@ def _generated_problems(m: Merged, cache: Path | None) -> list[Problem]:
             (str(focus), path, value.n3() if value is not None else None, msg)
             for focus, path, value, msg in _results(report)]
         if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                cached.write_text(json.dumps(sorted(results, key=str)))
-            except OSError as err:
-                log.debug("cannot write cache %s: %s", cached, err)
+            write_cache(cached, json.dumps(sorted(results, key=str)).encode())
     from rdflib.util import from_n3
 
     out = []
@@ -647,11 +651,7 @@ def check_ontology(paths: Paths) -> list[Problem]:
     m = read_all(paths)
     problems = sorted(set(m.problems + validate(m, paths.cache)))
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps([[p.path, p.line, p.message] for p in problems]))
-        except OSError as err:
-            log.debug("cannot write cache %s: %s", cached, err)
+        write_cache(cached, json.dumps([[p.path, p.line, p.message] for p in problems]).encode())
     return problems
 
 
@@ -929,12 +929,5 @@ def load_ontology(paths: Paths) -> Ontology:
         raise KnowledgeError(problems)
     ontology = Ontology(m, paths)
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(ontology, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cached)
-        except OSError as err:
-            log.debug("cannot write cache %s: %s", cached, err)
+        write_cache(cached, pickle.dumps(ontology, protocol=pickle.HIGHEST_PROTOCOL))
     return ontology

@@ -315,3 +315,15 @@ oscar:BadShape a sh:NodeShape ; sh:targetClass oscar:Offering ;
     assert len(problems) == 1 and problems[0].path == "ontology"
     assert "SHACL shapes could not be used (ontology/extra-shapes.ttl, ontology/shapes.ttl)" in problems[0].message
     assert "sh:minCount" in problems[0].message
+
+
+def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) -> None:
+    paths = Paths(root=kb_copy.root, cache=tmp_path / "own-cache")
+    assert check_ontology(paths) == []
+    assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
+    damaged = list((paths.cache / "ontology").iterdir())
+    assert {p.name.split("-")[1] for p in damaged} >= {"parsed", "generated", "check", "ontology"}
+    for path in damaged:
+        path.write_bytes(b"\x80not a cache")
+    assert check_ontology(paths) == []
+    assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
