@@ -187,6 +187,8 @@ class DurableEngine:
         try:
             self._host.register_rulesets(definitions)
         except Exception as exc:
+            for created in self._host._ruleset_list:  # free what was registered before the failure
+                durable_rules_engine.delete_ruleset(created._handle)
             raise InferenceError(f"the engine refused the compiled rules: {exc}") from exc
         self._rulesets = [self._host.get_ruleset(self._name(p.index)) for p in self.partitions]
         self._index: dict[tuple[Any, ...], list[int]] = {}
