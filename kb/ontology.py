@@ -36,7 +36,7 @@ from kb.facts import Fact, Scalar, Source
 from kb.licenses import GENERATED_MARKER
 from kb.lookup import RANK_ALIAS_ID, RANK_ALT, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
 from kb.problems import KnowledgeError, Problem, display_path
-from kb.vocab import CORPUS_DOC, ENTITY_KINDS, OSCAR, OSCAR_ID, PREFIXES
+from kb.vocab import CORPUS_DOC, OSCAR, OSCAR_ID, PREFIXES
 
 log = logging.getLogger("kb.ontology")
 
@@ -447,8 +447,21 @@ def read_all(paths: Paths) -> Merged:
     m = Merged(files, merged, shapes, problems, generated_only, supers, domains)
     problems.extend(_undefined_terms(m))
     problems.extend(_disjointness(m))
+    problems.extend(_misplaced_individuals(m))
     problems.extend(_missing_documents(m, paths.corpus))
     return m
+
+
+def _misplaced_individuals(m: Merged) -> list[Problem]:
+    """An individual under a kind's prefix must be of that kind's class: `offering:x a oscar:Offering`."""
+    out: list[Problem] = []
+    for s, types in m.triples.subjects(RDF.type).items():
+        kind, _ = _kind_slug(s)
+        if kind and KIND_CLASS[kind] not in types:
+            file, line = m.locate(s, RDF.type)
+            out.append(Problem(file, line, f"{curie(s)} rdf:type: an individual named {kind}:... must be a "
+                                           f"{curie(KIND_CLASS[kind])} (found {', '.join(sorted(map(curie, types)))})"))
+    return out
 
 
 def _corpus_names(corpus: Path) -> set[str]:
@@ -677,6 +690,22 @@ def _check_key(paths: Paths) -> str | None:
 
 # --- Facts ----------------------------------------------------------------------------------------------
 
+KIND_CLASS: dict[str, URIRef] = {
+    "offering": OSCAR.Offering, "vendor": OSCAR.Vendor, "certification": OSCAR.Certification,
+    "industry": OSCAR.Industry, "criterion": OSCAR.Criterion,
+}
+"""The class every individual under each kind's prefix (`offering:`, `vendor:`, ...) must have."""
+
+
+def _kind_slug(node: Node) -> tuple[str | None, str]:
+    """(`offering`, `pytorch`) for `offering:pytorch`; (None, "") for anything else."""
+    if isinstance(node, URIRef) and str(node).startswith(OSCAR_ID):
+        kind, _, slug = str(node)[len(OSCAR_ID):].partition("/")
+        if kind in KIND_CLASS and slug and "/" not in slug:
+            return kind, slug
+    return None, ""
+
+
 def _bool(t: Triples, s: Node, p: Node) -> bool | None:
     value = t.value(s, p)
     if isinstance(value, Literal) and isinstance(value.toPython(), bool):
@@ -723,16 +752,14 @@ class Ontology:
     def _entity_ids(self) -> dict[Node, str]:
         t = self._t
         ids: dict[Node, str] = {}
-        licenses = set(t.subjects(RDF.type).keys()) and {s for s, cs in t.subjects(RDF.type).items()
-                                                          if OSCAR.License in cs}
+        licenses = {s for s, cs in t.subjects(RDF.type).items() if OSCAR.License in cs}
         for s, spdx in t.subjects(OSCAR.spdxId).items():
             if s in licenses:
                 ids[s] = f"license:{spdx[0]}"
-        for s in t.subjects(RDF.type):
-            if isinstance(s, URIRef) and str(s).startswith(OSCAR_ID):
-                kind, _, slug = str(s)[len(OSCAR_ID):].partition("/")
-                if kind in ENTITY_KINDS and slug:
-                    ids[s] = f"{kind}:{slug}"
+        for s, types in t.subjects(RDF.type).items():
+            kind, slug = _kind_slug(s)
+            if kind and KIND_CLASS[kind] in types:
+                ids[s] = f"{kind}:{slug}"
         return ids
 
     def entity_id(self, node: Node) -> str | None:

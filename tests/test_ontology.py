@@ -327,3 +327,12 @@ def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) 
         path.write_bytes(b"\x80not a cache")
     assert check_ontology(paths) == []
     assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
+
+
+def test_individual_under_the_wrong_prefix_is_caught(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+offering:acme a oscar:Vendor ;
+    skos:prefLabel "Acme" .
+""")
+    problem = only(check_ontology(kb_copy), "must be a oscar:Offering")
+    assert (problem.path, problem.line) == ("ontology/extra.ttl", line_of(path, "offering:acme a"))
