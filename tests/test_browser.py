@@ -357,3 +357,13 @@ def test_a_sign_in_is_required_when_one_is_set(server: Server) -> None:
             assert http.get(url + "config").status_code == 200
     finally:
         page.close()
+
+
+def test_no_monitoring_mcp_or_run_history_and_no_flagging(server: Server) -> None:
+    with httpx.Client(timeout=20, follow_redirects=False) as http:
+        assert http.get(server.url + "monitoring").status_code in (403, 404)
+        assert http.get(server.url + "gradio_api/mcp/sse").status_code == 404
+        assert http.get(server.url + "gradio_api/runs").status_code in (403, 404)
+        config = http.get(server.url + "config").json()
+    assert "flag" not in json.dumps([d.get("api_name") for d in config.get("dependencies", [])]).lower()
+    assert not config.get("share_url") and not config.get("is_space")
