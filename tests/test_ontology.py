@@ -318,15 +318,31 @@ oscar:BadShape a sh:NodeShape ; sh:targetClass oscar:Offering ;
 
 
 def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) -> None:
-    paths = Paths(root=kb_copy.root, cache=tmp_path / "own-cache")
+    own = tmp_path / "own-cache"
+    shutil.copytree(kb_copy.cache, own)  # starts from the parsed catalogue, so only the rest is rebuilt
+    paths = Paths(root=kb_copy.root, cache=own)
     assert check_ontology(paths) == []
     assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
-    damaged = list((paths.cache / "ontology").iterdir())
-    assert {p.name.split("-")[1] for p in damaged} >= {"parsed", "generated", "check", "ontology"}
+    damaged = [p for p in (own / "ontology").iterdir() if p.name.split("-")[1] in ("generated", "check", "ontology")]
+    assert {p.name.split("-")[1] for p in damaged} == {"generated", "check", "ontology"}
     for path in damaged:
         path.write_bytes(b"\x80not a cache")
     assert check_ontology(paths) == []
     assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
+
+
+def test_damaged_parse_cache_is_rebuilt(tmp_path: Path) -> None:
+    from kb.licenses import GENERATED_MARKER
+    from kb.ontology import read_turtle
+
+    path = tmp_path / "catalogue.ttl"
+    path.write_text(GENERATED_MARKER + "\n" + PREFIXES + 'spdx:X-1.0 oscar:spdxId "X-1.0" .\n', encoding="utf-8")
+    first, _ = read_turtle(path, "catalogue.ttl", tmp_path / "cache")
+    pickles = list((tmp_path / "cache" / "ontology").glob("*parsed-*.pickle"))
+    assert first is not None and len(first.triples) == 1 and len(pickles) == 1
+    pickles[0].write_bytes(b"\x80not a pickle")
+    again, problems = read_turtle(path, "catalogue.ttl", tmp_path / "cache")
+    assert problems == [] and again is not None and again.triples == first.triples
 
 
 def test_individual_under_the_wrong_prefix_is_caught(kb_copy: Paths) -> None:
@@ -336,3 +352,11 @@ offering:acme a oscar:Vendor ;
 """)
     problem = only(check_ontology(kb_copy), "must be a oscar:Offering")
     assert (problem.path, problem.line) == ("ontology/extra.ttl", line_of(path, "offering:acme a"))
+
+
+def test_hand_edited_catalogue_is_caught(kb_copy: Paths) -> None:
+    path = kb_copy.ontology / "licenses.ttl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('skos:prefLabel "MIT License"', 'skos:prefLabel "MIT Licence"', 1), encoding="utf-8")
+    problem = only(check_ontology(kb_copy), "kb licenses")
+    assert (problem.path, problem.line) == ("ontology/licenses.ttl", 0)
