@@ -117,16 +117,22 @@ class OptionScore:
 def weigh(conclusions: Iterable[Conclusion]) -> tuple[OptionScore, ...]:
     """Add up recommendations per option (for minus against), best first; ties broken by option name.
 
-    Every recommendation counts, so conflicting ones are weighed against each other, never dropped.
+    Every recommendation counts, so conflicting ones are weighed against each other, never dropped. One
+    rule is one argument: when it fires several times for the same option and stance (two reasons to
+    think the team is regulated, say), it counts once, at its strongest, and every firing is listed.
     """
-    totals: dict[str, float] = {}
+    strongest: dict[tuple[str, str, str], float] = {}
     pro: dict[str, list[str]] = {}
     con: dict[str, list[str]] = {}
     for c in conclusions:
         if c.kind != "recommendation" or c.option is None:
             continue
-        totals[c.option] = totals.get(c.option, 0.0) + c.weight
+        key = (c.option, c.rule_ref.id, c.stance)
+        strongest[key] = max(strongest.get(key, 0.0), abs(c.weight))
         (pro if c.stance == "for" else con).setdefault(c.option, []).append(c.id)
+    totals: dict[str, float] = {}
+    for (option, _, stance), strength in strongest.items():
+        totals[option] = totals.get(option, 0.0) + (strength if stance == "for" else -strength)
     scores = [
         OptionScore(o, round(s, 6), tuple(sorted(pro.get(o, []))), tuple(sorted(con.get(o, []))))
         for o, s in totals.items()
