@@ -74,7 +74,8 @@ class Match:
     def describe(self) -> str:
         tests = " and ".join(str(t) for t in self.tests)
         what = f"{self.kind}{' ' + tests if tests else ''}"
-        return f"no {what}" if self.negated else f"{self.kind} {self.name}{': ' + tests if tests else ''}"
+        named = self.kind if self.name == self.kind else f"{self.kind} {self.name}"
+        return f"no {what}" if self.negated else f"{named}{': ' + tests if tests else ''}"
 
 
 @dataclass(frozen=True)
