@@ -220,8 +220,9 @@ def _fact_tree(fid: str, facts: Mapping[str, Doc], seen: frozenset[str] = frozen
     if fact is None:
         return f"<li><code>{e(fid)}</code> <span class=\"oscar-meta\">(not in the record)</span></li>"
     src = fact.get("source", {})
+    said = source_text(src) if src.get("kind") == "derived" else f"from {source_text(src)}"
     body = (f"<li><code>{e(fid)}</code> = {e(value_text(fact.get('value', {})))} "
-            f"<span class=\"oscar-from\">from {e(source_text(src))}</span>")
+            f"<span class=\"oscar-from\">{e(said)}</span>")
     parents = [p for p in src.get("from_facts", []) if p not in seen] if src.get("kind") == "derived" else []
     if parents:
         body += "<ul>" + "".join(_fact_tree(p, facts, seen | {fid}) for p in parents) + "</ul>"
@@ -273,7 +274,7 @@ def why_not_html(doc: Doc | None) -> str:
         for r in entry.get("rules", []):
             rule = r["rule"]
             title = f" &ldquo;{e(r['title'])}&rdquo;" if r.get("title") else ""
-            failed = r.get("failed") or []
+            failed = list(dict.fromkeys(r.get("failed") or []))  # alternatives can fail on the same test
             if failed:
                 items = "".join(f"<li>{e(f)}</li>" for f in failed)
                 reason = f"failed:<ul>{items}</ul>"
