@@ -165,7 +165,8 @@ class ChatPage:
 
     # --- the page ------------------------------------------------------------------------------------------
     def _build(self) -> gr.Blocks:
-        with gr.Blocks(title="OSCAR", analytics_enabled=False) as blocks:
+        # Served copies of exports and uploads older than a day are deleted daily.
+        with gr.Blocks(title="OSCAR", analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
             session = gr.State(new_session())
             with gr.Row():
                 gr.Markdown(INTRO)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -125,6 +126,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         for problem in exc.problems:
             print(problem, file=stream)
         print("kb serve: the knowledge base has problems; fix them and start again.", file=stream)
+        shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
     from app.chat import build
     from app.render import CSS
@@ -138,6 +140,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         print(f"kb serve: cannot listen on {host}:{port}: {exc}. Is another server using it? Try --port.",
               file=stream)
         live.current.close()
+        shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
     shown = url.replace("0.0.0.0", "127.0.0.1")
     loaded = getattr(live.current, "load_seconds", 0.0)
@@ -151,4 +154,5 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     finally:
         page.close()
         live.current.close()
+        shutil.rmtree(workdir.root, ignore_errors=True)  # this process's uploads and exports go with it
     return 0
