@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +149,11 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "
           f"{time.perf_counter() - started:.1f} s"
           f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a plain `kill` stops the server as Ctrl+C does, tidying up
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     try:
         page.block_thread()
     except KeyboardInterrupt:
