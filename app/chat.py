@@ -70,15 +70,12 @@ class ChatPage:
         return (f'<div class="oscar-meta" id="oscar-status">knowledge base: '
                 f"{render.e(render.versions_text(kb.versions))}</div>")
 
-    def _view(self, session: Session) -> tuple[Any, ...]:
-        """Every output of an answering event, rendered from the session."""
+    def _view(self, session: Session, files: bool = False) -> tuple[Any, ...]:
+        """Every output of an answering event, rendered from the session. The export files are written here
+        when `files`, else by `exports` in an event chained after this one, once the answer is on screen."""
         doc = session.get("doc")
-        files: dict[str, Any] = self.service.export_all(doc) if doc else {}
-        downloads = [
-            gr.DownloadButton(label=EXPORT_LABELS[fmt], value=str(files[fmt]) if fmt in files else None,
-                              interactive=fmt in files)
-            for fmt in EXPORT_FORMATS
-        ]
+        if files:
+            return (*self._view(session)[:-len(EXPORT_FORMATS)], *self.exports(session))
         return (
             _history(session),
             session,
@@ -86,8 +83,24 @@ class ChatPage:
             render.why_html(doc),
             render.why_not_html(doc),
             render.facts_html(doc),
-            *downloads,
+            render.record_html(doc),
+            # Until this answer's files are written, no button may download the previous answer's.
+            *(gr.DownloadButton(label=EXPORT_LABELS[fmt], value=None, interactive=False) for fmt in EXPORT_FORMATS),
         )
+
+    def exports(self, session: Session | None) -> tuple[Any, ...]:
+        """The download buttons for the session's answer, written after the answer is on screen."""
+        doc = (session or {}).get("doc")
+        files: dict[str, Any] = self._run(lambda: self.service.export_all(doc)) if doc else {}
+        return tuple(
+            gr.DownloadButton(label=EXPORT_LABELS[fmt], value=str(files[fmt]) if fmt in files else None,
+                              interactive=fmt in files)
+            for fmt in EXPORT_FORMATS
+        )
+
+    def _then_exports(self, event: Any) -> None:
+        """Chain the export files after an answering event."""
+        event.then(self.exports, inputs=[self._session], outputs=self._downloads, api_visibility="undocumented")
 
     # --- handlers --------------------------------------------------------------------------------------------
     def _run(self, work: Callable[[], T], profile: str | None = None) -> T:
@@ -128,13 +141,14 @@ class ChatPage:
         updated = self._run(lambda: self.service.set_fact(session, field_id, value))
         name = field_id.removeprefix("asker.").replace("_", " ")
         note = f"*{render.markdown_text(name)} set to {render.markdown_text(render.value_text(value))}.*\n\n"
-        return self._view(self._said(session, updated, note))
+        # Events made inside gr.render can't chain the exports after them: these write them at once.
+        return self._view(self._said(session, updated, note), files=True)
 
     def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
         session = session or new_session()
         updated = self._run(lambda: self.service.remove_fact(session, fact_id))
         label = fact_id.removeprefix("asker.").replace("_", " ") if fact_id.startswith("asker.") else fact_id
-        return self._view(self._said(session, updated, f"*Removed {render.markdown_text(label)}.*\n\n"))
+        return self._view(self._said(session, updated, f"*Removed {render.markdown_text(label)}.*\n\n"), files=True)
 
     def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
         session = session or new_session()
@@ -168,6 +182,7 @@ class ChatPage:
         # Served copies of exports and uploads older than a day are deleted daily.
         with gr.Blocks(title="OSCAR", analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
             session = gr.State(new_session())
+            answered: list[Any] = []  # every answering event's outputs, filled in once the page is laid out
             with gr.Row():
                 gr.Markdown(INTRO)
                 status = gr.HTML(self._status())
@@ -249,6 +264,7 @@ class ChatPage:
                         facts = gr.HTML(render.facts_html(None), elem_id="oscar-facts", max_height=480)
                     with gr.Tab("Export", id="export", elem_id="oscar-tab-export"):
                         gr.Markdown("Download this conversation's justification:")
+                        record = gr.HTML(render.record_html(None), elem_id="oscar-record")
                         downloads = [
                             gr.DownloadButton(EXPORT_LABELS[fmt], interactive=False, elem_id=f"oscar-export-{fmt}")
                             for fmt in EXPORT_FORMATS
@@ -259,16 +275,18 @@ class ChatPage:
                         reload_btn = gr.Button("Reload knowledge base", elem_id="oscar-reload")
                         problems = gr.HTML(elem_id="oscar-problems")
 
-            answered = [chat, session, sources, why, why_not, facts, *downloads]
+            answered.extend([chat, session, sources, why, why_not, facts, record, *downloads])
+            self._session, self._downloads = session, downloads
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
-            ask_btn.click(**ask_event, api_name="ask")  # type: ignore[arg-type]
-            question.submit(**ask_event, api_visibility="undocumented")  # type: ignore[arg-type]
-            profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
-                           api_visibility="undocumented")
+            self._then_exports(ask_btn.click(**ask_event, api_name="ask"))  # type: ignore[arg-type]
+            self._then_exports(question.submit(**ask_event, api_visibility="undocumented"))  # type: ignore[arg-type]
+            self._then_exports(profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
+                                              api_visibility="undocumented"))
+            gr.Button(visible=False).click(self.exports, inputs=[session], outputs=downloads, api_name="exports")
             what_btn.click(self.what_if, inputs=[session, what_field, what_value], outputs=[what_out],
                            api_visibility="undocumented")
-            new_btn.click(self.reset, outputs=answered, api_visibility="undocumented")
-            chat.clear(self.reset, outputs=answered, api_visibility="undocumented")
+            self._then_exports(new_btn.click(self.reset, outputs=answered, api_visibility="undocumented"))
+            self._then_exports(chat.clear(self.reset, outputs=answered, api_visibility="undocumented"))
             reload_btn.click(self.reload, outputs=[problems, status], api_visibility="undocumented",
                              concurrency_id="reload", concurrency_limit=1)
         return blocks
@@ -283,8 +301,8 @@ class ChatPage:
                 btn = gr.Button(choice, size="sm", scale=0, min_width=60, key=f"{key}-{j}",
                                 variant="primary" if choice == current else "secondary",
                                 elem_classes=["oscar-choice"])
-                btn.click(lambda s, f=field_id, v=choice: self.set_fact(s, f, v), inputs=[session],
-                          outputs=outputs, api_visibility="undocumented")
+                btn.click(lambda s, f=field_id, v=choice: self.set_fact(s, f, v), inputs=[session], outputs=outputs,
+                          api_visibility="undocumented")
             return
         if control.kind == "choice":
             box: Any = gr.Dropdown(_choices(control), value=current if current in control.choices else None,

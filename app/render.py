@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kb.export import digest
+
 Doc = dict[str, Any]
 
 OPTION_LABELS = {
@@ -317,6 +319,14 @@ def facts_html(doc: Doc | None) -> str:
     )
     return (f'<table class="oscar-facts"><thead><tr><th>fact</th><th>value</th><th>from</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>")
+
+
+def record_html(doc: Doc | None) -> str:
+    """The answer's record id (the hash in its export files' names) and the knowledge versions behind it."""
+    if not doc:
+        return '<div class="oscar-empty">Nothing to export yet.</div>'
+    return (f'<div class="oscar-meta">record <code class="oscar-digest">{e(digest(doc))}</code> &middot; '
+            f"knowledge {e(versions_text(doc.get('versions', {})))}</div>")
 
 
 def problems_html(problems: Iterable[object], ok: str = "") -> str:

@@ -4,8 +4,8 @@ Starts `kb serve` on a free port (or uses `--url`), times how long it takes unti
 times the first answer, then asks every question alone (the reference answers) and finally runs
 `--sessions` browser-like sessions at once (each its own Gradio session, so its own conversation),
 each asking `--rounds` questions. Every concurrent answer must equal the reference answer for the same
-question: the rendered answer message, and the exports' names, which carry a hash of the whole
-justification document. Prints one JSON object; exits 1 on any mismatch or error.
+question: the rendered answer message, and the answer's record id, a hash of the whole justification
+document (the one in the export files' names). Prints one JSON object; exits 1 on any mismatch or error.
 
     .venv/bin/python bench/chat_load.py                 # 20 sessions, 1 question each
     .venv/bin/python bench/chat_load.py --sessions 20 --rounds 3
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -70,23 +71,22 @@ def start_server(port: int, concurrency: int, timeout: float) -> tuple[subproces
     raise SystemExit(f"kb serve not ready after {timeout:.0f} s; see {log}")
 
 
-def answer_key(outputs: Any) -> tuple[str, tuple[str, ...]]:
-    """What must match between runs: the last answer message and the exports' names (hash of the document)."""
+def answer_key(outputs: Any) -> tuple[str, str]:
+    """What must match between runs: the last answer message, and the record id (a hash of the whole
+    justification document, the one in the export files' names)."""
     chat = outputs[1]
     last = chat[-1]["content"]
     text = "".join(part.get("text", "") for part in last) if isinstance(last, list) else str(last)
-    names = tuple(sorted(
-        str(o["value"]["orig_name"]) for o in outputs
-        if isinstance(o, dict) and isinstance(o.get("value"), dict) and "orig_name" in o["value"]
-    ))
-    return text, names
+    record = next((o for o in outputs if isinstance(o, str) and "oscar-digest" in o), "")
+    match = re.search(r'oscar-digest">([0-9a-f]+)<', record)
+    return text, match.group(1) if match else ""
 
 
 def client(url: str) -> Client:
     return Client(url, verbose=False, download_files=False, analytics_enabled=False)
 
 
-def ask(c: Client, question: str) -> tuple[float, tuple[str, tuple[str, ...]]]:
+def ask(c: Client, question: str) -> tuple[float, tuple[str, str]]:
     started = time.perf_counter()
     outputs = c.predict(question, api_name="/ask")
     return time.perf_counter() - started, answer_key(outputs)
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         first_seconds, _ = ask(client(url), QUESTIONS[0])
         figures["first_answer_s"] = round(first_seconds, 3)
 
-        reference: dict[str, tuple[str, tuple[str, ...]]] = {}
+        reference: dict[str, tuple[str, str]] = {}
         alone: list[float] = []
         for q in QUESTIONS:
             seconds, key = ask(client(url), q)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -182,7 +183,9 @@ def test_the_exports_of_an_answer_are_served_and_nothing_beside_them(server: Ser
     from gradio_client import Client
 
     client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
-    outputs = client.predict(SMALL_TEAM, api_name="/ask")
+    answer = client.predict(SMALL_TEAM, api_name="/ask")
+    record = next(o for o in answer if isinstance(o, str) and "oscar-digest" in o)
+    outputs = client.predict(api_name="/exports")  # this client's own conversation, kept by the server
     updates = [o.get("value") for o in outputs if isinstance(o, dict)]
     files = [v for v in updates if isinstance(v, dict) and str(v.get("orig_name", "")).startswith("oscar-decision-")]
     assert len(files) == 4
@@ -192,6 +195,7 @@ def test_the_exports_of_an_answer_are_served_and_nothing_beside_them(server: Ser
             assert served.status_code == 200
             if f["orig_name"].endswith(".html"):  # a page of this origin is downloaded, never rendered
                 assert served.headers["content-disposition"].startswith("attachment")
+            assert re.search(r'oscar-digest">([0-9a-f]+)<', record).group(1) in f["orig_name"]
         md = next(f for f in files if f["orig_name"].endswith(".md"))
         assert "## Decision Outcome" in http.get(md["url"]).text
         # the served copy's folder holds only that file: a neighbour's name next to it is refused
