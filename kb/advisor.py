@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +49,7 @@ NO_RULE = (
     "licenses you are weighing."
 )
 MAX_CITATIONS = 3
+_ENTITY_ID = re.compile(r"\b(?:" + "|".join(vocab.ONTOLOGY_ID_PREFIXES) + r"):[A-Za-z0-9][\w.+-]*[\w+]")
 # Cosine similarity a passage needs to be shown as support: below it, MiniLM pairs are mostly unrelated
 # text in this corpus; and a second or third passage must come within SUPPORT_MARGIN of the best one.
 MIN_SUPPORT = 0.35
@@ -249,6 +251,21 @@ class Advisor:
         return doc
 
     @staticmethod
+    def _named(kb: KnowledgeBase, statement: str) -> str:
+        """A statement with the entity ids a rule quoted (`license:BSD-3-Clause`) given as their names."""
+
+        def name(m: re.Match[str]) -> str:
+            ident = m.group(0)
+            fact = kb.ontology.fact(ident)
+            if fact is None:
+                return ident
+            label = kb.ontology.label(ident)
+            spdx = fact.get("spdx")
+            return f"{label} ({spdx})" if spdx and str(spdx) != label else label
+
+        return _ENTITY_ID.sub(name, statement)
+
+    @staticmethod
     def _relevant(c: Conclusion, asked: str) -> bool:
         """Whether to show a conclusion for what is asked. Questions about the asker's profile (budget,
         team size, ...) matter to a recommendation; asked for a definition, a process or a license's
@@ -269,7 +286,7 @@ class Advisor:
             "id": c.id,
             "kind": c.kind,
             "title": c.title,
-            "statement": c.statement,
+            "statement": self._named(kb, c.statement),
             "rule": c.rule_ref.to_dict(),
             "because": self._expand(kb, c.because, c.rule_ref.id, known),
             "citations": [],

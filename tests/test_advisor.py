@@ -134,3 +134,10 @@ def test_the_answer_is_the_same_whatever_the_order_facts_were_given(advisor: Adv
     _, two = ask(advisor, "We need HIPAA and use PyTorch.", "We are a team of 5 in healthcare.")
     assert one["recommendation"] == two["recommendation"]
     assert rules_of(one) == rules_of(two)
+
+
+def test_statements_name_entities_rather_than_quoting_their_ids(advisor: Advisor) -> None:
+    _, doc = ask(advisor, "we're a 6-person health-tech team, need HIPAA, is self-hosting PyTorch wise?")
+    statements = " ".join(c["statement"] for c in doc["conclusions"])
+    assert "BSD-3-Clause" in statements and "license:BSD-3-Clause" not in statements
+    assert "HIPAA Business Associate Agreement" in statements and "certification:" not in statements
