@@ -470,16 +470,38 @@ class Advisor:
                     "rule": {"id": rule.id, "file": rule.file, "line": rule.line},
                     "title": rule.title,
                     "fired": failures is None,
-                    "failed": [str(f) for f in failures or ()],
+                    "failed": list(dict.fromkeys(str(f) for f in failures or ())),
                 })
             out.append({"option": option, "score": round(scores.get(option, 0.0), 3), "rules": rules})
         return out
 
 
 # --- plain text ------------------------------------------------------------------------------------------
-def render_text(doc: dict[str, Any]) -> str:
+def derivation_lines(doc: dict[str, Any], fact_ids: Sequence[str], indent: int = 0) -> list[str]:
+    """The facts behind a conclusion as an indented tree, each with where it came from; a derived fact
+    expands into the rule that derived it and the facts it was derived from."""
+    from kb.export import describe_source
+
+    facts = {f["id"]: f for f in doc["facts"]}
+    out: list[str] = []
+
+    def walk(fid: str, depth: int, seen: frozenset[str]) -> None:
+        fact = facts.get(fid)
+        if fact is None or fid in seen:
+            return
+        value = ", ".join(f"{k}={v}" for k, v in sorted(fact["value"].items()))
+        out.append(f"{'  ' * depth}{fid}: {value} ({describe_source(fact['source'])})")
+        for child in fact["source"].get("from_facts", []):
+            walk(child, depth + 1, seen | {fid})
+
+    for fid in fact_ids:
+        walk(fid, indent, frozenset())
+    return out
+
+
+def render_text(doc: dict[str, Any], why: bool = False) -> str:
     """The answer for a person reading a terminal: recommendation, conclusions with citation numbers,
-    open questions, and the numbered sources."""
+    open questions, and the numbered sources; with `why`, the facts behind each conclusion."""
     from kb.export import KIND_HEADINGS, OPTION_LABELS, citations
 
     lines: list[str] = []
@@ -498,6 +520,8 @@ def render_text(doc: dict[str, Any]) -> str:
             marks = "".join(f"[{x['n']}]" for x in c["citations"])
             lines.append(f"  - {c['statement']} {marks}".rstrip())
             lines.append(f"      rule {c['rule']['id']} ({c['rule']['file']}:{c['rule']['line']})")
+            if why:
+                lines.extend("      because " + line for line in derivation_lines(doc, c["because"]))
     if doc["missing"]:
         lines.append("")
         lines.append("To sharpen this, tell me:")

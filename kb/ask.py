@@ -65,6 +65,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kb ask", description="Ask the advisor a question.")
     _common(parser)
     parser.add_argument("--json", action="store_true", help="print the justification document (JSON)")
+    parser.add_argument("--why", action="store_true", help="show the facts behind each conclusion")
     parser.add_argument("--what-if", metavar="FIELD=VALUE",
                         help="show the answer that would follow if one fact were different (nothing is saved)")
     ns = parser.parse_args(argv)
@@ -76,7 +77,7 @@ def main(argv: list[str]) -> int:
     except (KnowledgeError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(to_json(doc) if ns.json else render_text(doc), end="")
+    print(to_json(doc) if ns.json else render_text(doc, why=ns.why), end="")
     return 0
 
 

@@ -43,9 +43,19 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    """One compiled validator: building it is most of the cost of a validation."""
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema())
+
+
 def validate(doc: Doc) -> None:
     """Raise jsonschema.ValidationError when `doc` is not a well-formed justification."""
-    jsonschema.validate(doc, schema())
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if error is not None:
+        raise error
 
 
 def citations(doc: Doc) -> list[Doc]:
@@ -81,7 +91,8 @@ def _fact_value(fact: Doc) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(fact["value"].items()))
 
 
-def _source_text(source: Doc) -> str:
+def describe_source(source: Doc) -> str:
+    """Where a fact came from, in words: the question's span, the file and line, the deriving rule."""
     kind = source["kind"]
     if kind == "question" and "start" in source:
         return f'question, characters {source["start"]}-{source["end"]}: "{source.get("text", "")}"'
@@ -118,7 +129,7 @@ def to_markdown(doc: Doc) -> str:
         out.append(f"> {md(turn)}\n")
     out.append("Known facts:\n")
     for fact in doc["facts"]:
-        out.append(f"- `{fact['id']}`: {md(_fact_value(fact))} (from {md(_source_text(fact['source']))})")
+        out.append(f"- `{fact['id']}`: {md(_fact_value(fact))} (from {md(describe_source(fact['source']))})")
     out.append("")
     out.append("## Considered Options\n")
     scores = rec["scores"] if rec else {}
@@ -246,7 +257,7 @@ def to_html(doc: Doc) -> str:
     parts.append("<h2>Facts</h2><table><tr><th>fact</th><th>value</th><th>source</th></tr>")
     for fact in doc["facts"]:
         parts.append(f"<tr><td><code>{_e(fact['id'])}</code></td><td>{_e(_fact_value(fact))}</td>"
-                     f"<td>{_e(_source_text(fact['source']))}</td></tr>")
+                     f"<td>{_e(describe_source(fact['source']))}</td></tr>")
     parts.append("</table><h2>References</h2><ol>")
     for cit in citations(doc):
         heading = f", {cit['heading']}" if cit.get("heading") else ""
