@@ -231,6 +231,8 @@ class Advisor:
         numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f["id"] for f in doc["facts"]}
+        # Every query this answer will search with, embedded in one batch rather than one model call each.
+        kb.retriever.prepare(q for c in drawn for q in (self._query(c), f"{self._query(c)} {question}"))
         cited = [self._conclusion_entry(kb, c, question, numbering, known) for c in drawn]
         doc["conclusions"] = cited
         weighing = [s for s in consultation.weighing() if s.score > 0]
@@ -313,9 +315,13 @@ class Advisor:
         clears the threshold), then what the hint and the question retrieve within reach of the best one.
         Each is checked against its document; a weak match is left out rather than shown."""
         hint = c.evidence_hint
-        query = hint.query if hint else f"{c.title}. {c.statement}"
+        query = self._query(c)
         found = kb.retriever.evidence(query, question, k=MAX_CITATIONS + 2, min_score=MIN_SUPPORT)
-        anchored = self._anchored(kb, hint.quote, hint.doc, query) if hint is not None and hint.quote else []
+        named = kb.retriever.quoted(hint.quote, query, hint.doc) if hint is not None and hint.quote else None
+        if hint is not None and hint.quote and named is None:
+            log.warning("no passage of %s holds the quote %r", hint.doc or "the corpus", hint.quote)
+        # The passage the rule names is vouched for by the analyst: shown whatever its score.
+        anchored = [named] if named is not None else []
         best = max((x.score for x in found), default=0.0)
         ranked = sorted(found, key=lambda x: -x.score)
         out: list[Citation] = []
@@ -328,17 +334,9 @@ class Advisor:
         return out[:MAX_CITATIONS]
 
     @staticmethod
-    def _anchored(kb: KnowledgeBase, quote: str, doc: str | None, query: str) -> list[Citation]:
-        """The passage the rule names (the one holding its quote), scored against the query. The analyst
-        vouches for it, so it is shown whatever its score; the score says how close it is to the question."""
-        wanted = " ".join(quote.split()).lower()
-        index = kb.retriever.index
-        for row, passage in enumerate(index.passages):
-            if (doc is None or passage.doc == doc) and wanted in " ".join(passage.text.split()).lower():
-                vector = kb.retriever.embedder.encode([query])[0]
-                return [Citation(passage, float(index.vectors[row] @ vector))]
-        log.warning("no passage of %s holds the quote %r", doc or "the corpus", quote)
-        return []
+    def _query(c: Conclusion) -> str:
+        """What a conclusion's evidence is searched with: its rule's evidence query, else its statement."""
+        return c.evidence_hint.query if c.evidence_hint else f"{c.title}. {c.statement}"
 
     @staticmethod
     def _exact(kb: KnowledgeBase, cit: Citation) -> bool:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,10 +117,39 @@ class Retriever:
         self.report = report or UpdateReport()
         self.fusion = fusion or FusionSettings()
         # Rules' evidence hints recur from one consultation to the next; their vectors need computing once.
-        self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
-    def _embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.encode([query])[0]
+    @staticmethod
+    def _normal(query: str) -> str:
+        return " ".join(query.split())
+
+    def prepare(self, queries: Iterable[str]) -> None:
+        """Embed, in one batch, the queries not embedded yet: an answer's queries cost one model call
+        instead of one each (queries are normalised as `search` normalises them)."""
+        wanted = list(dict.fromkeys(q for q in map(self._normal, queries) if q))
+        with self._vectors_lock:
+            missing = [q for q in wanted if q not in self._vectors]
+        if missing:
+            self._remember(missing, self.embedder.encode(missing))
+
+    def _remember(self, queries: Sequence[str], vectors: np.ndarray) -> None:
+        with self._vectors_lock:
+            for q, v in zip(queries, vectors, strict=True):
+                self._vectors[q] = v
+                self._vectors.move_to_end(q)
+            while len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = self.embedder.encode([query])[0]
+        self._remember([query], vector[None, :])
+        return vector
 
     @classmethod
     def open(
@@ -150,6 +181,26 @@ class Retriever:
             out = [c for c in out if c.score >= min_score]
         log.debug("search %r -> %s", query, [(c.passage.key, round(c.score, 3)) for c in out])
         return out
+
+    def quoted(self, quote: str, query: str, doc: str | None = None) -> Citation | None:
+        """The passage holding `quote` (whitespace and case aside; of `doc`, if given), scored by its cosine
+        similarity to `query`; None if no passage holds it. Rules name the passage they rest on this way."""
+        row = self._quote_row(" ".join(quote.split()).lower(), doc)
+        if row is None:
+            return None
+        vector = self._query_vector(self._normal(query))
+        return Citation(self.index.passages[row], float(self.index.vectors[row] @ vector))
+
+    @functools.cached_property
+    def _folded(self) -> tuple[str, ...]:
+        return tuple(" ".join(p.text.split()).lower() for p in self.index.passages)
+
+    @functools.lru_cache(maxsize=QUERY_CACHE)  # noqa: B019 - one retriever per knowledge base, kept for its life
+    def _quote_row(self, quote: str, doc: str | None) -> int | None:
+        for row, text in enumerate(self._folded):
+            if quote in text and (doc is None or self.index.passages[row].doc == doc):
+                return row
+        return None
 
     def evidence(self, hint: str, question: str = "", k: int = 3,
                  min_score: float | None = SUPPORT_THRESHOLD) -> list[Citation]:

@@ -297,3 +297,12 @@ def test_an_empty_corpus_indexes_and_answers_nothing_then_grows(tmp_path: Path,
     index, report = open_index(paths, embedder)
     assert report.added == ["a.txt"] and report.embedded == 1
     assert Retriever(index, embedder).search("seat pricing")[0].passage.doc == "a.txt"
+
+
+def test_the_passage_a_rule_quotes_is_found_whatever_the_spacing_and_scored(shipped: Retriever) -> None:
+    cit = shipped.quoted("Licensing   cost Zero (license fee)\\nRecurring fee".replace("\\n", "\n"),
+                         "licensing cost of open source versus commercial", "000_ec713219caae2b0a.txt")
+    assert cit is not None and "Licensing cost Zero (license fee) Recurring fee" in " ".join(cit.passage.text.split())
+    assert 0.3 < cit.score <= 1.0
+    assert shipped.quoted("a sentence the corpus never wrote", "anything") is None
+    assert shipped.quoted("Licensing cost Zero", "cost", "001_ad45be3a06e83d2d.txt") is None  # other document
