@@ -48,7 +48,7 @@ REFUSED_FORMATS = {
     ".rdf": "RDF/XML", ".owl": "RDF/XML", ".xml": "RDF/XML", ".jsonld": "JSON-LD", ".json": "JSON-LD",
     ".nt": "N-Triples", ".n3": "N3", ".nq": "N-Quads", ".trig": "TriG", ".trix": "TriX", ".hext": "Hextuples",
 }
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 Role = TypingLiteral["curated", "generated", "shapes"]
 
@@ -777,7 +777,26 @@ class Ontology:
             kind, slug = _kind_slug(s)
             if kind and KIND_CLASS[kind] in types:
                 ids[s] = f"{kind}:{slug}"
+        for s, slug in self._concepts().items():
+            ids[s] = f"concept:{slug}"
         return ids
+
+    def _concepts(self) -> dict[Node, str]:
+        """The schema's defined concepts a person may ask about: delivery models and support terms (SKOS
+        concepts with a definition) and the license families (classes of licenses with a comment)."""
+        t = self._t
+        assert self._m is not None
+        supers = self._m.supers
+        out: dict[Node, str] = {}
+        for s, types in t.subjects(RDF.type).items():
+            if SKOS.Concept in types and t.value(s, SKOS.definition) is not None and self._notation(s):
+                out[s] = str(self._notation(s))
+        for c, above in supers.items():
+            if OSCAR.License in above and t.value(c, RDFS.comment) is not None and isinstance(c, URIRef):
+                local = str(c)[len(str(OSCAR)):] if str(c).startswith(str(OSCAR)) else ""
+                if local:
+                    out[c] = self._notation(c) or re.sub(r"(?<!^)(?=[A-Z])", "_", local.removesuffix("License")).lower()
+        return out
 
     def entity_id(self, node: Node) -> str | None:
         """The fact id of a graph node (`license:MIT`, `offering:pytorch`), if it is an entity."""
@@ -860,9 +879,18 @@ class Ontology:
                 self._add(s, "industry", {"name": self._name(s), "regulated": _bool(t, s, OSCAR.regulated)},
                           OSCAR.Industry)
                 self._related[fid] = self._links(s, fid, OSCAR.expects, "expects")
+            elif kind == "concept":
+                family = OSCAR.License in supers.get(s, ())
+                scheme = None if family else next((c for c in sorted(types, key=str) if c != SKOS.Concept), None)
+                self._add(s, "concept", {
+                    "name": self._name(s),
+                    "definition": _str(t.value(s, SKOS.definition) or t.value(s, RDFS.comment)),
+                    "scheme": "license family" if family else (self._name(scheme) if scheme is not None else None),
+                }, OWL.Class if family else (scheme or SKOS.Concept))
             elif kind == "criterion":
                 self._add(s, "criterion", {
                     "name": self._name(s),
+                    "definition": _str(t.value(s, SKOS.definition)),
                     "open_source": _str(t.value(s, OSCAR.openSourceProfile)),
                     "commercial": _str(t.value(s, OSCAR.commercialProfile)),
                 }, OSCAR.Criterion)
@@ -913,7 +941,7 @@ class Ontology:
             kind, _, slug = fid.partition(":")
             if kind == "license":
                 yield Label(fid, slug, RANK_ID)
-            else:
+            elif kind != "concept":  # a concept's slug ("none", "other") is too plain a word to be a name
                 yield Label(fid, slug.replace("_", " "), RANK_ALT)
             for pred, rank in ((SKOS.prefLabel, RANK_PREFERRED), (RDFS.label, RANK_PREFERRED),
                                (SKOS.altLabel, RANK_ALT), (SKOS.hiddenLabel, RANK_ALIAS_ID),

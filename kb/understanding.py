@@ -151,6 +151,7 @@ _ASKED = (
         re.compile(
             r"\b(?:obligations?|must (?:we|i) (?:do|publish|release|disclose)|what does (?:the )?.{0,30}licen[cs]e"
             r" (?:require|mean|allow)|what does .{0,40} (?:require|oblige)|do (?:we|i) have to|requirements of"
+            r"|what do (?:we|i) owe"
             r"|comply with (?:the )?licen[cs]e|attribution|can (?:we|i) (?:use|ship|sell|"
             r"modify|embed|fine[- ]tune) .{0,60}(?:commercial|product|closed)|copyleft (?:obligations|"
             r"requirements))\b",

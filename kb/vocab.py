@@ -158,8 +158,14 @@ FACT_KINDS: dict[str, FactKind] = {
             "name": _f("str", "name"),
             "regulated": _f("bool", "subject to sector regulation (HIPAA, PCI DSS, ...)"),
         }),
+        FactKind("concept", "ontology", "A defined idea: a delivery model, support terms, a license family.", {
+            "name": _f("str", "name"),
+            "definition": _f("str", "what it means, in the ontology's words"),
+            "scheme": _f("str", "what kind of idea it is (delivery model, support terms, license family)"),
+        }),
         FactKind("criterion", "ontology", "A decision criterion the corpus names.", {
             "name": _f("str", "name"),
+            "definition": _f("str", "what it measures"),
             "open_source": _f("str", "how open-source offerings typically fare on it (where the corpus says)"),
             "commercial": _f("str", "how commercial offerings typically fare on it (where the corpus says)"),
         }),
@@ -228,7 +234,7 @@ OPERATORS: dict[str, Operator] = {
 STANCES = ("for", "against")
 """A recommendation argues for its option (adds its strength) or against it (subtracts it)."""
 
-ONTOLOGY_ID_PREFIXES = ("license", "offering", "vendor", "certification", "industry", "criterion")
+ONTOLOGY_ID_PREFIXES = ("license", "offering", "vendor", "certification", "industry", "criterion", "concept")
 """Id prefixes of ontology entities: a rule value like `certification:hipaa_baa` must name one the
 ontology holds."""
 
