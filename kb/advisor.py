@@ -222,12 +222,12 @@ class Advisor:
             "abstention": None,
         }
         facts = conversation.facts(kb.ontology, asked)
-        doc["facts"] = self._fact_entries(conversation, facts, None)
         if understanding is not None and asked == "out_of_scope":
+            doc["facts"] = self._fact_entries(kb, conversation, facts, None)
             doc["abstention"] = OUT_OF_SCOPE
             return doc
         consultation = kb.rules.consult(facts)
-        doc["facts"] = self._fact_entries(conversation, facts, consultation)
+        doc["facts"] = self._fact_entries(kb, conversation, facts, consultation)
         numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f["id"] for f in doc["facts"]}
@@ -371,11 +371,10 @@ class Advisor:
                 out.append(fid)
         return sorted(dict.fromkeys(out))
 
-    def _fact_entries(self, conversation: Conversation, facts: Sequence[Fact],
+    def _fact_entries(self, kb: KnowledgeBase, conversation: Conversation, facts: Sequence[Fact],
                       consultation: Consultation | None) -> list[dict[str, Any]]:
         """The facts of the answer: the asker as a whole and field by field (each field with the words or
         file it came from), then every other fact given or derived, each with its provenance."""
-        kb = self.kb
         sources = conversation.field_sources()
         asker = next((f for f in facts if f.id == "asker"), None)
         entries: list[dict[str, Any]] = [
