@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kb.export import digest
+from kb.export import OUTWEIGHED, describe_source, digest
 from kb.vocab import OPTION_LABELS
 
 Doc = dict[str, Any]
@@ -85,28 +85,8 @@ def value_text(value: object) -> str:
 
 
 def source_text(source: Mapping[str, Any]) -> str:
-    """Where a fact came from, in words (plain text: escape it where it is rendered)."""
-    kind = source.get("kind")
-    if kind == "question":
-        where = f" (characters {source['start']}-{source['end']})" if "start" in source else ""
-        quoted = f' "{source["text"]}"' if source.get("text") else ""
-        return f"your question{quoted}{where}"
-    if kind == "profile":
-        line = f", line {source['line']}" if source.get("line") else ""
-        return f"profile file {source.get('file', '')}{line}"
-    if kind == "ontology":
-        where = str(source.get("file", "ontology"))
-        if source.get("line"):
-            where += f":{source['line']}"
-        triple = " ".join(source.get("triple") or [])
-        return f"ontology {where}" + (f" ({triple})" if triple else "")
-    if kind == "derived":
-        return f"derived by rule {source.get('rule', '?')} from {', '.join(source.get('from_facts', [])) or 'no facts'}"
-    if kind == "corpus":
-        return f"corpus document {source.get('doc', '')}"
-    if kind == "user":
-        return "set by you"
-    return str(kind)
+    """Where a fact came from, in words, spoken to the asker (plain text: escape it where it is rendered)."""
+    return describe_source(source, to_asker=True)
 
 
 # --- the chat message ----------------------------------------------------------------------------------
@@ -275,7 +255,7 @@ def why_not_html(doc: Doc | None) -> str:
                 items = "".join(f"<li>{e(f)}</li>" for f in failed)
                 reason = f"failed:<ul>{items}</ul>"
             else:
-                reason = "its conditions held, but other options weighed more"
+                reason = OUTWEIGHED
             parts.append(f"<li>rule <code>{e(rule['id'])}</code>{title} "
                          f"(<code>{e(rule['file'])}:{int(rule['line'])}</code>): {reason}</li>")
         parts.append("</ul></div>")

@@ -11,7 +11,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -86,24 +86,36 @@ def _fact_value(fact: Doc) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(fact["value"].items()))
 
 
-def describe_source(source: Doc) -> str:
-    """Where a fact came from, in words: the question's span, the file and line, the deriving rule."""
-    kind = source["kind"]
-    if kind == "question" and "start" in source:
-        return f'question, characters {source["start"]}-{source["end"]}: "{source.get("text", "")}"'
-    if kind == "derived":
-        return f'derived by rule {source.get("rule")} from {", ".join(source.get("from_facts", []))}'
-    if kind == "ontology":
-        where = source.get("file", "ontology")
-        if source.get("line"):
-            where += f':{source["line"]}'
-        triple = " ".join(source.get("triple", []))
-        return f"ontology {where}" + (f" ({triple})" if triple else "")
+def describe_source(source: Mapping[str, Any], to_asker: bool = False) -> str:
+    """Where a fact came from, in words (plain text: escape it where it is rendered): the question's words
+    and characters, the profile's file and line, the ontology's file, line and triple, or the rule that
+    derived it. `to_asker`: spoken to the asker ("your question"), as the chat does, not about them."""
+    kind = source.get("kind")
+    question = "your question" if to_asker else "the question"
+    if kind == "question":
+        where = f" (characters {source['start']}-{source['end']})" if "start" in source else ""
+        quoted = f' "{source["text"]}"' if source.get("text") else ""
+        return f"{question}{quoted}{where}"
     if kind == "profile":
-        return f'profile {source.get("file", "")}'
+        line = f", line {source['line']}" if source.get("line") else ""
+        return f"profile file {source.get('file', '')}{line}"
+    if kind == "ontology":
+        where = str(source.get("file", "ontology"))
+        if source.get("line"):
+            where += f":{source['line']}"
+        triple = " ".join(source.get("triple") or [])
+        return f"ontology {where}" + (f" ({triple})" if triple else "")
+    if kind == "derived":
+        return f"derived by rule {source.get('rule', '?')} from {', '.join(source.get('from_facts', [])) or 'no facts'}"
     if kind == "corpus":
-        return f'corpus {source.get("doc", "")}'
-    return kind
+        return f"corpus document {source.get('doc', '')}"
+    if kind == "user":
+        return "set by you" if to_asker else "set by the asker"
+    return str(kind)
+
+
+OUTWEIGHED = "its conditions held, but other options weighed more"
+"""Why a rule that fired for an option not chosen did not carry the decision."""
 
 
 def _cite_marks(conclusion: Doc) -> str:
@@ -167,7 +179,7 @@ def to_markdown(doc: Doc) -> str:
             out.append("- No rule recommends this option.")
         for r in entry["rules"]:
             rule = r["rule"]
-            failed = "; ".join(r["failed"]) or "its conditions held, but other options weighed more"
+            failed = "; ".join(r["failed"]) or OUTWEIGHED
             out.append(f"- rule `{rule['id']}` ({rule['file']}:{rule['line']}): {md(failed)}")
         out.append("")
     out.append("## References\n")
@@ -246,7 +258,7 @@ def to_html(doc: Doc) -> str:
             if not entry["rules"]:
                 parts.append("<li>No rule recommends this option.</li>")
             for r in entry["rules"]:
-                failed = "; ".join(r["failed"]) or "its conditions held, but other options weighed more"
+                failed = "; ".join(r["failed"]) or OUTWEIGHED
                 parts.append(f"<li><code>{_e(r['rule']['id'])}</code>: {_e(failed)}</li>")
             parts.append("</ul>")
     parts.append("<h2>Facts</h2><table><tr><th>fact</th><th>value</th><th>source</th></tr>")
