@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kb.export import OUTWEIGHED, describe_source, digest
+from kb.export import OUTWEIGHED, describe_source, digest, value_text
 from kb.vocab import OPTION_LABELS
 
 Doc = dict[str, Any]
@@ -71,17 +71,6 @@ def citations(doc: Doc) -> list[Doc]:
         for cit in conclusion.get("citations", []):
             seen.setdefault(int(cit["n"]), cit)
     return [seen[n] for n in sorted(seen)]
-
-
-def value_text(value: object) -> str:
-    """A fact value for people: booleans as yes/no, a field dict as `name=value` pairs."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={value_text(v)}" for k, v in sorted(value.items()))
-    return str(value)
 
 
 def source_text(source: Mapping[str, Any]) -> str:

@@ -477,7 +477,7 @@ class Advisor:
 def derivation_lines(doc: dict[str, Any], fact_ids: Sequence[str], indent: int = 0) -> list[str]:
     """The facts behind a conclusion as an indented tree, each with where it came from; a derived fact
     expands into the rule that derived it and the facts it was derived from."""
-    from kb.export import describe_source
+    from kb.export import describe_source, value_text
 
     facts = {f["id"]: f for f in doc["facts"]}
     out: list[str] = []
@@ -486,8 +486,7 @@ def derivation_lines(doc: dict[str, Any], fact_ids: Sequence[str], indent: int =
         fact = facts.get(fid)
         if fact is None or fid in seen:
             return
-        value = ", ".join(f"{k}={v}" for k, v in sorted(fact["value"].items()))
-        out.append(f"{'  ' * depth}{fid}: {value} ({describe_source(fact['source'])})")
+        out.append(f"{'  ' * depth}{fid}: {value_text(fact['value'])} ({describe_source(fact['source'])})")
         for child in fact["source"].get("from_facts", []):
             walk(child, depth + 1, seen | {fid})
 

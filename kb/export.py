@@ -82,8 +82,15 @@ def md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def _fact_value(fact: Doc) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(fact["value"].items()))
+def value_text(value: object) -> str:
+    """A fact value for people: booleans as yes/no, a field dict as `name=value` pairs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={value_text(v)}" for k, v in sorted(value.items()))
+    return str(value)
 
 
 def describe_source(source: Mapping[str, Any], to_asker: bool = False) -> str:
@@ -136,7 +143,7 @@ def to_markdown(doc: Doc) -> str:
         out.append(f"> {md(turn)}\n")
     out.append("Known facts:\n")
     for fact in doc["facts"]:
-        out.append(f"- `{fact['id']}`: {md(_fact_value(fact))} (from {md(describe_source(fact['source']))})")
+        out.append(f"- `{fact['id']}`: {md(value_text(fact['value']))} (from {md(describe_source(fact['source']))})")
     out.append("")
     out.append("## Considered Options\n")
     scores = rec["scores"] if rec else {}
@@ -263,7 +270,7 @@ def to_html(doc: Doc) -> str:
             parts.append("</ul>")
     parts.append("<h2>Facts</h2><table><tr><th>fact</th><th>value</th><th>source</th></tr>")
     for fact in doc["facts"]:
-        parts.append(f"<tr><td><code>{_e(fact['id'])}</code></td><td>{_e(_fact_value(fact))}</td>"
+        parts.append(f"<tr><td><code>{_e(fact['id'])}</code></td><td>{_e(value_text(fact['value']))}</td>"
                      f"<td>{_e(describe_source(fact['source']))}</td></tr>")
     parts.append("</table><h2>References</h2><ol>")
     for cit in citations(doc):
@@ -301,7 +308,7 @@ def to_prov(doc: Doc, fmt: str = "turtle") -> str:
     for fact in doc["facts"]:
         f = node("fact", fact["id"])
         g.add((f, RDF.type, prov.Entity))
-        g.add((f, RDFS.label, Literal(f"{fact['id']}: {_fact_value(fact)}")))
+        g.add((f, RDFS.label, Literal(f"{fact['id']}: {value_text(fact['value'])}")))
         g.add((f, OSCAR.sourceKind, Literal(fact["source"]["kind"])))
         if fact["source"]["kind"] == "derived" and fact["source"].get("rule"):
             act = node("derivation", fact["id"])
