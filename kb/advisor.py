@@ -31,7 +31,8 @@ from kb.ontology import Ontology, load_ontology
 from kb.passages import Citation
 from kb.problems import KnowledgeError, Problem
 from kb.retrieval import Retriever
-from kb.understanding import EntityMatcher, Understanding, understand
+from kb.phrasebook import Phrasebook, load_phrasebook
+from kb.reader import EntityMatcher, Reader, Understanding
 
 log = logging.getLogger("kb.advisor")
 
@@ -82,6 +83,8 @@ class KnowledgeBase:
     corpus: Corpus
     matcher: EntityMatcher
     versions: dict[str, str]
+    reader: Reader
+    phrasebook: Phrasebook
     load_seconds: float = 0.0
 
     @classmethod
@@ -93,6 +96,10 @@ class KnowledgeBase:
         say = progress or (lambda stage, done: None)
         say("ontology", 0.0)
         ontology = load_ontology(paths)
+        say("reader", 0.15)
+        phrasebook = load_phrasebook(paths.reader, vocab.ASKED_KINDS)
+        if phrasebook.problems or vocab.ASKER_FIELD_PROBLEMS:
+            raise KnowledgeError([*phrasebook.problems, *vocab.ASKER_FIELD_PROBLEMS])
         say("rules", 0.2)
         rules = RuleBase.load(paths, terms=frozenset(ontology.ids()))
         try:
@@ -114,9 +121,17 @@ class KnowledgeBase:
             "ontology": content_hash(paths.ontology.glob("*.ttl"), paths.root),
             "corpus": content_hash((d.path for d in corpus.documents), paths.root),
             "model": retriever.embedder.fingerprint[:12],
+            "reader": phrasebook.version,
         }
+        say("reader examples", 0.97)
+        matcher = EntityMatcher(labels, guarded, ontology.resolve)
+        try:
+            reader = Reader(phrasebook, matcher, retriever.vectors, retriever.embedder.fingerprint, paths.cache)
+        except BaseException:
+            rules.close()
+            raise
         say("ready", 1.0)
-        kb = cls(paths, ontology, rules, retriever, corpus, EntityMatcher(labels, guarded, ontology.resolve), versions,
+        kb = cls(paths, ontology, rules, retriever, corpus, matcher, versions, reader, phrasebook,
                  time.perf_counter() - started)
         log.info("knowledge base loaded in %.2fs: %s", kb.load_seconds, versions)
         return kb
@@ -130,7 +145,8 @@ class KnowledgeBase:
         return self.ontology.resolve(label)
 
     def understand(self, question: str) -> Understanding:
-        return understand(question, self.matcher)
+        """Read a question (its vector is kept for the retrieval that follows)."""
+        return self.reader.read(question)
 
 
 class LiveKnowledgeBase:
@@ -221,6 +237,8 @@ class Advisor:
             "versions": dict(kb.versions),
             "abstention": None,
         }
+        if understanding is not None:
+            doc["reading"] = self._reading(understanding)
         facts = conversation.facts(kb.ontology, asked)
         if understanding is not None and asked == "out_of_scope":
             doc["facts"] = self._fact_entries(kb, conversation, facts, None)
@@ -246,11 +264,40 @@ class Advisor:
             }
         chosen = weighing[0].option if weighing else None
         questions = [c for c in drawn if c.kind == "question"]
-        doc["missing"] = self._missing(kb, conversation, questions, chosen, asked)
+        doc["missing"] = self._confirmations(conversation, understanding) + self._missing(
+            kb, conversation, questions, chosen, asked)
         doc["why_not"] = self._why_not(kb, consultation, chosen)
         if not cited:
             doc["abstention"] = NO_RULE
         return doc
+
+    @staticmethod
+    def _reading(understanding: Understanding) -> dict[str, Any]:
+        """How the question was read, beyond the facts taken: names not known, unsure readings, maybes."""
+        out: dict[str, Any] = {
+            "unknown": list(understanding.unknown),
+            "unsure": [{"field": f"asker.{u.field}", "value": u.value, "score": u.score, "text": u.text,
+                        "question": u.question} for u in understanding.unsure],
+            "hedged": [{"field": o.key, "value": o.value, "text": o.source.text or ""} for o in understanding.hedged],
+        }
+        if understanding.asked_how is not None:
+            out["asked_how"] = understanding.asked_how.to_dict()
+        return out
+
+    @staticmethod
+    def _confirmations(conversation: Conversation, understanding: Understanding | None) -> list[dict[str, Any]]:
+        """Readings that would matter but were not sure enough to take, asked back first ("Did you mean ...?"),
+        unless the asker has already said the field."""
+        if understanding is None:
+            return []
+        known = {fid for fid, _, _ in conversation.known()}
+        out: list[dict[str, Any]] = []
+        for u in understanding.unsure:
+            if f"asker.{u.field}" in known:
+                continue
+            out.append({"field": f"asker.{u.field}", "question": u.question, "rules": [], "decisive": True,
+                        "confirm": u.value})
+        return out
 
     @staticmethod
     def _named(kb: KnowledgeBase, statement: str) -> str:

@@ -28,6 +28,10 @@ class Paths:
     def corpus(self) -> Path:
         return self.root / "corpus"
 
+    @property
+    def reader(self) -> Path:
+        return self.root / "reader"
+
     @staticmethod
     def default(root: str | Path | None = None, cache: str | Path | None = None) -> Paths:
         """`root`: argument, else $OSCAR_ROOT, else this project. `cache`: argument, else $OSCAR_CACHE,

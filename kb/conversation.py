@@ -17,7 +17,7 @@ import yaml
 
 from kb.facts import Fact, Scalar, Source
 from kb.problems import KnowledgeError, Problem, display_path
-from kb.understanding import Observation, Understanding
+from kb.reader import Observation, Understanding
 from kb.vocab import FACT_KINDS, FieldSpec
 
 ASKER_FIELDS: dict[str, FieldSpec] = FACT_KINDS["asker"].fields
@@ -110,7 +110,10 @@ class Conversation:
                 else:
                     entities[(obs.key, str(obs.value))] = obs
             elif obs.negated:
-                fields.pop(obs.key, None)
+                # "we're not a bank" drops the industry only if it was finance; a removal (value "") always
+                current = fields.get(obs.key)
+                if current is not None and (obs.value in ("", None) or current.value == obs.value):
+                    fields.pop(obs.key)
             else:
                 fields[obs.key] = obs
         out: list[tuple[str, Scalar, Observation]] = []

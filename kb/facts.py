@@ -37,11 +37,18 @@ class Source:
     doc: str | None = None
     rule: str | None = None
     from_facts: tuple[str, ...] = ()
+    how: str | None = None
+    """For a question: how the words were read: `label` (an entity's name), `fuzzy` (a misspelt name),
+    `pattern` (a phrase pattern), `example` (like an example utterance), `quantity` (a number with a unit)."""
+    via: str | None = None
+    """What read it: the phrase file and line, the example utterance, the label, or the unit and rate."""
+    score: float | None = None
+    """How close the words came to what read them (1.0 for an exact pattern or label)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict holding only the fields that are set."""
         out: dict[str, Any] = {"kind": self.kind}
-        for name in ("file", "line", "text", "start", "end", "doc", "rule"):
+        for name in ("file", "line", "text", "start", "end", "doc", "rule", "how", "via", "score"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

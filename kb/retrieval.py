@@ -133,6 +133,13 @@ class Retriever:
         if missing:
             self._remember(missing, self.embedder.encode(missing))
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of texts, embedded in one batch where not embedded yet and kept for later searches: the
+        reader embeds a question once, and retrieval reuses that vector."""
+        normal = [self._normal(t) or " " for t in texts]
+        self.prepare(normal)
+        return np.stack([self._query_vector(t) for t in normal]) if normal else np.zeros((0, 1), np.float32)
+
     def _remember(self, queries: Sequence[str], vectors: np.ndarray) -> None:
         with self._vectors_lock:
             for q, v in zip(queries, vectors, strict=True):

@@ -26,6 +26,7 @@ from kb import vocab
 from kb.config import Paths
 from kb.facts import Fact, Scalar, Source
 from kb.problems import KnowledgeError, Problem, display_path
+from kb.yamlfile import LOADER, YList, YMap, plain
 
 # --- The parsed form -----------------------------------------------------------------------------------
 
@@ -233,51 +234,6 @@ class Rulebook:
         return h.hexdigest()[:12]
 
 
-# --- YAML with line numbers ------------------------------------------------------------------------------
-
-
-class _Map(dict[str, Any]):
-    """A YAML mapping that remembers its line and the line of each key."""
-
-    line: int
-    key_lines: dict[str, int]
-
-
-class _List(list[Any]):
-    line: int
-    item_lines: list[int]
-
-
-_SCALARS = yaml.SafeLoader(stream="")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser keeps the same marks, 20x faster
-
-
-def _plain(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = _Map()
-        out.line, out.key_lines = line, {}
-        for key_node, value_node in node.value:
-            key = _plain(key_node, path, problems)
-            if not isinstance(key, str):
-                problems.append(Problem(path, key_node.start_mark.line + 1, f"a key must be a name, not {key!r}"))
-                continue
-            if key in out:
-                problems.append(Problem(path, key_node.start_mark.line + 1, f"key `{key}` appears twice"))
-            out[key] = _plain(value_node, path, problems)
-            out.key_lines[key] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = _List(_plain(n, path, problems) for n in node.value)
-        items.line, items.item_lines = line, [n.start_mark.line + 1 for n in node.value]
-        return items
-    return _SCALARS.construct_object(node)
-
-
-def _line_of(value: Any, default: int) -> int:
-    return int(getattr(value, "line", default))
-
-
 # --- Parsing --------------------------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -303,13 +259,13 @@ class _Reader:
     def err(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
 
-    def keys(self, m: _Map, allowed: Iterable[str], what: str) -> None:
+    def keys(self, m: YMap, allowed: Iterable[str], what: str) -> None:
         allowed = tuple(allowed)
         for key in m:
             if key not in allowed:
                 self.err(m.key_lines[key], f"unknown key `{key}` in {what} (expected one of: {', '.join(allowed)})")
 
-    def text(self, m: _Map, key: str, what: str, required: bool = True) -> str | None:
+    def text(self, m: YMap, key: str, what: str, required: bool = True) -> str | None:
         value = m.get(key)
         if value is None:
             if required:
@@ -322,7 +278,7 @@ class _Reader:
 
     # conditions
     def condition(self, node: Any, line: int, names: set[str]) -> Condition | None:
-        if not isinstance(node, _Map):
+        if not isinstance(node, YMap):
             self.err(line, "a condition must be a mapping with `fact`, `none`, `all` or `any`")
             return None
         heads = [k for k in ("fact", "none", "all", "any") if k in node]
@@ -336,7 +292,7 @@ class _Reader:
         if head == "none":
             self.keys(node, ("none",), "a `none` condition")
             inner = node["none"]
-            if not isinstance(inner, _Map) or "fact" not in inner:
+            if not isinstance(inner, YMap) or "fact" not in inner:
                 self.err(node.key_lines["none"], "`none` takes one fact condition (`fact:` and `where:`)")
                 return None
             if "as" in inner:
@@ -345,7 +301,7 @@ class _Reader:
         return self.match(node, names, negated=False)
 
     def group(self, op: str, items: Any, line: int, names: set[str]) -> Group | None:
-        if not isinstance(items, _List) or not items:
+        if not isinstance(items, YList) or not items:
             self.err(line, f"`{op}` takes a non-empty list of conditions")
             return None
         parsed = [self.condition(item, items.item_lines[i], names) for i, item in enumerate(items)]
@@ -353,7 +309,7 @@ class _Reader:
             return None
         return Group(op, tuple(p for p in parsed if p is not None), line)
 
-    def match(self, node: _Map, names: set[str], negated: bool) -> Match | None:
+    def match(self, node: YMap, names: set[str], negated: bool) -> Match | None:
         self.keys(node, ("fact", "as", "where"), "a fact condition")
         kind = node.get("fact")
         if not isinstance(kind, str) or not kind:
@@ -364,16 +320,16 @@ class _Reader:
             self.err(node.key_lines.get("as", node.line),
                      f"`as` must be a lowercase name (letters, digits, _) other than {sorted(RESERVED_NAMES)}")
             return None
-        where = node.get("where", _Map())
+        where = node.get("where", YMap())
         tests: list[FieldTest] = []
-        if not isinstance(where, _Map):
+        if not isinstance(where, YMap):
             self.err(node.key_lines.get("where", node.line), "`where` must map field names to tests")
             return None
         if not hasattr(where, "key_lines"):
             where.key_lines, where.line = {}, node.line
         for fname, spec in where.items():
             fline = where.key_lines[fname]
-            if isinstance(spec, _Map):
+            if isinstance(spec, YMap):
                 if not spec:
                     self.err(fline, f"no test given for field `{fname}`")
                 for op, value in spec.items():
@@ -424,14 +380,14 @@ class _Reader:
 
     # conclusions
     def then(self, node: Any, line: int) -> Then | Derive | None:
-        if not isinstance(node, _Map):
+        if not isinstance(node, YMap):
             self.err(line, "each item of `then` is a mapping with `kind:` (a conclusion) or `derive:` (a fact)")
             return None
         if "derive" in node:
             self.keys(node, ("derive", "fields"), "a `derive`")
             kind = node.get("derive")
-            fields = node.get("fields", _Map())
-            if not isinstance(kind, str) or not isinstance(fields, _Map):
+            fields = node.get("fields", YMap())
+            if not isinstance(kind, str) or not isinstance(fields, YMap):
                 self.err(node.line, "`derive` names a declared fact kind and `fields` maps its fields to values")
                 return None
             values: list[tuple[str, Scalar | Ref]] = []
@@ -486,7 +442,7 @@ class _Reader:
                     stance if isinstance(stance, str) else "for", asks if isinstance(asks, str) else None)
 
     def evidence(self, node: Any, line: int) -> Evidence | None:
-        if not isinstance(node, _Map):
+        if not isinstance(node, YMap):
             self.err(line, "`evidence` is a mapping with `doc`, `quote` and `query`")
             return None
         self.keys(node, ("doc", "quote", "query"), "`evidence`")
@@ -500,7 +456,7 @@ class _Reader:
         return Evidence(doc, quote, query, node.line)
 
     def rule(self, node: Any, line: int) -> Rule | None:
-        if not isinstance(node, _Map):
+        if not isinstance(node, YMap):
             self.err(line, "each rule is a mapping with `id`, `title`, `when`, `then`")
             return None
         self.keys(node, ("id", "title", "when", "then", "evidence"), "a rule")
@@ -513,9 +469,9 @@ class _Reader:
         when = node.get("when")
         names: set[str] = set()
         group = None
-        if isinstance(when, _List):
+        if isinstance(when, YList):
             group = self.group("all", when, node.key_lines["when"], names)
-        elif isinstance(when, _Map):
+        elif isinstance(when, YMap):
             cond = self.condition(when, node.key_lines["when"], names)
             group = cond if isinstance(cond, Group) else Group("all", (cond,), when.line) if cond else None
         else:
@@ -523,7 +479,7 @@ class _Reader:
         then = node.get("then")
         thens: list[Then] = []
         derives: list[Derive] = []
-        if not isinstance(then, _List) or not then:
+        if not isinstance(then, YList) or not then:
             self.err(node.key_lines.get("then", node.line), f"rule `{rule_id}` needs `then`: a list of conclusions")
         else:
             for i, item in enumerate(then):
@@ -573,7 +529,7 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
         problems.append(Problem(shown, 0, f"cannot read rule file: {exc}"))
         return None
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -582,15 +538,15 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
     if node is None:
         return RuleFile(shown, "", (), (), ())
     reader = _Reader(shown, problems)
-    doc = _plain(node, shown, problems)
-    if not isinstance(doc, _Map):
+    doc = plain(node, shown, problems)
+    if not isinstance(doc, YMap):
         reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
         return None
     reader.keys(doc, ("topic", "derives", "rules", "tests"), "a rule file")
     topic = doc.get("topic", "")
     derived: list[DerivedKind] = []
-    decl = doc.get("derives", _Map())
-    if not isinstance(decl, _Map):
+    decl = doc.get("derives", YMap())
+    if not isinstance(decl, YMap):
         reader.err(doc.key_lines["derives"], "`derives` maps each derived fact kind to its `doc` and `fields`")
     else:
         for name, spec in decl.items():
@@ -598,8 +554,8 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
             if d:
                 derived.append(d)
     rules: list[Rule] = []
-    items = doc.get("rules", _List())
-    if not isinstance(items, _List):
+    items = doc.get("rules", YList())
+    if not isinstance(items, YList):
         reader.err(doc.key_lines["rules"], "`rules` is a list of rules")
     else:
         for i, item in enumerate(items):
@@ -607,8 +563,8 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
             if r:
                 rules.append(r)
     tests: list[RuleTest] = []
-    titems = doc.get("tests", _List())
-    if not isinstance(titems, _List):
+    titems = doc.get("tests", YList())
+    if not isinstance(titems, YList):
         reader.err(doc.key_lines["tests"], "`tests` is a list of examples")
     else:
         for i, item in enumerate(titems):
@@ -622,14 +578,14 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
     if not _NAME.match(name) or name in vocab.FACT_KINDS:
         reader.err(line, f"derived fact kind `{name}` must be a new lowercase name (not a kind of kb/vocab.py)")
         return None
-    if not isinstance(spec, _Map):
+    if not isinstance(spec, YMap):
         reader.err(line, f"derived fact kind `{name}` needs `doc` and `fields`")
         return None
     reader.keys(spec, ("doc", "fields"), f"derived fact kind `{name}`")
     doc = reader.text(spec, "doc", f"derived fact kind `{name}`") or ""
     fields: dict[str, vocab.FieldSpec] = {}
-    raw = spec.get("fields", _Map())
-    if not isinstance(raw, _Map):
+    raw = spec.get("fields", YMap())
+    if not isinstance(raw, YMap):
         reader.err(spec.key_lines.get("fields", line), "`fields` maps field names to `{type, doc}`")
         return None
     for fname, fspec in raw.items():
@@ -637,7 +593,7 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
         if fname in RESERVED_FIELDS:
             reader.err(fline, f"`{fname}` is reserved; name the field otherwise")
             continue
-        if not isinstance(fspec, _Map) or fspec.get("type") not in ("str", "int", "float", "bool", "ref"):
+        if not isinstance(fspec, YMap) or fspec.get("type") not in ("str", "int", "float", "bool", "ref"):
             reader.err(fline, f"field `{fname}` needs `type` (str, int, float, bool or ref) and `doc`")
             continue
         values = fspec.get("values", [])
@@ -648,20 +604,20 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
 
 
 def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
-    if not isinstance(node, _Map):
+    if not isinstance(node, YMap):
         reader.err(line, "each test is a mapping with `name`, `given`, `expect`")
         return None
     reader.keys(node, ("name", "given", "ontology", "expect", "expect_not"), "a test")
     name = reader.text(node, "name", "a test") or f"line {line}"
     facts: list[Fact] = []
-    given = node.get("given", _List())
-    if not isinstance(given, _List):
+    given = node.get("given", YList())
+    if not isinstance(given, YList):
         reader.err(node.key_lines.get("given", line), "`given` is a list of facts")
-        given = _List()
+        given = YList()
     counters: dict[str, int] = {}
     for i, item in enumerate(given):
         fline = given.item_lines[i]
-        if not isinstance(item, _Map) or not isinstance(item.get("kind"), str):
+        if not isinstance(item, YMap) or not isinstance(item.get("kind"), str):
             reader.err(fline, "each given fact is a mapping with `kind` and its fields")
             continue
         kind = item["kind"]
@@ -674,14 +630,14 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
             reader.err(fline, f"fact fields must be single values: {', '.join(bad)}")
             continue
         facts.append(Fact.make(str(fid), kind, values, Source(kind="profile", file=reader.path, line=fline)))
-    onto = node.get("ontology", _List())
+    onto = node.get("ontology", YList())
     if not isinstance(onto, list) or not all(isinstance(x, str) for x in onto):
         reader.err(node.key_lines.get("ontology", line), "`ontology` is a list of entity ids (e.g. offering:pytorch)")
         onto = []
 
     def expectations(key: str) -> tuple[Expectation, ...]:
-        items = node.get(key, _List())
-        if not isinstance(items, _List):
+        items = node.get(key, YList())
+        if not isinstance(items, YList):
             reader.err(node.key_lines.get(key, line), f"`{key}` is a list of expected conclusions")
             return ()
         out = []
@@ -690,7 +646,7 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
             if isinstance(e, str):
                 out.append(Expectation(eline, rule=e))
                 continue
-            if not isinstance(e, _Map):
+            if not isinstance(e, YMap):
                 reader.err(eline, "an expectation is a rule id or a mapping of rule/kind/option/fact/statement")
                 continue
             reader.keys(e, ("rule", "kind", "option", "fact", "statement"), "an expectation")

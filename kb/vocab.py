@@ -11,6 +11,10 @@ from typing import Literal
 
 from rdflib import Namespace
 
+from kb.config import Paths
+from kb.phrasebook import load_fields
+from kb.problems import Problem
+
 # --- Namespaces (RDF) -------------------------------------------------------------------------------
 OSCAR = Namespace("https://w3id.org/oscar/ns#")
 """Our own schema and curated individuals."""
@@ -51,6 +55,13 @@ class FieldSpec:
     type: FieldType
     doc: str
     values: tuple[str, ...] = ()
+    unit: str = ""
+    ask: str = ""
+    """The question that asks the asker for this field (asker fields only)."""
+    decisive: bool = False
+    """The field can change a recommendation: a middling reading of it is asked back, not guessed."""
+    value_docs: tuple[str, ...] = ()
+    """One line for each of `values`, in the same order."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,23 @@ OPTION_LABELS = {
 CONCLUSION_KINDS = ("recommendation", "obligation", "risk", "note", "question")
 ASKED_KINDS = ("recommendation", "obligations", "comparison", "definition", "process", "out_of_scope")
 SKILL_LEVELS = ("none", "some", "strong")
+
+
+ASKER_FIELDS_FILE = "reader/fields.yaml"
+ASKER_FIELD_PROBLEMS: list[Problem] = []
+"""Mistakes found in the asker fields' file when this vocabulary was loaded (`kb check` reports them)."""
+
+
+def _asker_kind() -> FactKind:
+    """The `asker` fact kind, whose fields analysts declare in reader/fields.yaml of the knowledge base in use
+    ($OSCAR_ROOT, else this project)."""
+    decls = load_fields(Paths.default().root / ASKER_FIELDS_FILE, ASKER_FIELD_PROBLEMS)
+    fields = {
+        d.name: FieldSpec(type=d.type, doc=d.doc, values=tuple(v for v, _ in d.values),  # type: ignore[arg-type]
+                          unit=d.unit, ask=d.ask, decisive=d.decisive, value_docs=tuple(t for _, t in d.values))
+        for d in decls.values()
+    }
+    return FactKind("asker", "asker", "The team asking: one per consultation; fields absent when not known.", fields)
 
 
 def _f(type: FieldType, doc: str, values: tuple[str, ...] = ()) -> FieldSpec:
@@ -169,28 +197,7 @@ FACT_KINDS: dict[str, FactKind] = {
             "open_source": _f("str", "how open-source offerings typically fare on it (where the corpus says)"),
             "commercial": _f("str", "how commercial offerings typically fare on it (where the corpus says)"),
         }),
-        FactKind(
-            "asker",
-            "asker",
-            "The team asking: one per consultation; fields absent when not known.",
-            {
-                "industry": _f("ref", "industry id"),
-                "regulated": _f("bool", "the team works under sector regulation"),
-                "team_size": _f("int", "people on the ML team"),
-                "budget_usd": _f("int", "yearly budget for the ML platform, USD"),
-                "latency_ms": _f("float", "required serving latency, milliseconds"),
-                "deadline_months": _f("float", "time until it must be in production, months"),
-                "distributes": _f("bool", "ships the software to others (on-prem, devices, SDK)"),
-                "network_service": _f("bool", "offers the software to others over a network (SaaS)"),
-                "ml_skills": _f("str", "in-house ML engineering skill", SKILL_LEVELS),
-                "sensitive_data": _f("bool", "handles personal, health or otherwise sensitive data"),
-                "core_differentiator": _f("bool", "ML infrastructure is the product's differentiator"),
-                "legacy_serving": _f("bool", "must serve from legacy / unusual infrastructure"),
-                "customization": _f("bool", "needs deep customization of the models or stack"),
-                "fine_tuning": _f("bool", "plans to fine-tune models"),
-                "uses_foundation_model": _f("bool", "builds on a large pre-trained (foundation) model"),
-            },
-        ),
+        _asker_kind(),
         FactKind("requirement", "asker", "A certification the asker must have.", {
             "certification": _f("ref", "certification id"),
         }),

@@ -1,4 +1,10 @@
-"""Shared fixtures: the real embedding model and the shipped ontology, each loaded once per test run."""
+"""Shared fixtures: the real embedding model and the knowledge base under test, each loaded once per run.
+
+The knowledge base is the one `Paths.default()` names: $OSCAR_ROOT when it is set, else this project. So
+the tests that follow the analysts' folders (ontology, rules, corpus) run unchanged over an analyst's copy
+(`OSCAR_ROOT=/path/to/copy pytest ...`). Tests of the project's own code that use its shipped files as
+test data name `kb.config.PROJECT_ROOT` instead.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import PROJECT_ROOT, Paths
+from kb.config import Paths
 from kb.embeddings import SentenceTransformerEmbedder, default_embedder
 from kb.ontology import Ontology, load_ontology
 
@@ -18,22 +24,29 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
+def kb_root() -> Path:
+    """The folder holding the knowledge base under test: $OSCAR_ROOT, else this project."""
+    return Paths.default().root
+
+
+@pytest.fixture(scope="session")
 def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache for every ontology test: the generated license catalogue is parsed and validated once."""
     return tmp_path_factory.mktemp("oscar-cache")
 
 
 @pytest.fixture(scope="session")
-def shipped_ontology(ontology_cache: Path) -> Ontology:
-    """The project's own ontology, loaded and validated once."""
-    return load_ontology(Paths(root=PROJECT_ROOT, cache=ontology_cache))
+def shipped_ontology(kb_root: Path, ontology_cache: Path) -> Ontology:
+    """The ontology of the knowledge base under test (`kb_root`), loaded and validated once."""
+    return load_ontology(Paths(root=kb_root, cache=ontology_cache))
 
 
 @pytest.fixture(scope="session")
-def knowledge_base(embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The shipped knowledge base (ontology, rules, corpus index) loaded once, its index in a test cache."""
+def knowledge_base(kb_root: Path, embedder: SentenceTransformerEmbedder,  # type: ignore[no-untyped-def]
+                   tmp_path_factory: pytest.TempPathFactory):
+    """The knowledge base under test (ontology, rules, corpus index) loaded once, its index in a test cache."""
     from kb.advisor import KnowledgeBase
 
-    kb = KnowledgeBase.load(Paths(root=PROJECT_ROOT, cache=tmp_path_factory.mktemp("kb-cache")), embedder=embedder)
+    kb = KnowledgeBase.load(Paths(root=kb_root, cache=tmp_path_factory.mktemp("kb-cache")), embedder=embedder)
     yield kb
     kb.close()

@@ -53,13 +53,14 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, ontology_cache: Path) -> Iterator[Server]:
-    """`kb serve`'s app, in-process on a free port, over a copy of the knowledge base."""
+def server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology_cache: Path) -> Iterator[Server]:
+    """`kb serve`'s app, in-process on a free port, over a copy of the knowledge base under test."""
     from app.server import launch, prepare
 
     root = tmp_path_factory.mktemp("kb")
-    for name in ("ontology", "rules", "corpus"):
-        shutil.copytree(PROJECT_ROOT / name, root / name)
+    for name in ("ontology", "rules", "corpus", "reader"):
+        if (kb_root / name).is_dir():
+            shutil.copytree(kb_root / name, root / name)
     paths = Paths(root=root, cache=ontology_cache)
     workdir = prepare(tmp_path_factory.mktemp("app"))
     from app.chat import build

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import PROJECT_ROOT, Paths
+from kb.config import Paths
 from kb.ontology import check_ontology
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -38,8 +38,9 @@ REMOTE_JSONLD = """{
 
 
 @pytest.fixture
-def kb_copy(tmp_path: Path, ontology_cache: Path) -> Paths:
-    shutil.copytree(PROJECT_ROOT / "ontology", tmp_path / "ontology")
+def kb_copy(tmp_path: Path, kb_root: Path, ontology_cache: Path) -> Paths:
+    """A copy of the ontology under test that a test can break."""
+    shutil.copytree(kb_root / "ontology", tmp_path / "ontology")
     return Paths(root=tmp_path, cache=ontology_cache)
 
 

@@ -1,0 +1,496 @@
+"""The reader's data, as analysts write it in `reader/`: asker fields, phrases, cues and quantities.
+
+- `fields.yaml`: every field of the `asker` fact (type, allowed values, unit, doc, the question that asks
+  for it, whether it can change a recommendation).
+- `phrases/*.yaml`: for a field value or a kind of question, token patterns (spaCy `Matcher` format) and
+  example utterances that should read as it, and near misses that must not.
+- `cues.yaml`: the words that negate, hedge, end a negation's scope, or say who does what ("we sell" vs
+  "we buy"), applied by the reader to every kind of fact.
+- `quantities.yaml`: units, scales, vague amounts and currencies.
+- `thresholds.yaml`: per-field similarity thresholds, fitted on the labelled dev split
+  (`kb eval understanding --fit`).
+
+Everything is validated with file and line; nothing here knows the matcher library beyond checking that
+patterns are in its format (`kb.reader` runs them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.problems import Problem, display_path
+from kb.yamlfile import YList, YMap, line_of, read_yaml
+
+FIELD_TYPES = ("bool", "int", "float", "str", "ref")
+FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues")
+ENTRY_KEYS = ("field", "value", "asked", "role", "patterns", "examples", "near_misses", "hedge")
+ROLES = ("offer", "acquire")
+# Token attributes a blank English pipeline fills; others (LEMMA, POS, DEP, ENT_TYPE ...) need a trained
+# pipeline and would silently never match, so a pattern using them is refused.
+PATTERN_ATTRS = frozenset({
+    "ORTH", "TEXT", "LOWER", "NORM", "LENGTH", "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER",
+    "IS_TITLE", "IS_PUNCT", "IS_SPACE", "IS_STOP", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL", "SHAPE", "PREFIX",
+    "SUFFIX", "OP",
+})
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    """One asker field as `fields.yaml` declares it."""
+
+    name: str
+    type: str
+    doc: str
+    values: tuple[tuple[str, str], ...] = ()
+    """Allowed values of a `str` field, each with its one-line description."""
+    unit: str = ""
+    ask: str = ""
+    decisive: bool = False
+    cues: tuple[str, ...] = ()
+    """Words one of which must stand in the same clause for a quantity to count as this field."""
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One phrase entry: what it reads as (a field value or a kind of question) and how it is recognised."""
+
+    id: str
+    """`file:line`, how a fact read through it says where it came from."""
+    field: str | None
+    value: Any
+    asked: str | None
+    role: str | None
+    hedge: bool
+    patterns: tuple[tuple[list[dict[str, Any]], int], ...]
+    examples: tuple[tuple[str, int], ...]
+    near_misses: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Cues:
+    negation_before: tuple[str, ...] = ()
+    negation_after: tuple[str, ...] = ()
+    pseudo_negation: tuple[str, ...] = ()
+    terminators: tuple[str, ...] = ()
+    hedges_before: tuple[str, ...] = ()
+    hedges_after: tuple[str, ...] = ()
+    roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    window: int = 6
+    domain: tuple[str, ...] = ()
+    """Words that show a question is about choosing ML software even when no fact was read in it."""
+
+
+@dataclass(frozen=True)
+class Quantities:
+    currencies: tuple[tuple[str, tuple[str, ...], float], ...] = ()
+    scales: tuple[tuple[str, float], ...] = ()
+    vague: tuple[tuple[str, float], ...] = ()
+    units: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    rates_as_of: str = ""
+    lead_ins: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Words after which a bare number is of a unit kind ("a team of twelve")."""
+
+
+@dataclass(frozen=True)
+class Phrasebook:
+    """Everything in `reader/`, loaded and validated; `problems` lists every mistake found."""
+
+    fields: Mapping[str, FieldDecl]
+    entries: tuple[Entry, ...] = ()
+    cues: Cues = field(default_factory=Cues)
+    quantities: Quantities = field(default_factory=Quantities)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    version: str = ""
+    problems: tuple[Problem, ...] = ()
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if isinstance(v, str | int | float) and not isinstance(v, bool))
+    return ()
+
+
+def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
+    """The asker fields of `fields.yaml` (those without mistakes); mistakes are appended to `problems`."""
+    shown = display_path(path)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "missing: the asker's fields are declared here"))
+        return {}
+    doc = read_yaml(path, shown, problems, "the fields file")
+    if doc is None:
+        return {}
+    if not isinstance(doc, YMap) or not isinstance(doc.get("fields"), YMap):
+        problems.append(Problem(shown, line_of(doc, 1), "the fields file is a mapping with `fields:`"))
+        return {}
+    out: dict[str, FieldDecl] = {}
+    fields: YMap = doc["fields"]
+    for name, spec in fields.items():
+        line = fields.key_lines[name]
+
+        def err(at: int, message: str, name: str = name) -> None:
+            problems.append(Problem(shown, at, f"field `{name}`: {message}"))
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            err(line, "a field's name is lowercase letters, digits and `_`")
+            continue
+        if not isinstance(spec, YMap):
+            err(line, "needs `type` and `doc`")
+            continue
+        bad = [k for k in spec if k not in FIELD_KEYS]
+        for key in bad:
+            err(spec.key_lines[key], f"unknown key `{key}` (expected one of: {', '.join(FIELD_KEYS)})")
+        ftype, fdoc = spec.get("type"), spec.get("doc")
+        if ftype not in FIELD_TYPES:
+            err(spec.key_lines.get("type", line), f"`type` is one of: {', '.join(FIELD_TYPES)}")
+            continue
+        if not isinstance(fdoc, str) or not fdoc.strip():
+            err(spec.key_lines.get("doc", line), "needs `doc`: one line saying what it means")
+            continue
+        values: list[tuple[str, str]] = []
+        raw_values = spec.get("values")
+        if raw_values is not None:
+            if ftype != "str":
+                err(spec.key_lines["values"], "only `str` fields take `values`")
+            elif isinstance(raw_values, YMap):
+                values = [(str(k), str(v or "")) for k, v in raw_values.items()]
+            elif isinstance(raw_values, YList):
+                values = [(str(v), "") for v in raw_values]
+            else:
+                err(spec.key_lines["values"], "`values` maps each allowed value to a description")
+        unit = spec.get("unit", "")
+        if unit and ftype not in ("int", "float"):
+            err(spec.key_lines["unit"], "only number fields take a `unit`")
+        decisive = spec.get("decisive", False)
+        if not isinstance(decisive, bool):
+            err(spec.key_lines["decisive"], "`decisive` is true or false")
+            decisive = False
+        ask = spec.get("ask", "")
+        if not isinstance(ask, str):
+            err(spec.key_lines["ask"], "`ask` is the question that asks for this field")
+            ask = ""
+        out[name] = FieldDecl(name, str(ftype), fdoc.strip(), tuple(values), str(unit or ""), ask.strip(),
+                              decisive, tuple(c.lower() for c in _texts(spec.get("cues"))), shown, line)
+    return out
+
+
+def coerce_value(decl: FieldDecl, value: Any) -> Any:
+    """`value` as the field's type, or ValueError saying what was expected."""
+    if decl.type == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"`{decl.name}` is true or false, not {value!r}")
+        return value
+    if decl.type in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"`{decl.name}` is a number, not {value!r}")
+        return int(value) if decl.type == "int" else float(value)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"`{decl.name}` is text, not {value!r}")
+    allowed = [v for v, _ in decl.values]
+    if allowed and value not in allowed:
+        raise ValueError(f"`{decl.name}` is one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _check_pattern(pattern: Any) -> str | None:
+    """What is wrong with a token pattern beyond spaCy's own schema (attributes a blank pipeline lacks)."""
+    if not isinstance(pattern, list) or not pattern or not all(isinstance(t, dict) for t in pattern):
+        return "a pattern is a phrase (text) or a list of token mappings such as {LOWER: lock}"
+    for token in pattern:
+        for key in token:
+            if str(key).upper() not in PATTERN_ATTRS:
+                return (f"token attribute `{key}` needs a trained pipeline; use LOWER / NORM with IN or REGEX "
+                        f"(available: {', '.join(sorted(PATTERN_ATTRS - {'OP'}))})")
+    return None
+
+
+_TEXT_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE"})
+
+
+def _as_text(attr: str, value: Any) -> Any:
+    """Numbers written in a text attribute's value (`{LOWER: {IN: [one, 1]}}`) as the text they match."""
+    if attr not in _TEXT_ATTRS:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: [str(x) if isinstance(x, int | float) and not isinstance(x, bool) else x for x in v]
+                if isinstance(v, list) else v for k, v in value.items()}
+    return value
+
+
+def _tokens_pattern(phrase: str) -> list[dict[str, Any]]:
+    """A phrase as a token pattern on lower-cased text, tokenised as the reader tokenises questions."""
+    from kb.reader import tokenizer
+
+    return [{"LOWER": t.lower_} for t in tokenizer()(phrase) if not t.is_space]
+
+
+def _validate_patterns(entries: list[Entry], problems: list[Problem]) -> None:
+    """Run every pattern through spaCy's own validation (`Matcher(validate=True)`), with file and line."""
+    from spacy.matcher import Matcher
+
+    from kb.reader import tokenizer
+
+    matcher = Matcher(tokenizer().vocab, validate=True)
+    for entry in entries:
+        path = entry.id.rsplit(":", 1)[0]
+        for pattern, line in entry.patterns:
+            try:
+                matcher.add("check", [pattern])
+            except Exception as exc:  # spaCy raises ValueError / MatchPatternError with the schema's words
+                message = " ".join(str(exc).split())
+                problems.append(Problem(path, line, f"pattern not in spaCy's Matcher format: {message[:300]}"))
+            finally:
+                if "check" in matcher:
+                    matcher.remove("check")
+
+
+def load_entries(folder: Path, fields: Mapping[str, FieldDecl], asked_kinds: tuple[str, ...],
+                 problems: list[Problem], validate: bool = True) -> list[Entry]:
+    """Every phrase entry of `phrases/*.yaml`, checked against the fields and kinds of question."""
+    entries: list[Entry] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        shown = display_path(path)
+        if not path.is_file():
+            problems.append(Problem(shown, 0, "not a file"))
+            continue
+        doc = read_yaml(path, shown, problems, "a phrase file")
+        if doc is None:
+            problems.append(Problem(shown, 0, "empty phrase file: give `phrases:` with at least one entry"))
+            continue
+        if not isinstance(doc, YMap) or not isinstance(doc.get("phrases"), YList):
+            problems.append(Problem(shown, line_of(doc, 1), "a phrase file is a mapping with a list `phrases:`"))
+            continue
+        items: YList = doc["phrases"]
+        for item, line in zip(items, items.item_lines, strict=True):
+            entry = _entry(item, line, shown, fields, asked_kinds, problems)
+            if entry is not None:
+                entries.append(entry)
+    if validate:
+        _validate_patterns(entries, problems)
+    return entries
+
+
+def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], asked_kinds: tuple[str, ...],
+           problems: list[Problem]) -> Entry | None:
+    def err(at: int, message: str) -> None:
+        problems.append(Problem(shown, at, message))
+
+    if not isinstance(item, YMap):
+        err(line, "a phrase entry is a mapping: `field` and `value` (or `asked`), `patterns`, `examples`")
+        return None
+    for key in item:
+        if key not in ENTRY_KEYS:
+            err(item.key_lines[key], f"unknown key `{key}` (expected one of: {', '.join(ENTRY_KEYS)})")
+    name, asked = item.get("field"), item.get("asked")
+    value: Any = None
+    if (name is None) == (asked is None):
+        err(line, "a phrase entry reads as either a `field` (with `value`) or an `asked` kind of question")
+        return None
+    if name is not None:
+        decl = fields.get(str(name))
+        if decl is None:
+            err(item.key_lines["field"], f"unknown field `{name}` (declared in reader/fields.yaml: "
+                                         f"{', '.join(sorted(fields))})")
+            return None
+        if "value" not in item:
+            err(line, f"entry for `{name}` needs `value`")
+            return None
+        try:
+            value = coerce_value(decl, item["value"])
+        except ValueError as exc:
+            err(item.key_lines["value"], str(exc))
+            return None
+        if decl.type == "ref" and not re.fullmatch(r"[a-z]+:\S+", str(value)):
+            err(item.key_lines["value"], f"`{name}` takes an ontology id such as industry:finance")
+            return None
+    elif asked not in asked_kinds:
+        err(item.key_lines["asked"], f"`asked` is one of: {', '.join(asked_kinds)}")
+        return None
+    role = item.get("role")
+    if role is not None and role not in ROLES:
+        err(item.key_lines["role"], f"`role` is one of: {', '.join(ROLES)}")
+        role = None
+    hedge = item.get("hedge", False)
+    patterns: list[tuple[list[dict[str, Any]], int]] = []
+    raw = item.get("patterns", YList())
+    if not isinstance(raw, YList):
+        err(item.key_lines.get("patterns", line), "`patterns` is a list")
+        raw = YList()
+    for pattern, at in zip(raw, raw.item_lines, strict=True):
+        if isinstance(pattern, str):
+            if not pattern.strip():
+                err(at, "an empty phrase")
+                continue
+            patterns.append((_tokens_pattern(pattern), at))
+            continue
+        problem = _check_pattern(pattern)
+        if problem:
+            err(at, problem)
+            continue
+        patterns.append(([{str(k).upper(): _as_text(str(k).upper(), v) for k, v in t.items()} for t in pattern], at))
+
+    def texts(key: str) -> list[tuple[str, int]]:
+        lst = item.get(key, YList())
+        if not isinstance(lst, YList):
+            err(item.key_lines.get(key, line), f"`{key}` is a list of utterances")
+            return []
+        out = []
+        for text, at in zip(lst, lst.item_lines, strict=True):
+            if not isinstance(text, str) or not text.strip():
+                err(at, f"an item of `{key}` must be non-empty text")
+            else:
+                out.append((text.strip(), at))
+        return out
+
+    examples, near = texts("examples"), texts("near_misses")
+    if not patterns and not examples:
+        err(line, "an entry needs `patterns` or `examples` (or both)")
+        return None
+    return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
+                 str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
+                 tuple(examples), tuple(near))
+
+
+def _cues(path: Path, problems: list[Problem]) -> Cues:
+    shown = display_path(path)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "missing: negation, hedge and role words are declared here"))
+        return Cues()
+    doc = read_yaml(path, shown, problems, "the cues file")
+    if not isinstance(doc, YMap):
+        problems.append(Problem(shown, line_of(doc, 1), "the cues file is a mapping"))
+        return Cues()
+    allowed = ("negation", "hedges", "roles", "domain")
+    for key in doc:
+        if key not in allowed:
+            problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
+    neg = doc.get("negation") if isinstance(doc.get("negation"), YMap) else YMap()
+    hedges = doc.get("hedges") if isinstance(doc.get("hedges"), YMap) else YMap()
+    roles = doc.get("roles") if isinstance(doc.get("roles"), YMap) else YMap()
+    for role in roles:
+        if role not in ROLES:
+            problems.append(Problem(shown, roles.key_lines[role], f"role `{role}`: roles are {', '.join(ROLES)}"))
+    window = neg.get("window", 6)
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 20:
+        problems.append(Problem(shown, getattr(neg, "key_lines", {}).get("window", 0),
+                                "`window` is a whole number of tokens from 1 to 20"))
+        window = 6
+
+    def low(v: Any) -> tuple[str, ...]:
+        return tuple(t.lower() for t in _texts(v))
+
+    return Cues(low(neg.get("before")), low(neg.get("after")), low(neg.get("pseudo")),
+                low(neg.get("terminators")), low(hedges.get("before")), low(hedges.get("after")),
+                tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window,
+                low(doc.get("domain")))
+
+
+def _quantities(path: Path, problems: list[Problem]) -> Quantities:
+    shown = display_path(path)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "missing: units and currencies are declared here"))
+        return Quantities()
+    doc = read_yaml(path, shown, problems, "the quantities file")
+    if not isinstance(doc, YMap):
+        problems.append(Problem(shown, line_of(doc, 1), "the quantities file is a mapping"))
+        return Quantities()
+
+    def number(v: Any, at: int, what: str) -> float | None:
+        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            problems.append(Problem(shown, at, f"{what} must be a positive number, not {v!r}"))
+            return None
+        return float(v)
+
+    currencies = []
+    cur = doc.get("currencies", YMap())
+    for code, spec in cur.items() if isinstance(cur, YMap) else ():
+        at = cur.key_lines[code]
+        if not isinstance(spec, YMap) or "usd" not in spec:
+            problems.append(Problem(shown, at, f"currency `{code}` needs `symbols` and `usd` (its rate)"))
+            continue
+        rate = number(spec["usd"], spec.key_lines["usd"], f"the rate of {code}")
+        if rate is not None:
+            currencies.append((str(code), tuple(s.lower() for s in _texts(spec.get("symbols"))), rate))
+
+    def pairs(key: str) -> tuple[tuple[str, float], ...]:
+        m = doc.get(key, YMap())
+        out = []
+        for word, v in m.items() if isinstance(m, YMap) else ():
+            f = number(v, m.key_lines[word], f"`{word}` in `{key}`")
+            if f is not None:
+                out.append((str(word), f))
+        return tuple(out)
+
+    units = []
+    raw_units = doc.get("units", YMap())
+    for kind, words in raw_units.items() if isinstance(raw_units, YMap) else ():
+        if not isinstance(words, YMap):
+            problems.append(Problem(shown, raw_units.key_lines[kind], f"unit kind `{kind}` maps words to factors"))
+            continue
+        ws = []
+        for word, v in words.items():
+            f = number(v, words.key_lines[word], f"unit `{word}`")
+            if f is not None:
+                ws.append((str(word).lower(), f))
+        units.append((str(kind), tuple(ws)))
+    lead = doc.get("lead_ins", YMap())
+    lead_ins = tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lead.items()) if isinstance(
+        lead, YMap) else ()
+    return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
+                      str(doc.get("rates_as_of", "")), lead_ins)
+
+
+def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
+    if not path.is_file():
+        return {}
+    shown = display_path(path)
+    doc = read_yaml(path, shown, problems, "the thresholds file")
+    if not isinstance(doc, YMap) or not isinstance(doc.get("thresholds"), YMap):
+        problems.append(Problem(shown, line_of(doc, 1), "the thresholds file is a mapping with `thresholds:`"))
+        return {}
+    out: dict[str, float] = {}
+    th: YMap = doc["thresholds"]
+    for name, v in th.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
+            problems.append(Problem(shown, th.key_lines[name], f"threshold of `{name}` is a number in (0, 1]"))
+        else:
+            out[str(name)] = float(v)
+    return out
+
+
+def reader_files(folder: Path) -> list[Path]:
+    """Every file of the reader's data (for versioning a loaded phrasebook)."""
+    return sorted(p for p in folder.rglob("*.yaml") if p.is_file() and "eval" not in p.relative_to(folder).parts)
+
+
+def load_phrasebook(folder: Path, asked_kinds: tuple[str, ...], validate: bool = True) -> Phrasebook:
+    """Everything in the reader's folder; mistakes are collected in `problems`, never raised."""
+    problems: list[Problem] = []
+    fields = load_fields(folder / "fields.yaml", problems)
+    entries = load_entries(folder / "phrases", fields, asked_kinds, problems, validate)
+    cues = _cues(folder / "cues.yaml", problems)
+    quantities = _quantities(folder / "quantities.yaml", problems)
+    known_units = {k for k, _ in quantities.units} | {"money"}
+    for kind, _ in quantities.lead_ins:
+        if kind not in known_units:
+            problems.append(Problem(display_path(folder / "quantities.yaml"), 0,
+                                    f"lead_ins: `{kind}` is not a unit kind ({', '.join(sorted(known_units))})"))
+    for decl in fields.values():
+        if decl.unit and decl.unit not in known_units:
+            problems.append(Problem(decl.file, decl.line, f"field `{decl.name}`: unit `{decl.unit}` is not a kind "
+                                                          f"of reader/quantities.yaml ({', '.join(sorted(known_units))})"))
+    thresholds = _thresholds(folder / "thresholds.yaml", problems)
+    h = hashlib.sha256()
+    for path in reader_files(folder):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return Phrasebook(fields, tuple(entries), cues, quantities, thresholds, h.hexdigest()[:12], tuple(problems))

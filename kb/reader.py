@@ -1,0 +1,898 @@
+"""Reading a question: what it asks, and the facts it states, each with its span and how it was read.
+
+Machinery only; the words are analysts' data in `reader/` (see `kb.phrasebook`):
+- entities by their ontology labels (longest first), and misspelt names by edit distance (rapidfuzz);
+- field values by token patterns (spaCy's `Matcher` over a blank English tokenizer: no trained model);
+- paraphrases by comparing each clause's embedding with the example utterances (the shared model; the
+  question is embedded once, in one batch with its clauses), with per-field thresholds fitted on data;
+- numbers with units, number words and currencies (`number_parser` for number words);
+- negation, hedges and who does what ("we sell" vs "we buy"), NegEx-style from cue lists, applied to
+  every kind of fact the same way.
+Every observation carries its `Source`: the span, how it was read, what read it and the score. A reading
+that would matter but is unsure is not taken: it is returned as a question to ask back.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.facts import Scalar, Source
+from kb.phrasebook import Entry, FieldDecl, Phrasebook
+
+log = logging.getLogger("kb.reader")
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+"""Unit-length vectors, one row per text (the knowledge base's embedding model)."""
+
+DEFAULT_THRESHOLD = 0.72
+"""Similarity an example match needs when no fitted threshold exists for its field."""
+ASK_BAND = 0.08
+"""Below a field's threshold by at most this much, a match on a decisive field is asked back."""
+NEAR_MISS_MARGIN = 0.02
+"""An example match must beat the field's closest near miss by this much."""
+FUZZY_MIN = 85.0
+"""rapidfuzz ratio (0-100) a misspelt word needs to be read as a name; measured to keep 'python' off 'pytorch'."""
+MAX_CLAUSES = 12
+"""Clauses compared with the examples: a longer question is read by patterns in full, by examples in part."""
+MAX_READ_CHARS = 20_000
+"""Characters read of a question (the chat's own cap)."""
+
+_lock = threading.Lock()
+_nlp: Any = None
+
+
+def tokenizer() -> Any:
+    """The process's blank English spaCy pipeline: a tokenizer and nothing trained (loaded once)."""
+    global _nlp
+    with _lock:
+        if _nlp is None:
+            import spacy
+
+            _nlp = spacy.blank("en")
+        return _nlp
+
+
+# --- values --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One thing the question states: an asker field (`team_size`), or an entity (`mention`/`requirement`).
+
+    For `mention` and `requirement`, `value` is the entity id; for asker fields it is the field's value.
+    """
+
+    key: str
+    value: Scalar
+    source: Source
+    negated: bool = False
+    """The question denies it ("we're not a bank", "instead of Llama"): a conversation drops it."""
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """A reading that would matter but was not sure enough to take: asked back instead."""
+
+    field: str
+    value: Scalar
+    score: float
+    text: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a question asks, the observations it makes (in order), and what was left unread or unsure."""
+
+    question: str
+    asked: str
+    observations: tuple[Observation, ...] = ()
+    in_domain: bool = True
+    unknown: tuple[str, ...] = ()
+    """Words that look like product or licence names but name nothing known."""
+    unsure: tuple[Unsure, ...] = ()
+    hedged: tuple[Observation, ...] = ()
+    """Facts stated as a maybe ("we might fine-tune later"): shown, not taken."""
+    asked_how: Source | None = None
+
+
+# --- entities ---------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_LICENSE_AFTER = re.compile(r"[\s-]{0,2}licen[cs]", re.IGNORECASE)
+_LICENSE_BEFORE = re.compile(r"licen[cs](?:e|ed under)(?: the)?[\s:]{1,3}$", re.IGNORECASE)
+_VERSION_AFTER = re.compile(r"[- ]?v?(\d[\w.]*)", re.IGNORECASE)
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The label's words, lower-cased, punctuation dropped: how labels and questions are compared."""
+    return tuple(t.lower() for t in _TOKEN.findall(text))
+
+
+class EntityMatcher:
+    """Finds entity labels in text, longest match first, at word boundaries.
+
+    `labels` maps an entity id (`kind:slug`) to its labels. Labels that are one plain word and belong to
+    the generated license catalogue ("JSON", "Vim", "Intel") are ordinary words too often, so they count
+    only beside the word "license".
+    """
+
+    def __init__(self, labels: Mapping[str, Iterable[str]], guarded: Iterable[str] = (),
+                 prefer: Callable[[str], str | None] | None = None):
+        """`prefer(label)`: for a label several entities share ("GPL-3.0" is both -only and -or-later in
+        SPDX's deprecated ids), the one it most likely means; without it, all of them are found."""
+        index: dict[tuple[str, ...], set[str]] = {}
+        spelled: dict[tuple[str, ...], str] = {}
+        self._guarded = set(guarded)
+        for ident, names in labels.items():
+            for name in names:
+                key = tokens(name)
+                if key:
+                    index.setdefault(key, set()).add(ident)
+                    spelled.setdefault(key, name)
+        if prefer is not None:
+            for key, ids in index.items():
+                if len(ids) > 1 and (best := prefer(spelled[key])) in ids:
+                    index[key] = {best}
+        self._index = index
+        self._spelled = spelled
+        self._longest = max((len(k) for k in self._index), default=0)
+
+    def words(self) -> set[str]:
+        """Every word of every label (what a name is made of)."""
+        return {w for key in self._index for w in key}
+
+    def names(self, kinds: Iterable[str]) -> dict[str, set[str]]:
+        """Written label -> entity ids, for the labels of entities of these kinds not guarded."""
+        wanted = tuple(f"{k}:" for k in kinds)
+        out: dict[str, set[str]] = {}
+        for key, ids in self._index.items():
+            keep = {i for i in ids if i.startswith(wanted) and i not in self._guarded}
+            if keep:
+                out.setdefault(" ".join(key), set()).update(keep)
+        return out
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """(entity id, start, end) for each label found in `text`, in order, overlaps resolved longest-first.
+
+        A label followed by a version it does not carry ("GPT-4" against the label "GPT-3"/"GPT") is not
+        read as that entity: `find_versioned` reports it as a name not known."""
+        return [f for f in self._find(text) if f[0]]
+
+    def find_versioned(self, text: str) -> list[tuple[str, int, int]]:
+        """Spans of a known name followed by a version the ontology does not have ("GPT-4")."""
+        return [(t, s, e) for i, s, e in self._find(text) if not i for t in [text[s:e]]]
+
+    def _find(self, text: str) -> list[tuple[str, int, int]]:
+        words = [(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        found: list[tuple[str, int, int]] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                key = tuple(w for w, _, _ in words[i : i + n])
+                ids = self._index.get(key)
+                if not ids:
+                    continue
+                start, end = words[i][1], words[i + n - 1][2]
+                plain_word = n == 1 and key[0].isalpha() and ids <= self._guarded
+                if plain_word and not (_LICENSE_AFTER.match(text, end) or _LICENSE_BEFORE.search(text[:start])):
+                    continue
+                version = _VERSION_AFTER.match(text, end)
+                if (version and i + n < len(words) and words[i + n][1] == version.start(1)
+                        and not key[-1].isdigit() and key[-1] not in ("v",)
+                        and not any(ident.startswith(("license:", "certification:")) for ident in ids)):
+                    # "GPT-4", "Llama 3": a version the label does not name is another product
+                    found.append(("", start, words[i + n][2]))
+                    i += n
+                    break
+                for ident in sorted(ids):
+                    found.append((ident, start, end))
+                i += n - 1
+                break
+            i += 1
+        return found
+
+
+# --- the reader ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _number_words() -> frozenset[str]:
+    """The English words number_parser reads as (parts of) numbers."""
+    from number_parser.data import en
+
+    info = en.info
+    keys = ("UNIT_NUMBERS", "DIRECT_NUMBERS", "TENS", "HUNDREDS", "BIG_POWERS_OF_TEN", "SKIP_TOKENS")
+    return frozenset(w for k in keys for w in info.get(k, ()))  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_number(phrase: str) -> int | float | None:
+    """number_parser's reading of number words (it rebuilds its tables on every call: cached here)."""
+    from number_parser import parse_number
+
+    n = parse_number(phrase)
+    return n if isinstance(n, int | float) else None
+_NUMERIC = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([a-zA-Z]{1,8})?$")
+_QUANTITY_FIELD_KINDS = ("int", "float")
+
+
+@dataclass
+class _Tok:
+    text: str
+    lower: str
+    norm: str
+    start: int
+    end: int
+    i: int
+
+
+class _Toks(list[_Tok]):
+    """A question's tokens, with whether each ends a clause (computed once per question)."""
+
+    terminators: list[bool]
+
+
+class _Phrases:
+    """Cue phrases (token tuples), found by their first word."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for p in sorted((p for p in phrases if p), key=len, reverse=True):
+            self.by_first.setdefault(p[0], []).append(p)
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return (p for ps in self.by_first.values() for p in ps)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_first)
+
+    def starting(self, lower: str, norm: str) -> list[tuple[str, ...]]:
+        first = self.by_first.get(lower, [])
+        return first if norm == lower else first + self.by_first.get(norm, [])
+
+
+@dataclass
+class _Candidate:
+    obs: Observation
+    hedged: bool = False
+
+
+@dataclass
+class _Semantic:
+    """Example vectors of every entry, and which entry (and field) each row belongs to."""
+
+    vectors: np.ndarray
+    rows: list[tuple[int, bool]]  # (entry index, is a near miss)
+    negated: list[bool]
+    texts: list[str]
+
+
+def _example_cache(cache: Path | None, fingerprint: str, texts: Sequence[str]) -> Path | None:
+    if cache is None:
+        return None
+    h = hashlib.sha256(fingerprint.encode())
+    for t in texts:
+        h.update(t.encode() + b"\0")
+    return cache / f"reader-examples-{h.hexdigest()[:16]}.npy"
+
+
+class Reader:
+    """Reads questions with one phrasebook, one set of entity labels and one embedding model."""
+
+    def __init__(self, book: Phrasebook, matcher: EntityMatcher, embed: Embed | None = None,
+                 fingerprint: str = "", cache: Path | None = None):
+        from spacy.matcher import Matcher
+
+        self.book = book
+        self.thresholds: dict[str, float] = dict(book.thresholds)
+        """Similarity each field's example match needs (`asked` for the kind of question), fitted on data."""
+        self.entities = matcher
+        self._embed = embed
+        self.fingerprint = fingerprint
+        self._nlp = tokenizer()
+        self._matcher = Matcher(self._nlp.vocab)
+        for n, entry in enumerate(book.entries):
+            for k, (pattern, _) in enumerate(entry.patterns):
+                self._matcher.add(f"{n}:{k}", [pattern])
+        cues = book.cues
+        self._neg_before = self._phrases(cues.negation_before)
+        self._neg_after = self._phrases(cues.negation_after)
+        self._pseudo = self._phrases(cues.pseudo_negation)
+        self._terminators = self._phrases(cues.terminators)
+        self._hedge_before = self._phrases(cues.hedges_before)
+        self._hedge_after = self._phrases(cues.hedges_after)
+        self._roles = {role: self._phrases(words) for role, words in cues.roles}
+        self._domain = self._phrases(cues.domain)
+        q = book.quantities
+        self._scales = {w.lower(): f for w, f in q.scales}
+        self._scales_cased = dict(q.scales)
+        self._vague = sorted(((self._words(w), f) for w, f in q.vague), key=lambda x: -len(x[0]))
+        self._units: dict[str, list[tuple[tuple[str, ...], float]]] = {
+            kind: sorted(((self._words(w), f) for w, f in words), key=lambda x: -len(x[0])) for kind, words in q.units
+        }
+        self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
+        self._currency: dict[str, tuple[str, float]] = {}
+        for code, symbols, rate in q.currencies:
+            for sym in (*symbols, code.lower()):
+                self._currency[sym.lower()] = (code, rate)
+        self._quantity_fields = [d for d in book.fields.values() if d.unit and d.type in _QUANTITY_FIELD_KINDS]
+        # names worth fuzzy-matching: curated entities (the generated licence catalogue is too large and
+        # too full of ordinary words to guess a misspelling against)
+        self._fuzzy: dict[str, set[str]] = {
+            k: v for k, v in matcher.names(("offering", "vendor", "certification", "industry", "license")).items()
+            if len(k.replace(" ", "")) >= 5
+        }
+        self._fuzzy_keys = {k.replace(" ", ""): k for k in self._fuzzy}
+        self._known = self._known_words()
+        self._semantic: _Semantic | None = None
+        if embed is not None:
+            self._semantic = self._embed_examples(embed, fingerprint, cache)
+
+    # -- set-up helpers ----------------------------------------------------------------------------------
+    def _words(self, phrase: str) -> tuple[str, ...]:
+        return tuple(t.lower_ for t in self._nlp(phrase) if not t.is_space)
+
+    def _phrases(self, phrases: Iterable[str]) -> _Phrases:
+        return _Phrases({self._words(p) for p in phrases})
+
+    def _known_words(self) -> set[str]:
+        words: set[str] = set(self.entities.words())
+        for entry in self.book.entries:
+            for text, _ in (*entry.examples, *entry.near_misses):
+                words.update(tokens(text))
+            for pattern, _ in entry.patterns:
+                for tok in pattern:
+                    for v in tok.values():
+                        if isinstance(v, str):
+                            words.update(tokens(v))
+                        elif isinstance(v, dict):
+                            for vv in v.values():
+                                for x in vv if isinstance(vv, list) else [vv]:
+                                    words.update(tokens(str(x)))
+        for group in (self._neg_before, self._neg_after, self._hedge_before, self._hedge_after,
+                      self._terminators, self._pseudo, *self._roles.values()):
+            for p in group:
+                words.update(p)
+        for unit_words in self._units.values():
+            for w, _ in unit_words:
+                words.update(w)
+        words.update(self._currency)
+        words.update(self._scales)
+        for decl in self.book.fields.values():
+            for cue in decl.cues:
+                words.update(tokens(cue))
+        self._cue_prefixes = tuple(c for d in self.book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
+        return words
+
+    def _embed_examples(self, embed: Embed, fingerprint: str, cache: Path | None) -> _Semantic:
+        texts: list[str] = []
+        rows: list[tuple[int, bool]] = []
+        for n, entry in enumerate(self.book.entries):
+            for text, _ in entry.examples:
+                texts.append(text)
+                rows.append((n, False))
+            for text, _ in entry.near_misses:
+                texts.append(text)
+                rows.append((n, True))
+        path = _example_cache(cache, fingerprint, texts)
+        vectors: np.ndarray | None = None
+        if path is not None and path.is_file():
+            try:
+                loaded = np.load(path, allow_pickle=False)
+                if loaded.shape[0] == len(texts):
+                    vectors = loaded
+            except (OSError, ValueError):
+                vectors = None
+        if vectors is None:
+            vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            if path is not None and texts:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, vectors, allow_pickle=False)
+                tmp.replace(path)
+        negated = [self._has_negation(self._toks(t)) for t in texts]
+        return _Semantic(np.ascontiguousarray(vectors, dtype=np.float32), rows, negated, texts)
+
+    # -- tokens and cues ------------------------------------------------------------------------------------
+    def _toks(self, text: str) -> _Toks:
+        toks = _Toks(_Tok(t.text, t.lower_, t.norm_.lower(), t.idx, t.idx + len(t.text), n)
+                     for n, t in enumerate(t for t in self._nlp(text) if not t.is_space))
+        toks.terminators = [self._terminates(toks, j) for j in range(len(toks))]
+        return toks
+
+    @staticmethod
+    def _at(toks: Sequence[_Tok], i: int, phrase: tuple[str, ...]) -> bool:
+        if i + len(phrase) > len(toks):
+            return False
+        return all(toks[i + k].lower == w or toks[i + k].norm == w for k, w in enumerate(phrase))
+
+    def _find(self, toks: Sequence[_Tok], phrases: _Phrases, lo: int, hi: int) -> list[tuple[int, int]]:
+        out = []
+        i = lo
+        while i < hi:
+            t = toks[i]
+            for p in phrases.starting(t.lower, t.norm):
+                if i + len(p) <= hi and self._at(toks, i, p):
+                    out.append((i, i + len(p)))
+                    i += len(p) - 1
+                    break
+            i += 1
+        return out
+
+    def _clause_bounds(self, toks: Sequence[_Tok], i: int) -> tuple[int, int]:
+        """The clause around token i: from the last terminator before it to the next one after it."""
+        lo, hi = 0, len(toks)
+        for j in range(i - 1, -1, -1):
+            if self._is_terminator(toks, j):
+                lo = j + 1
+                break
+        for j in range(i + 1, len(toks)):
+            if self._is_terminator(toks, j):
+                hi = j
+                break
+        return lo, hi
+
+    def _is_terminator(self, toks: Sequence[_Tok], j: int) -> bool:
+        flags = getattr(toks, "terminators", None)
+        if flags is not None:
+            return bool(flags[j])
+        return self._terminates(toks, j)
+
+    def _terminates(self, toks: Sequence[_Tok], j: int) -> bool:
+        t = toks[j]
+        if t.text in (".", "!", "?", ";", "\n") or t.text.endswith("\n"):
+            return True
+        return any(self._at(toks, j, p) for p in self._terminators.starting(t.lower, t.norm))
+
+    def _has_negation(self, toks: Sequence[_Tok]) -> bool:
+        pseudo = {i for s, e in self._find(toks, self._pseudo, 0, len(toks)) for i in range(s, e)}
+        return any(s not in pseudo for s, _ in self._find(toks, self._neg_before, 0, len(toks))) or bool(
+            self._find(toks, self._neg_after, 0, len(toks)))
+
+    def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: Sequence[tuple[str, ...]],
+                after: Sequence[tuple[str, ...]]) -> bool:
+        """Whether tokens start..end fall in the scope of a cue: a `before` cue at most `window` tokens
+        earlier in the same clause, or an `after` cue just behind them."""
+        window = self.book.cues.window
+        lo, hi = self._clause_bounds(toks, start)
+        pseudo = {i for s, e in self._find(toks, self._pseudo, lo, hi) for i in range(s, e)}
+        for s, e in self._find(toks, before, max(lo, start - window - 3), start):
+            if s not in pseudo and start - e <= window:
+                return True
+        return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
+
+    def _role(self, toks: Sequence[_Tok], start: int) -> str | None:
+        """Who does what: the role of the nearest role word before a match in its clause."""
+        lo, _ = self._clause_bounds(toks, start)
+        best: tuple[int, str] | None = None
+        for role, phrases in self._roles.items():
+            for s, _ in self._find(toks, phrases, lo, start):
+                if best is None or s > best[0]:
+                    best = (s, role)
+        return best[1] if best else None
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def read(self, question: str) -> Understanding:
+        """Read a question: what it asks and every observation it makes, each with its span and how."""
+        text = question[:MAX_READ_CHARS]
+        toks = self._toks(text)
+        cands: list[_Candidate] = []
+        unknown: list[str] = []
+        covered: list[tuple[int, int]] = []
+
+        def src(start: int, end: int, how: str, via: str, score: float = 1.0) -> Source:
+            return Source(kind="question", text=text[start:end], start=start, end=end, how=how, via=via,
+                          score=round(score, 3))
+
+        def tok_index(char: int) -> int:
+            for t in toks:
+                if t.end > char:
+                    return t.i
+            return max(len(toks) - 1, 0)
+
+        # entities by label, then misspelt names
+        for ident, start, end in self.entities.find(text):
+            kind = ident.split(":", 1)[0]
+            key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
+            s, e = tok_index(start), tok_index(end - 1) + 1
+            negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+            cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
+            covered.append((start, end))
+        for name, start, end in self.entities.find_versioned(text):
+            unknown.append(name)
+            covered.append((start, end))
+        for t in toks:
+            if any(s <= t.start < e for s, e in covered) or not self._fuzzy:
+                continue
+            hit = self._fuzzy_name(t.lower)
+            if hit is not None:
+                ident, label, score = hit
+                kind = ident.split(":", 1)[0]
+                key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
+                negated = self._scoped(toks, t.i, t.i + 1, self._neg_before, self._neg_after)
+                cands.append(_Candidate(Observation(key, ident, src(t.start, t.end, "fuzzy", label, score / 100),
+                                                    negated)))
+                covered.append((t.start, t.end))
+
+        # field values and kinds of question by pattern
+        asked_hits: list[tuple[str, Source]] = []
+        pattern_fields: set[str] = set()
+        doc = self._nlp(text)
+        doc_to_tok = {t.i: n for n, t in enumerate(x for x in doc if not x.is_space)}
+        spans = sorted(self._matcher(doc), key=lambda m: (m[1], -(m[2] - m[1])))
+        for match_id, ds, de in spans:
+            n, k = map(int, self._nlp.vocab.strings[match_id].split(":"))
+            entry = self.book.entries[n]
+            s = doc_to_tok.get(ds, 0)
+            e = doc_to_tok.get(de - 1, s) + 1
+            start, end = doc[ds].idx, doc[de - 1].idx + len(doc[de - 1].text)
+            via = entry.id.rsplit(":", 1)[0] + f":{entry.patterns[k][1]}"
+            if entry.asked is not None:
+                asked_hits.append((entry.asked, src(start, end, "pattern", via)))
+                continue
+            obs = self._field_observation(entry, toks, s, e, src(start, end, "pattern", via))
+            if obs is not None:
+                cands.append(obs)
+                pattern_fields.add(entry.field or "")
+                covered.append((start, end))
+
+        # numbers with units
+        for c in self._quantities(text, toks, src):
+            cands.append(c)
+            pattern_fields.add(c.obs.key)
+
+        # paraphrases by example
+        unsure: list[Unsure] = []
+        asked_semantic: tuple[str, float, Source] | None = None
+        if self._semantic is not None and self._embed is not None and self._semantic.texts:
+            found, unsure, asked_semantic = self._by_example(text, toks, pattern_fields, src)
+            cands.extend(found)
+
+        # names not known
+        unknown.extend(self._unknown_names(text, toks, covered))
+
+        observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
+                              .values(), key=lambda o: (o.source.start or 0, o.key))
+        hedged = tuple(c.obs for c in cands if c.hedged)
+        asked, asked_how, in_domain = self._asked(text, toks, asked_hits, asked_semantic, observations, unknown,
+                                                   hedged)
+        if asked == "out_of_scope":
+            # nothing said in a question we decline to answer becomes a fact
+            return Understanding(question, asked, (), False, (), (), (), asked_how)
+        return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
+                             tuple(unsure), hedged, asked_how)
+
+    def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source
+                           ) -> _Candidate | None:
+        """An entry's field value read at tokens s..e, after who-does-what, negation and hedges."""
+        if entry.role is not None and self._role(toks, s) != entry.role:
+            return None
+        decl = self.book.fields[entry.field or ""]
+        value: Scalar = entry.value
+        negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+        hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
+        if negated and decl.type == "bool":
+            return _Candidate(Observation(decl.name, not value, source), hedged)
+        return _Candidate(Observation(decl.name, value, source, negated), hedged)
+
+    def _fuzzy_name(self, word: str) -> tuple[str, str, float] | None:
+        """The curated entity a misspelt word most likely names, or None when nothing is close enough or
+        two different entities are about as close."""
+        if len(word) < 5 or not word.isalnum() or word in self._known or word.isdigit():
+            return None
+        from rapidfuzz import fuzz, process
+
+        hits = process.extract(word, list(self._fuzzy_keys), scorer=fuzz.ratio, limit=3, score_cutoff=FUZZY_MIN)
+        if not hits:
+            return None
+        best_key, best, _ = hits[0]
+        label = self._fuzzy_keys[best_key]
+        ids = self._fuzzy[label]
+        others = [s for k, s, _ in hits[1:] if self._fuzzy[self._fuzzy_keys[k]] != ids]
+        if len(ids) != 1 or (others and best - others[0] < 5):
+            return None
+        return next(iter(ids)), label, best
+
+    # -- quantities ---------------------------------------------------------------------------------------
+    def _number_at(self, toks: Sequence[_Tok], i: int) -> tuple[float, int, str] | None:
+        """A number starting at token i: (value, tokens used, unit glued to it like '200ms' or '')."""
+        for words, value in self._vague:
+            if self._at(toks, i, words):
+                return value, len(words), ""
+        m = _NUMERIC.match(toks[i].text)
+        if m:
+            value = float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
+            suffix, used = m.group(3) or "", 1
+            if suffix and (suffix in self._scales_cased or suffix.lower() in ("k", "m", "mm", "bn", "mn")):
+                value *= self._scales_cased.get(suffix, self._scales.get(suffix.lower(), 1.0))
+                suffix = ""
+            if not suffix and used + i < len(toks) and toks[i + used].lower in self._scales:
+                value *= self._scales[toks[i + used].lower]
+                used += 1
+            return value, used, suffix.lower()
+        # number words: the longest run of them that number_parser reads as one number
+        words = _number_words()
+        if not all(part in words for part in toks[i].lower.split("-")) or toks[i].lower in ("and", "-"):
+            return None
+        j = i
+        while j < len(toks) and j - i < 8 and all(part in words for part in toks[j].lower.split("-") if part):
+            j += 1
+        for k in range(j, i, -1):
+            phrase = " ".join(t.lower for t in toks[i:k]).replace(" - ", "-")
+            if toks[k - 1].lower in ("and", "-"):
+                continue
+            n = _parse_number(phrase)
+            if n is not None:
+                used = k - i
+                value = float(n)
+                if used + i < len(toks) and toks[i + used].lower in self._scales:
+                    value *= self._scales[toks[i + used].lower]
+                    used += 1
+                return value, used, ""
+        return None
+
+    def _unit_at(self, toks: Sequence[_Tok], i: int, glued: str) -> tuple[str, float, int] | None:
+        """The unit word(s) at token i (or glued to the number): (kind, factor, tokens used)."""
+        for kind, words in self._units.items():
+            for phrase, factor in words:
+                if glued:
+                    if phrase == (glued,):
+                        return kind, factor, 0
+                    continue
+                k = i + 1 if i < len(toks) and toks[i].text == "-" else i
+                if self._at(toks, k, phrase):
+                    return kind, factor, k - i + len(phrase)
+        return None
+
+    def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        by_unit: dict[str, list[FieldDecl]] = {}
+        for d in self._quantity_fields:
+            by_unit.setdefault(d.unit, []).append(d)
+        i = 0
+        while i < len(toks):
+            currency_before = self._currency.get(toks[i].lower)
+            j = i + 1 if currency_before else i
+            if j >= len(toks):
+                break
+            num = self._number_at(toks, j)
+            if num is None:
+                i += 1
+                continue
+            value, used, glued = num
+            end_i = j + used
+            unit = self._unit_at(toks, end_i, glued)
+            currency = currency_before
+            if currency is None and end_i < len(toks) and toks[end_i].lower in self._currency:
+                currency, end_i = self._currency[toks[end_i].lower], end_i + 1
+            start_char = toks[i].start
+            currency_note = ""
+            vague_article = toks[j].lower in ("a", "an") and used == 1
+            if unit is None and currency is None and not glued and not vague_article:
+                kind = self._lead_in(toks, i)
+                if kind == "money" and "money" in by_unit:
+                    currency = ("USD", 1.0)
+                    currency_note = " (no currency given: read as USD)"
+                elif kind is not None:
+                    unit = (kind, 1.0, 0)
+            if currency is not None and "money" in by_unit:
+                code, rate = currency
+                period = self._period(toks, end_i)
+                factor = period[0] if period else 1.0
+                end_i += period[1] if period else 0
+                amount = value * factor * rate
+                via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
+                    f" at {rate:g} USD/{code} ({self.book.quantities.rates_as_of})" if code != "USD" else "")
+                for d in by_unit["money"]:
+                    if self._cued(d, toks, i):
+                        out.append(self._quantity(d, amount, src(start_char, toks[end_i - 1].end, "quantity",
+                                                                 via + currency_note)))
+                i = end_i
+                continue
+            if unit is not None:
+                kind, factor, unit_used = unit
+                end_i += unit_used
+                for d in by_unit.get(kind, []):
+                    if self._cued(d, toks, i):
+                        shown = toks[end_i - 1].end if end_i > j else toks[j + used - 1].end
+                        via = f"{value:g} x {factor:g} ({kind})"
+                        out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
+                        break
+                i = max(end_i, i + 1)
+                continue
+            i += 1
+        return out
+
+    def _lead_in(self, toks: Sequence[_Tok], i: int) -> str | None:
+        """The unit kind whose lead-in words end just before token i (allowing about/around/~/only)."""
+        j = i
+        while j > 0 and toks[j - 1].lower in ("about", "around", "roughly", "approximately", "~", "only", "just",
+                                              "maybe", "like", "of", "is", "at", "currently", "now"):
+            j -= 1
+        for kind, phrases in self._lead_ins.items():
+            for p in phrases:
+                for end in {i, j}:
+                    if end - len(p) >= 0 and self._at(toks, end - len(p), p):
+                        return kind
+        return None
+
+    def _period(self, toks: Sequence[_Tok], i: int) -> tuple[float, int] | None:
+        for phrase, factor in self._units.get("per_period", []):
+            if self._at(toks, i, phrase):
+                return factor, len(phrase)
+        return None
+
+    def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
+        """A field with `cues` takes a quantity only when one of its cue words stands in the same clause."""
+        if not decl.cues:
+            return True
+        lo, hi = self._clause_bounds(toks, i)
+        words = " " + " ".join(t.lower for t in toks[lo:hi])
+        return any(f" {c}" in words for c in decl.cues)  # a cue matches the start of a word
+
+    @staticmethod
+    def _quantity(decl: FieldDecl, value: float, source: Source) -> _Candidate:
+        v: Scalar = int(round(value)) if decl.type == "int" else round(value, 2)
+        return _Candidate(Observation(decl.name, v, source))
+
+    # -- paraphrases ------------------------------------------------------------------------------------
+    def clauses(self, text: str, toks: Sequence[_Tok] | None = None) -> list[tuple[int, int]]:
+        """Token ranges of the question's clauses (split at sentence ends, terminators and commas)."""
+        toks = toks if toks is not None else self._toks(text)
+        out: list[tuple[int, int]] = []
+        lo = 0
+        for j, t in enumerate(toks):
+            if t.text in (",", ":", "(", ")") or self._is_terminator(toks, j):
+                if j > lo:
+                    out.append((lo, j))
+                lo = j + 1
+        if lo < len(toks):
+            out.append((lo, len(toks)))
+        merged: list[tuple[int, int]] = []
+        for s, e in out:
+            if merged and (e - s < 3 or merged[-1][1] - merged[-1][0] < 3) and s - merged[-1][1] <= 1:
+                merged[-1] = (merged[-1][0], e)
+            else:
+                merged.append((s, e))
+        return merged
+
+    def _by_example(self, text: str, toks: Sequence[_Tok], taken: set[str], src: Callable[..., Source]
+                    ) -> tuple[list[_Candidate], list[Unsure], tuple[str, float, Source] | None]:
+        sem = self._semantic
+        assert sem is not None and self._embed is not None
+        ranges = self.clauses(text, toks)
+        if len(ranges) > MAX_CLAUSES:
+            ranges = sorted(sorted(ranges, key=lambda r: r[0] - r[1])[:MAX_CLAUSES])
+        clause_texts = [text[toks[s].start:toks[e - 1].end] for s, e in ranges]
+        vectors = self._embed([text, *clause_texts])
+        scores = vectors @ sem.vectors.T  # (1 + clauses) x examples
+        found: list[_Candidate] = []
+        unsure: list[Unsure] = []
+        entries = self.book.entries
+        # kinds of question: the whole question against the examples of `asked` entries
+        asked_best: tuple[str, float, Source] | None = None
+        for row, (n, near) in enumerate(sem.rows):
+            entry = entries[n]
+            if entry.asked is None or near:
+                continue
+            score = float(scores[0, row])
+            if asked_best is None or score > asked_best[1]:
+                asked_best = (entry.asked, score, Source(kind="question", text=text, how="example",
+                                                         via=sem.texts[row], score=round(score, 3)))
+        for c, (s, e) in enumerate(ranges, start=1):
+            best: dict[str, tuple[float, int, int]] = {}  # field -> (score, entry, row)
+            near_best: dict[str, float] = {}
+            for row, (n, near) in enumerate(sem.rows):
+                entry = entries[n]
+                if entry.field is None:
+                    continue
+                score = float(scores[c, row])
+                if near:
+                    near_best[entry.field] = max(near_best.get(entry.field, -1.0), score)
+                elif score > best.get(entry.field, (-1.0, 0, 0))[0]:
+                    best[entry.field] = (score, n, row)
+            clause_negated = self._has_negation(toks[s:e])
+            for fname, (score, n, row) in best.items():
+                if fname in taken:
+                    continue
+                entry = entries[n]
+                decl = self.book.fields[fname]
+                threshold = self.thresholds.get(fname, DEFAULT_THRESHOLD)
+                if score < near_best.get(fname, -1.0) + NEAR_MISS_MARGIN:
+                    continue
+                if entry.role is not None and self._role(toks, s + 1) not in (entry.role, None):
+                    continue
+                value: Scalar = entry.value
+                negated = clause_negated != sem.negated[row]
+                if negated and decl.type == "bool":
+                    value, negated = not value, False
+                start, end = toks[s].start, toks[e - 1].end
+                if score >= threshold:
+                    source = src(start, end, "example", sem.texts[row], score)
+                    hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or any(
+                        self._find(toks, self._hedge_before, s, e))
+                    found.append(_Candidate(Observation(fname, value, source, negated), hedged))
+                    taken.add(fname)
+                elif decl.decisive and score >= threshold - ASK_BAND and not negated:
+                    unsure.append(Unsure(fname, value, round(score, 3), text[start:end],
+                                         self._confirm(decl, value)))
+        return found, unsure, asked_best
+
+    @staticmethod
+    def _confirm(decl: FieldDecl, value: Scalar) -> str:
+        """The question asking whether a reading was meant: the value's description, or the field's."""
+        described = dict(decl.values).get(str(value)) if decl.values else None
+        if described:
+            return f"Did you mean: {described}?"
+        if decl.type == "bool":
+            return f"Did you mean that {decl.doc}?" if value else f"Did you mean that it is not so that {decl.doc}?"
+        return f"Did you mean {decl.doc}: {value}?"
+
+    # -- names not known --------------------------------------------------------------------------------
+    def _unknown_names(self, text: str, toks: Sequence[_Tok], covered: Sequence[tuple[int, int]]) -> list[str]:
+        """Words shaped like product or licence names (capitals inside or mid-sentence, digits with letters,
+        `&`) that name nothing known, joined into runs ("Weights & Biases")."""
+        out: list[str] = []
+        run: list[_Tok] = []
+
+        def flush() -> None:
+            if run:
+                out.append(text[run[0].start:run[-1].end])
+            run.clear()
+
+        for n, t in enumerate(toks):
+            inside = any(s <= t.start < e for s, e in covered)
+            first = n == 0 or toks[n - 1].text in (".", "!", "?", "\n", ":", ";", '"')
+            name_like = (
+                not inside and any(ch.isalpha() for ch in t.text) and t.lower not in self._known
+                and not t.lower.startswith(self._cue_prefixes)
+                and not self._nlp.vocab[t.lower].is_stop and len(t.text) > 1 and (
+                    any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper()
+                    or (t.text[0].isupper() and not first and not t.text.isupper())
+                    or (any(ch.isdigit() for ch in t.text) and any(ch.isalpha() for ch in t.text)
+                        and not _NUMERIC.match(t.text))
+                    or (t.text.isupper() and len(t.text) >= 2 and t.lower not in self._currency)
+                )
+            )
+            if name_like:
+                run.append(t)
+            elif (t.text == "&" and 0 < n < len(toks) - 1 and toks[n - 1].text[:1].isupper()
+                  and toks[n + 1].text[:1].isupper() and not any(s <= t.start < e for s, e in covered)):
+                if not run:
+                    run.append(toks[n - 1])  # "Weights & Biases": a known word joined to a name by "&"
+                run.append(t)
+            else:
+                flush()
+        flush()
+        return [n for n in out if n.lower() not in self._known]
+
+    # -- what is asked ----------------------------------------------------------------------------------
+    def _asked(self, text: str, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
+               semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],
+               unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
+        order = ("out_of_scope", "obligations", "comparison", "process", "definition", "recommendation")
+        if hits:
+            kind, how = min(hits, key=lambda h: (order.index(h[0]) if h[0] in order else len(order),
+                                                 h[1].start or 0))
+            return kind, how, kind != "out_of_scope"
+        threshold = self.thresholds.get("asked", DEFAULT_THRESHOLD)
+        if semantic is not None and semantic[1] >= threshold:
+            kind = semantic[0]
+            if kind != "out_of_scope" or not observations:
+                return kind, semantic[2], kind != "out_of_scope"
+        in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
+        if not in_domain:
+            return "out_of_scope", semantic[2] if semantic else None, False
+        if semantic is not None and semantic[1] >= threshold - ASK_BAND and semantic[0] != "out_of_scope":
+            return semantic[0], semantic[2], True
+        return "recommendation", None, True
