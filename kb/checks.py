@@ -17,6 +17,7 @@ CHECKERS: list[tuple[str, str, str]] = [
     ("ontology", "kb.ontology", "check_ontology"),
     ("rules", "kb.rulebook", "check_rules"),
     ("corpus", "kb.corpus", "check_corpus"),
+    ("reader", "kb.phrasebook", "check_reader"),
     ("readmes", "kb.checks", "check_readmes"),
 ]
 

@@ -83,6 +83,10 @@ class Cues:
     hedges_after: tuple[str, ...] = ()
     roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     window: int = 6
+    requirement: tuple[str, ...] = ()
+    """Words that make a named certification a requirement rather than a mention."""
+    not_names: tuple[str, ...] = ()
+    """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
     """Words that show a question is about choosing ML software even when no fact was read in it."""
 
@@ -370,7 +374,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     if not isinstance(doc, YMap):
         problems.append(Problem(shown, line_of(doc, 1), "the cues file is a mapping"))
         return Cues()
-    allowed = ("negation", "hedges", "roles", "domain")
+    allowed = ("negation", "hedges", "roles", "requirement", "not_names", "domain")
     for key in doc:
         if key not in allowed:
             problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
@@ -392,7 +396,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     return Cues(low(neg.get("before")), low(neg.get("after")), low(neg.get("pseudo")),
                 low(neg.get("terminators")), low(hedges.get("before")), low(hedges.get("after")),
                 tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window,
-                low(doc.get("domain")))
+                low(doc.get("requirement")), low(doc.get("not_names")), low(doc.get("domain")))
 
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:
@@ -494,3 +498,11 @@ def load_phrasebook(folder: Path, asked_kinds: tuple[str, ...], validate: bool =
     for path in reader_files(folder):
         h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return Phrasebook(fields, tuple(entries), cues, quantities, thresholds, h.hexdigest()[:12], tuple(problems))
+
+
+def check_reader(paths: Any) -> list[Problem]:
+    """`kb check`: every mistake in the reader's files (fields, phrases, cues, quantities, thresholds)."""
+    from kb import vocab
+
+    book = load_phrasebook(paths.reader, vocab.ASKED_KINDS)
+    return [*book.problems]

@@ -145,6 +145,8 @@ class EntityMatcher:
                     index[key] = {best}
         self._index = index
         self._spelled = spelled
+        # "GPT-4" is not GPT-3, but "Python 3" is Python: only names that carry a version tell versions apart
+        self._versioned = {i for key, ids in index.items() if any(w.isdigit() for w in key) for i in ids}
         self._longest = max((len(k) for k in self._index), default=0)
 
     def words(self) -> set[str]:
@@ -189,7 +191,7 @@ class EntityMatcher:
                 version = _VERSION_AFTER.match(text, end)
                 if (version and i + n < len(words) and words[i + n][1] == version.start(1)
                         and not key[-1].isdigit() and key[-1] not in ("v",)
-                        and not any(ident.startswith(("license:", "certification:")) for ident in ids)):
+                        and ids <= self._versioned):
                     # "GPT-4", "Llama 3": a version the label does not name is another product
                     found.append(("", start, words[i + n][2]))
                     i += n
@@ -313,6 +315,7 @@ class Reader:
         self._hedge_after = self._phrases(cues.hedges_after)
         self._roles = {role: self._phrases(words) for role, words in cues.roles}
         self._domain = self._phrases(cues.domain)
+        self._requirement = self._phrases(cues.requirement)
         q = book.quantities
         self._scales = {w.lower(): f for w, f in q.scales}
         self._scales_cased = dict(q.scales)
@@ -368,6 +371,7 @@ class Reader:
                 words.update(w)
         words.update(self._currency)
         words.update(self._scales)
+        words.update(self.book.cues.not_names)
         for decl in self.book.fields.values():
             for cue in decl.cues:
                 words.update(tokens(cue))
@@ -471,6 +475,15 @@ class Reader:
                 return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
+    def _required(self, toks: Sequence[_Tok], i: int) -> bool:
+        """Whether a certification at token i is required: a requirement word stands in its sentence."""
+        lo, hi = i, i
+        while lo > 0 and toks[lo - 1].text not in (".", "!", "?", ";"):
+            lo -= 1
+        while hi < len(toks) and toks[hi].text not in (".", "!", "?", ";"):
+            hi += 1
+        return bool(self._find(toks, self._requirement, lo, hi))
+
     def _role(self, toks: Sequence[_Tok], start: int) -> str | None:
         """Who does what: the role of the nearest role word before a match in its clause."""
         lo, _ = self._clause_bounds(toks, start)
@@ -506,6 +519,8 @@ class Reader:
             key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
             s, e = tok_index(start), tok_index(end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+            if key == "requirement" and not negated and not self._required(toks, s):
+                key = "mention"
             cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
             covered.append((start, end))
         for name, start, end in self.entities.find_versioned(text):
@@ -566,6 +581,10 @@ class Reader:
         hedged = tuple(c.obs for c in cands if c.hedged)
         asked, asked_how, in_domain = self._asked(text, toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
+        if asked not in ("definition", "comparison"):
+            # a criterion or concept named in passing ("budget", "open source") is not something asked about
+            observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
+                ("criterion:", "concept:")) and not o.negated)]
         if asked == "out_of_scope":
             # nothing said in a question we decline to answer becomes a fact
             return Understanding(question, asked, (), False, (), (), (), asked_how)
@@ -860,8 +879,8 @@ class Reader:
                     any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper()
                     or (t.text[0].isupper() and not first and not t.text.isupper())
                     or (any(ch.isdigit() for ch in t.text) and any(ch.isalpha() for ch in t.text)
-                        and not _NUMERIC.match(t.text))
-                    or (t.text.isupper() and len(t.text) >= 2 and t.lower not in self._currency)
+                        and not _NUMERIC.match(t.text.lstrip("~$€£¥₹")))
+                    or (t.text.isupper() and len(t.text) >= 5 and t.lower not in self._currency)
                 )
             )
             if name_like:

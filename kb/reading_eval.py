@@ -124,6 +124,7 @@ class Report:
             self.asked_right += 1
         else:
             self.asked_confusions[(label.asked, u.asked)] += 1
+            self.confusions.append((label.text, f"asked={label.asked}", f"read {u.asked}"))
         said = {n.lower() for n in label.unknown}
         found = {n.lower() for n in u.unknown}
         self.unknown_tp += len(said & found)
@@ -182,7 +183,7 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
     for name, decl in fields.items():
         best: tuple[float, float] | None = None  # (f1, threshold)
         for t in THRESHOLD_GRID:
-            tp = fp = fn = 0
+            tp = fp = fn = ex_tp = ex_fp = 0
             for label, u in readings:
                 kept = [o for o in u.observations if o.key == name and not o.negated and not (
                     o.source.how == "example" and (o.source.score or 0) < t)]
@@ -190,9 +191,16 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
                 hit = [w for w in want if any(_same(o.value, w[2]) for o in kept)]
                 tp += len(hit)
                 fn += len(want) - len(hit)
-                fp += len([o for o in kept if not any(_same(o.value, w[2]) for w in want)])
-            p, _, f = Report.prf(tp, fp, fn)
-            if decl.decisive and p < DECISIVE_PRECISION and tp + fp:
+                for o in kept:
+                    right = any(_same(o.value, w[2]) for w in want)
+                    fp += not right
+                    if o.source.how == "example":
+                        ex_tp += right
+                        ex_fp += not right
+            _, _, f = Report.prf(tp, fp, fn)
+            # what the examples add must be precise for a field that changes a recommendation
+            ex_p, _, _ = Report.prf(ex_tp, ex_fp, 0)
+            if decl.decisive and ex_p < DECISIVE_PRECISION and ex_tp + ex_fp:
                 continue
             if best is None or f > best[0] + 1e-9:
                 best = (f, t)

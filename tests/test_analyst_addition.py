@@ -134,10 +134,12 @@ def add_rules(root: Path) -> None:
 
 
 def add_asker_field(root: Path) -> None:
-    """(d) To come with the reader (kb/reader, reader/): add a new asker field with its phrases in
-    `reader/` here, a rule condition on it in RULES, and a QUESTION that states it.
+    """(d) To come with the reader (kb/reader, reader/): a new asker field and its phrases in `reader/`.
 
-    Nothing is added yet: the reader's file formats are being written in another change."""
+    Nothing is added yet: the reader's file formats are being written in another change. When they land,
+    write the field and its phrases here, give RULES a condition on the field, state it in QUESTION, and
+    let `test_kb_ask_...` check that the answer read it."""
+    # TODO(reader): add the asker field and its phrases under root / "reader".
 
 
 def add_analyst_addition(root: Path) -> None:
