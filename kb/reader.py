@@ -57,8 +57,14 @@ def tokenizer() -> Any:
     with _lock:
         if _nlp is None:
             import spacy
+            from spacy.util import compile_infix_regex
 
             _nlp = spacy.blank("en")
+            # Keep hyphenated words whole ("lock-in", "on-prem", "6-person"): analysts write them as one word
+            # in patterns, and names carry hyphens ("GPT-4"). spaCy's infix rule for hyphens between letters
+            # is the one built from its HYPHENS class.
+            infixes = [x for x in _nlp.Defaults.infixes if "–|—" not in x]
+            _nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
         return _nlp
 
 
@@ -628,6 +634,13 @@ class Reader:
         for words, value in self._vague:
             if self._at(toks, i, words):
                 return value, len(words), ""
+        head, dash, tail = toks[i].lower.rpartition("-")
+        if dash and head and tail.isalpha() and not head.endswith("-"):
+            # "6-person", "two-week": a number glued to its unit
+            inner = self._toks(head)
+            got = self._number_at(inner, 0) if inner else None
+            if got is not None and got[1] == len(inner) and not got[2]:
+                return got[0], 1, tail
         m = _NUMERIC.match(toks[i].text)
         if m:
             value = float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
@@ -749,6 +762,11 @@ class Reader:
         for phrase, factor in self._units.get("per_period", []):
             if self._at(toks, i, phrase):
                 return factor, len(phrase)
+            # "/month" is one token on its own but two after a number ("4k/month")
+            glued = "".join(phrase)
+            for k in (2, 3):
+                if i + k <= len(toks) and "".join(t.lower for t in toks[i:i + k]) == glued:
+                    return factor, k
         return None
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:

@@ -9,7 +9,10 @@ import pytest
 from kb.conversation import Conversation, load_profile, with_profile
 from kb.facts import Fact, Source
 from kb.problems import KnowledgeError
-from kb.understanding import EntityMatcher, understand
+from kb import vocab
+from kb.config import Paths
+from kb.phrasebook import load_phrasebook
+from kb.reader import EntityMatcher, Reader
 
 ONT = Source(kind="ontology", file="ontology/test.ttl")
 ONTOLOGY_FACTS = {
@@ -43,8 +46,8 @@ MATCHER = EntityMatcher({i: [f.get("name")] for i, f in ONTOLOGY_FACTS.items() i
 
 def test_facts_accumulate_and_a_correction_replaces_the_old_value() -> None:
     c = Conversation()
-    c.add_turn(understand("we're a 6-person healthcare team using PyTorch, need HIPAA", MATCHER))
-    c.add_turn(understand("actually we're not regulated, and we are 9 engineers now", MATCHER))
+    c.add_turn(_reader().read("we're a 6-person healthcare team using PyTorch, need HIPAA"))
+    c.add_turn(_reader().read("actually we're not regulated, and we are 9 engineers now"))
     known = {fid: value for fid, value, _ in c.known()}
     assert known["asker.team_size"] == 9
     assert known["asker.regulated"] is False
@@ -57,7 +60,7 @@ def test_facts_accumulate_and_a_correction_replaces_the_old_value() -> None:
 
 def test_the_industry_is_a_field_and_its_entity_comes_along() -> None:
     c = Conversation()
-    c.add_turn(understand("we are a healthcare startup", MATCHER))
+    c.add_turn(_reader().read("we are a healthcare startup"))
     facts = {f.id: f for f in c.facts(Ontology())}
     assert facts["asker"].get("industry") == "industry:healthcare"
     assert "regulated" not in dict(facts["asker"].fields)  # regulation by industry is the rules' inference
@@ -66,9 +69,9 @@ def test_the_industry_is_a_field_and_its_entity_comes_along() -> None:
 
 def test_removing_and_denying_facts() -> None:
     c = Conversation()
-    c.add_turn(understand("team of 4, PyTorch, need HIPAA", MATCHER))
+    c.add_turn(_reader().read("team of 4, PyTorch, need HIPAA"))
     assert c.remove("asker.team_size")
-    c.add_turn(understand("we don't need HIPAA after all", MATCHER))
+    c.add_turn(_reader().read("we don't need HIPAA after all"))
     ids = {fid for fid, _, _ in c.known()}
     assert ids == {"mention:offering:pytorch"}
     assert not c.remove("asker.team_size")
@@ -76,7 +79,7 @@ def test_removing_and_denying_facts() -> None:
 
 def test_what_if_leaves_the_conversation_alone_and_saving_round_trips(tmp_path: Path) -> None:
     c = Conversation()
-    c.add_turn(understand("we are 6 people", MATCHER))
+    c.add_turn(_reader().read("we are 6 people"))
     other = c.what_if("team_size", 60)
     assert {f: v for f, v, _ in other.known()}["asker.team_size"] == 60
     assert {f: v for f, v, _ in c.known()}["asker.team_size"] == 6
@@ -89,7 +92,7 @@ def test_a_profile_feeds_facts_and_its_mistakes_name_file_and_line(tmp_path: Pat
     good.write_text("team_size: 6\nindustry: Healthcare\nrequires: [HIPAA]\nuses:\n  - PyTorch\n")
     obs = load_profile(good, NAMES.get)
     c = with_profile(Conversation(), obs)
-    c.add_turn(understand("we are 8 people", MATCHER))
+    c.add_turn(_reader().read("we are 8 people"))
     known = {fid: (v, o.source) for fid, v, o in c.known()}
     assert known["asker.team_size"][0] == 8  # a turn overrides the profile
     assert known["asker.industry"][1].kind == "profile" and known["asker.industry"][1].line == 2
@@ -110,3 +113,13 @@ def test_the_documented_example_profile_loads(shipped_ontology) -> None:  # type
 
     obs = load_profile(PROJECT_ROOT / "docs" / "examples" / "profile.yaml", shipped_ontology.resolve)
     assert ("requirement", "certification:hipaa_baa") in {(o.key, o.value) for o in obs}
+
+
+_READERS: list[Reader] = []
+
+
+def _reader() -> Reader:
+    """A reader with the project's phrasebook over this file's few labels, by patterns only (no model)."""
+    if not _READERS:
+        _READERS.append(Reader(load_phrasebook(Paths.default().reader, vocab.ASKED_KINDS), MATCHER))
+    return _READERS[0]
