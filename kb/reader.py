@@ -466,7 +466,7 @@ class Reader:
 
     def _has_negation(self, toks: Sequence[_Tok]) -> bool:
         pseudo = {i for s, e in self._find(toks, self._pseudo, 0, len(toks)) for i in range(s, e)}
-        return any(s not in pseudo for s, _ in self._find(toks, self._neg_before, 0, len(toks))) or bool(
+        return any(not any(k in pseudo for k in range(s, e)) for s, e in self._find(toks, self._neg_before, 0, len(toks))) or bool(
             self._find(toks, self._neg_after, 0, len(toks)))
 
     def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: Sequence[tuple[str, ...]],
@@ -477,7 +477,7 @@ class Reader:
         lo, hi = self._clause_bounds(toks, start)
         pseudo = {i for s, e in self._find(toks, self._pseudo, lo, hi) for i in range(s, e)}
         for s, e in self._find(toks, before, max(lo, start - window - 3), start):
-            if s not in pseudo and start - e <= window:
+            if not any(k in pseudo for k in range(s, e)) and start - e <= window:
                 return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
@@ -545,6 +545,8 @@ class Reader:
                                                     negated)))
                 covered.append((t.start, t.end))
 
+        product_spans = [(c.obs.source.start or 0, c.obs.source.end or 0) for c in cands
+                         if str(c.obs.value).startswith("offering:")]
         # field values and kinds of question by pattern
         asked_hits: list[tuple[str, Source]] = []
         pattern_fields: set[str] = set()
@@ -561,6 +563,8 @@ class Reader:
             if entry.asked is not None:
                 asked_hits.append((entry.asked, src(start, end, "pattern", via)))
                 continue
+            if any(a <= start and end <= b for a, b in product_spans):
+                continue  # "Azure" inside "Azure Machine Learning" names a product, not the asker's cloud
             obs = self._field_observation(entry, toks, s, e, src(start, end, "pattern", via))
             if obs is not None:
                 cands.append(obs)
@@ -587,6 +591,9 @@ class Reader:
         hedged = tuple(c.obs for c in cands if c.hedged)
         asked, asked_how, in_domain = self._asked(text, toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
+        if asked == "definition":
+            # "what is vendor lock-in?" names a topic; it states nothing about the asker
+            observations = [o for o in observations if o.source.how not in ("pattern", "example")]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
