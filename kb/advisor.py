@@ -29,10 +29,10 @@ from kb.inference import Consultation, RuleBase
 from kb.licenses import OUTPUT_NAME as LICENSES_FILE
 from kb.ontology import Ontology, load_ontology
 from kb.passages import Citation
-from kb.problems import KnowledgeError, Problem
-from kb.retrieval import Retriever
 from kb.phrasebook import Phrasebook, load_phrasebook
+from kb.problems import KnowledgeError, Problem
 from kb.reader import EntityMatcher, Reader, Understanding
+from kb.retrieval import Retriever
 
 log = logging.getLogger("kb.advisor")
 

@@ -378,15 +378,21 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     for key in doc:
         if key not in allowed:
             problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
-    neg = doc.get("negation") if isinstance(doc.get("negation"), YMap) else YMap()
-    hedges = doc.get("hedges") if isinstance(doc.get("hedges"), YMap) else YMap()
-    roles = doc.get("roles") if isinstance(doc.get("roles"), YMap) else YMap()
+    def section(name: str) -> YMap:
+        value = doc.get(name)
+        if isinstance(value, YMap):
+            return value
+        empty = YMap()
+        empty.line, empty.key_lines = 0, {}
+        return empty
+
+    neg, hedges, roles = section("negation"), section("hedges"), section("roles")
     for role in roles:
         if role not in ROLES:
             problems.append(Problem(shown, roles.key_lines[role], f"role `{role}`: roles are {', '.join(ROLES)}"))
     window = neg.get("window", 6)
     if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 20:
-        problems.append(Problem(shown, getattr(neg, "key_lines", {}).get("window", 0),
+        problems.append(Problem(shown, neg.key_lines.get("window", 0),
                                 "`window` is a whole number of tokens from 1 to 20"))
         window = 6
 
@@ -492,7 +498,8 @@ def load_phrasebook(folder: Path, asked_kinds: tuple[str, ...], validate: bool =
     for decl in fields.values():
         if decl.unit and decl.unit not in known_units:
             problems.append(Problem(decl.file, decl.line, f"field `{decl.name}`: unit `{decl.unit}` is not a kind "
-                                                          f"of reader/quantities.yaml ({', '.join(sorted(known_units))})"))
+                                                          f"of reader/quantities.yaml "
+                                                          f"({', '.join(sorted(known_units))})"))
     thresholds = _thresholds(folder / "thresholds.yaml", problems)
     h = hashlib.sha256()
     for path in reader_files(folder):

@@ -220,7 +220,7 @@ def _number_words() -> frozenset[str]:
 
     info = en.info
     keys = ("UNIT_NUMBERS", "DIRECT_NUMBERS", "TENS", "HUNDREDS", "BIG_POWERS_OF_TEN", "SKIP_TOKENS")
-    return frozenset(w for k in keys for w in info.get(k, ()))  # type: ignore[attr-defined]
+    return frozenset(w for k in keys for w in info.get(k, ()))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -466,11 +466,11 @@ class Reader:
 
     def _has_negation(self, toks: Sequence[_Tok]) -> bool:
         pseudo = {i for s, e in self._find(toks, self._pseudo, 0, len(toks)) for i in range(s, e)}
-        return any(not any(k in pseudo for k in range(s, e)) for s, e in self._find(toks, self._neg_before, 0, len(toks))) or bool(
+        triggers = self._find(toks, self._neg_before, 0, len(toks))
+        return any(not any(k in pseudo for k in range(s, e)) for s, e in triggers) or bool(
             self._find(toks, self._neg_after, 0, len(toks)))
 
-    def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: Sequence[tuple[str, ...]],
-                after: Sequence[tuple[str, ...]]) -> bool:
+    def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: _Phrases, after: _Phrases) -> bool:
         """Whether tokens start..end fall in the scope of a cue: a `before` cue at most `window` tokens
         earlier in the same clause, or an `after` cue just behind them."""
         window = self.book.cues.window
@@ -660,11 +660,11 @@ class Reader:
                 used += 1
             return value, used, suffix.lower()
         # number words: the longest run of them that number_parser reads as one number
-        words = _number_words()
-        if not all(part in words for part in toks[i].lower.split("-")) or toks[i].lower in ("and", "-"):
+        number_words = _number_words()
+        if not all(part in number_words for part in toks[i].lower.split("-")) or toks[i].lower in ("and", "-"):
             return None
         j = i
-        while j < len(toks) and j - i < 8 and all(part in words for part in toks[j].lower.split("-") if part):
+        while j < len(toks) and j - i < 8 and all(part in number_words for part in toks[j].lower.split("-") if part):
             j += 1
         for k in range(j, i, -1):
             phrase = " ".join(t.lower for t in toks[i:k]).replace(" - ", "-")

@@ -192,11 +192,11 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
                 tp += len(hit)
                 fn += len(want) - len(hit)
                 for o in kept:
-                    right = any(_same(o.value, w[2]) for w in want)
-                    fp += not right
+                    hit_ = any(_same(o.value, w[2]) for w in want)
+                    fp += int(not hit_)
                     if o.source.how == "example":
-                        ex_tp += right
-                        ex_fp += not right
+                        ex_tp += int(hit_)
+                        ex_fp += int(not hit_)
             _, _, f = Report.prf(tp, fp, fn)
             # what the examples add must be precise for a field that changes a recommendation
             ex_p, _, _ = Report.prf(ex_tp, ex_fp, 0)
@@ -214,11 +214,37 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
             kind = u.asked
             if how is not None and how.how == "example" and (how.score or 0) < t:
                 kind = "recommendation" if u.in_domain else "out_of_scope"
-            right += kind == label.asked
+            right += int(kind == label.asked)
         if best_asked is None or right > best_asked[0]:
             best_asked = (right, t)
     chosen["asked"] = best_asked[1] if best_asked else THRESHOLD_GRID[-1]
     return chosen
+
+
+def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
+    """Each end-to-end question asked afresh: (text, passed, why not). A question passes when the answer's
+    recommended option is the one expected (or none when none is), and some citation contains the expected
+    phrase; an `abstain` question passes when it gets no conclusions and no citations."""
+    from kb.conversation import Conversation
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for q in data.get("questions", []):
+        _, doc = advisor.ask(Conversation(), str(q["text"]))
+        rec = doc["recommendation"]["option"] if doc["recommendation"] else None
+        cited = [c["text"] for conc in doc["conclusions"] for c in conc["citations"]]
+        if q.get("abstain"):
+            ok = not doc["conclusions"] and not cited and rec is None
+            out.append((q["text"], ok, "" if ok else f"answered ({rec}, {len(cited)} citations)"))
+            continue
+        why = []
+        if rec != q.get("option"):
+            why.append(f"option {rec}, expected {q.get('option')}")
+        phrase = " ".join(str(q.get("cites", "")).split()).lower()
+        if phrase and not any(phrase in " ".join(t.split()).lower() for t in cited):
+            why.append(f"no citation contains {q['cites']!r}")
+        out.append((q["text"], not why, "; ".join(why)))
+    return out
 
 
 def write_thresholds(path: Path, thresholds: dict[str, float], fitted_on: str, model: str) -> None:
@@ -243,7 +269,8 @@ def _table(name: str, s: dict[str, Any]) -> str:
             f"read p50 {s['read_ms_p50']:.1f} ms",
             "| field | precision | recall | F1 | support | read |", "| --- | --- | --- | --- | --- | --- |"]
     for k, v in s["fields"].items():
-        rows.append(f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} | {v['read']} |")
+        rows.append(f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} "
+                    f"| {v['read']} |")
     if s["asked_confusions"]:
         rows.append("kind-of-question confusions (said -> read): " + ", ".join(
             f"{k} x{n}" for k, n in s["asked_confusions"].items()))
@@ -267,6 +294,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fit", action="store_true", help="fit thresholds on dev and write reader/thresholds.yaml")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--confusions", type=int, default=0, help="list up to N misread utterances")
+    parser.add_argument("--end-to-end", action="store_true", help="also answer reader/eval/end_to_end.yaml")
     ns = parser.parse_args(argv)
     paths = Paths.default(ns.root, ns.cache)
     reader = load_reader(paths)
@@ -292,6 +320,19 @@ def main(argv: list[str]) -> int:
             for text, item, what in confusions[split][: ns.confusions]:
                 print(f"  - {item}: {what}: {text!r}")
             print()
+    if ns.end_to_end:
+        from kb.advisor import Advisor, KnowledgeBase
+
+        kb = KnowledgeBase.load(paths)
+        try:
+            results = end_to_end(Advisor(kb), folder / "end_to_end.yaml")
+        finally:
+            kb.close()
+        passed = sum(ok for _, ok, _ in results)
+        print(f"end to end: {passed} of {len(results)} questions pass")
+        for text, ok, why in results:
+            if not ok:
+                print(f"  - {text!r}: {why}")
     test = out.get("test")
     if test is not None and (test["micro"]["f1"] < TARGETS["micro_f1"] or test["decisive_precision"] <
                              TARGETS["decisive_precision"] or test["asked_accuracy"] < TARGETS["asked_accuracy"]):

@@ -57,7 +57,7 @@ def plain(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
         items.line, items.item_lines = line, [n.start_mark.line + 1 for n in node.value]
         return items
     value = _SCALARS.construct_object(node)
-    if isinstance(value, bool) and not node.style and node.value.lower() not in ("true", "false"):
+    if isinstance(value, bool) and not getattr(node, "style", None) and node.value.lower() not in ("true", "false"):
         # YAML 1.1 reads a bare yes/no/on/off as a boolean; analysts writing `[no, on, off]` mean the words
         # (YAML 1.2 agrees): only true and false are booleans here.
         return node.value

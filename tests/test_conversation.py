@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from kb.conversation import Conversation, load_profile, with_profile
-from kb.facts import Fact, Source
-from kb.problems import KnowledgeError
 from kb import vocab
 from kb.config import Paths
+from kb.conversation import Conversation, load_profile, with_profile
+from kb.facts import Fact, Source
 from kb.phrasebook import load_phrasebook
+from kb.problems import KnowledgeError
 from kb.reader import EntityMatcher, Reader
 
 ONT = Source(kind="ontology", file="ontology/test.ttl")

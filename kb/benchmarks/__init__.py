@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "rules": "kb.benchmarks.rules",
     "retrieval": "kb.benchmarks.retrieval",
     "ontology": "kb.benchmarks.ontology",
+    "reader": "kb.benchmarks.reader",
 }
 
 
