@@ -133,13 +133,53 @@ def add_rules(root: Path) -> None:
     (root / "rules" / RULES_NAME).write_text(RULES, encoding="utf-8")
 
 
-def add_asker_field(root: Path) -> None:
-    """(d) To come with the reader (kb/reader, reader/): a new asker field and its phrases in `reader/`.
+FIELD = """\
+  explainability:
+    type: bool
+    doc: decisions of the model must be explained to users or a regulator
+    ask: Must the model's decisions be explainable to users or a regulator?
+    decisive: true
+"""
+PHRASES = """\
+phrases:
+  - field: explainability
+    value: true
+    patterns:
+      - [{LOWER: {REGEX: "^explainab"}}]
+    examples:
+      - we have to justify every automated decision to the customer
+"""
+FIELD_RULES = f"""\
+topic: Explainability
+rules:
+  - id: explain.operate-what-you-can-inspect
+    title: Explanations need a platform you can inspect
+    when:
+      - fact: asker
+        where: {{explainability: true}}
+    then:
+      - kind: note
+        statement: You must explain the model's decisions, so pilot the platform on your own traffic first.
+    evidence:
+      doc: {DOCUMENT_NAME}
+      quote: a team that runs it also runs the cluster, the upgrades and the on-call rota
+      query: explainable decisions pilot platform
 
-    Nothing is added yet: the reader's file formats are being written in another change. When they land,
-    write the field and its phrases here, give RULES a condition on the field, state it in QUESTION, and
-    let `test_kb_ask_...` check that the answer read it."""
-    # TODO(reader): add the asker field and its phrases under root / "reader".
+tests:
+  - name: a team that must explain decisions
+    given:
+      - {{kind: asker, id: asker, explainability: true}}
+    expect:
+      - {{rule: explain.operate-what-you-can-inspect, kind: note}}
+"""
+
+
+def add_asker_field(root: Path) -> None:
+    """(d) A new asker field in reader/fields.yaml, its phrases, and a rule file that tests it: no Python."""
+    fields = root / "reader" / "fields.yaml"
+    fields.write_text(fields.read_text(encoding="utf-8").rstrip("\n") + "\n" + FIELD, encoding="utf-8")
+    (root / "reader" / "phrases" / "explainability.yaml").write_text(PHRASES, encoding="utf-8")
+    (root / "rules" / "explainability.yaml").write_text(FIELD_RULES, encoding="utf-8")
 
 
 def add_analyst_addition(root: Path) -> None:
@@ -184,6 +224,8 @@ def test_kb_check_and_kb_test_accept_the_addition(copy: Path, env: dict[str, str
     # the new file's example ran (it is found by glob) and passed
     assert f"rules/{RULES_NAME}:{RULES.splitlines().index('tests:') + 2}: ok  a team considering Kubeflow" \
         in tested.stdout.splitlines()
+    # and so did the rule on the new asker field, declared only in the copy's reader/fields.yaml
+    assert any(line.endswith("ok  a team that must explain decisions") for line in tested.stdout.splitlines())
     assert " 0 uncovered" in tested.stderr
 
 
