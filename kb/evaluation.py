@@ -167,11 +167,12 @@ def support_separation(retriever: Retriever, questions: list[Question], no_answe
 
 
 def main(argv: list[str]) -> int:
+    """`kb eval`: print recall@1, recall@5 and MRR for BM25, dense and hybrid retrieval;
+    `kb eval understanding`: how well questions are read (kb.reading_eval)."""
     if argv and argv[0] == "understanding":
         from kb.reading_eval import main as understanding_main
 
         return understanding_main(argv[1:])
-    """`kb eval`: print recall@1, recall@5 and MRR for BM25, dense and hybrid retrieval."""
     parser = argparse.ArgumentParser(prog="kb eval", description=__doc__)
     parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
     parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")

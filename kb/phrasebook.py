@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.problems import Problem, display_path
-from kb.yamlfile import YList, YMap, line_of, read_yaml
+from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_mapping, read_yaml
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
 FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues")
@@ -126,14 +126,11 @@ def _texts(value: Any) -> tuple[str, ...]:
 def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
     """The asker fields of `fields.yaml` (those without mistakes); mistakes are appended to `problems`."""
     shown = display_path(path)
-    if not path.is_file():
-        problems.append(Problem(shown, 0, "missing: the asker's fields are declared here"))
-        return {}
-    doc = read_yaml(path, shown, problems, "the fields file")
+    doc = read_mapping(path, problems, "the fields file", "the asker's fields are declared here")
     if doc is None:
         return {}
-    if not isinstance(doc, YMap) or not isinstance(doc.get("fields"), YMap):
-        problems.append(Problem(shown, line_of(doc, 1), "the fields file is a mapping with `fields:`"))
+    if not isinstance(doc.get("fields"), YMap):
+        problems.append(Problem(shown, doc.line, "the fields file is a mapping with `fields:`"))
         return {}
     out: dict[str, FieldDecl] = {}
     fields: YMap = doc["fields"]
@@ -268,6 +265,8 @@ def load_entries(folder: Path, fields: Mapping[str, FieldDecl], asked_kinds: tup
             problems.append(Problem(shown, 0, "not a file"))
             continue
         doc = read_yaml(path, shown, problems, "a phrase file")
+        if doc is UNREADABLE:
+            continue
         if doc is None:
             problems.append(Problem(shown, 0, "empty phrase file: give `phrases:` with at least one entry"))
             continue
@@ -367,12 +366,8 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
     shown = display_path(path)
-    if not path.is_file():
-        problems.append(Problem(shown, 0, "missing: negation, hedge and role words are declared here"))
-        return Cues()
-    doc = read_yaml(path, shown, problems, "the cues file")
-    if not isinstance(doc, YMap):
-        problems.append(Problem(shown, line_of(doc, 1), "the cues file is a mapping"))
+    doc = read_mapping(path, problems, "the cues file", "negation, hedge and role words are declared here")
+    if doc is None:
         return Cues()
     allowed = ("negation", "hedges", "roles", "requirement", "not_names", "domain")
     for key in doc:
@@ -380,11 +375,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
             problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
     def section(name: str) -> YMap:
         value = doc.get(name)
-        if isinstance(value, YMap):
-            return value
-        empty = YMap()
-        empty.line, empty.key_lines = 0, {}
-        return empty
+        return value if isinstance(value, YMap) else YMap.empty()
 
     neg, hedges, roles = section("negation"), section("hedges"), section("roles")
     for role in roles:
@@ -407,12 +398,8 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     shown = display_path(path)
-    if not path.is_file():
-        problems.append(Problem(shown, 0, "missing: units and currencies are declared here"))
-        return Quantities()
-    doc = read_yaml(path, shown, problems, "the quantities file")
-    if not isinstance(doc, YMap):
-        problems.append(Problem(shown, line_of(doc, 1), "the quantities file is a mapping"))
+    doc = read_mapping(path, problems, "the quantities file", "units and currencies are declared here")
+    if doc is None:
         return Quantities()
 
     def number(v: Any, at: int, what: str) -> float | None:
@@ -461,12 +448,12 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
-    if not path.is_file():
-        return {}
     shown = display_path(path)
-    doc = read_yaml(path, shown, problems, "the thresholds file")
-    if not isinstance(doc, YMap) or not isinstance(doc.get("thresholds"), YMap):
-        problems.append(Problem(shown, line_of(doc, 1), "the thresholds file is a mapping with `thresholds:`"))
+    doc = read_mapping(path, problems, "the thresholds file")
+    if doc is None:
+        return {}
+    if not isinstance(doc.get("thresholds"), YMap):
+        problems.append(Problem(shown, doc.line, "the thresholds file is a mapping with `thresholds:`"))
         return {}
     out: dict[str, float] = {}
     th: YMap = doc["thresholds"]

@@ -170,17 +170,12 @@ class EntityMatcher:
         return out
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
-        """(entity id, start, end) for each label found in `text`, in order, overlaps resolved longest-first.
+        """(entity id, start, end) for each label found in `text`, in order, overlaps resolved longest-first."""
+        return [f for f in self.scan(text) if f[0]]
 
-        A label followed by a version it does not carry ("GPT-4" against the label "GPT-3"/"GPT") is not
-        read as that entity: `find_versioned` reports it as a name not known."""
-        return [f for f in self._find(text) if f[0]]
-
-    def find_versioned(self, text: str) -> list[tuple[str, int, int]]:
-        """Spans of a known name followed by a version the ontology does not have ("GPT-4")."""
-        return [(t, s, e) for i, s, e in self._find(text) if not i for t in [text[s:e]]]
-
-    def _find(self, text: str) -> list[tuple[str, int, int]]:
+    def scan(self, text: str) -> list[tuple[str, int, int]]:
+        """Like `find`, and also the spans of a known name followed by a version it does not carry ("GPT-4"
+        against the labels "GPT-3" and "GPT"), with an empty id: such a name is not that entity."""
         words = [(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
         found: list[tuple[str, int, int]] = []
         i = 0
@@ -211,6 +206,12 @@ class EntityMatcher:
 
 
 # --- the reader ----------------------------------------------------------------------------------------
+
+
+def _entity_key(ident: str) -> str:
+    """What naming an entity states: a certification is a requirement, an industry the asker's industry,
+    anything else a mention."""
+    return {"certification": "requirement", "industry": "industry"}.get(ident.split(":", 1)[0], "mention")
 
 
 @functools.cache
@@ -343,6 +344,8 @@ class Reader:
         }
         self._fuzzy_keys = {k.replace(" ", ""): k for k in self._fuzzy}
         self._known = self._known_words()
+        # a word starting with a field's cue ("p95" for the cue "p9") is no unknown name
+        self._cue_prefixes = tuple(c for d in book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
         self._semantic: _Semantic | None = None
         if embed is not None:
             self._semantic = self._embed_examples(embed, fingerprint, cache)
@@ -381,7 +384,6 @@ class Reader:
         for decl in self.book.fields.values():
             for cue in decl.cues:
                 words.update(tokens(cue))
-        self._cue_prefixes = tuple(c for d in self.book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
         return words
 
     def _embed_examples(self, embed: Embed, fingerprint: str, cache: Path | None) -> _Semantic:
@@ -415,8 +417,11 @@ class Reader:
 
     # -- tokens and cues ------------------------------------------------------------------------------------
     def _toks(self, text: str) -> _Toks:
+        return self._toks_of(self._nlp(text))
+
+    def _toks_of(self, doc: Any) -> _Toks:
         toks = _Toks(_Tok(t.text, t.lower_, t.norm_.lower(), t.idx, t.idx + len(t.text), n)
-                     for n, t in enumerate(t for t in self._nlp(text) if not t.is_space))
+                     for n, t in enumerate(t for t in doc if not t.is_space))
         toks.terminators = [self._terminates(toks, j) for j in range(len(toks))]
         return toks
 
@@ -504,7 +509,8 @@ class Reader:
     def read(self, question: str) -> Understanding:
         """Read a question: what it asks and every observation it makes, each with its span and how."""
         text = question[:MAX_READ_CHARS]
-        toks = self._toks(text)
+        doc = self._nlp(text)
+        toks = self._toks_of(doc)
         cands: list[_Candidate] = []
         unknown: list[str] = []
         covered: list[tuple[int, int]] = []
@@ -520,26 +526,24 @@ class Reader:
             return max(len(toks) - 1, 0)
 
         # entities by label, then misspelt names
-        for ident, start, end in self.entities.find(text):
-            kind = ident.split(":", 1)[0]
-            key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
+        for ident, start, end in self.entities.scan(text):
+            covered.append((start, end))
+            if not ident:
+                unknown.append(text[start:end])
+                continue
+            key = _entity_key(ident)
             s, e = tok_index(start), tok_index(end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
             if key == "requirement" and not negated and not self._required(toks, s):
                 key = "mention"
             cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
-            covered.append((start, end))
-        for name, start, end in self.entities.find_versioned(text):
-            unknown.append(name)
-            covered.append((start, end))
         for t in toks:
             if any(s <= t.start < e for s, e in covered) or not self._fuzzy:
                 continue
             hit = self._fuzzy_name(t.lower)
             if hit is not None:
                 ident, label, score = hit
-                kind = ident.split(":", 1)[0]
-                key = {"certification": "requirement", "industry": "industry"}.get(kind, "mention")
+                key = _entity_key(ident)
                 negated = self._scoped(toks, t.i, t.i + 1, self._neg_before, self._neg_after)
                 cands.append(_Candidate(Observation(key, ident, src(t.start, t.end, "fuzzy", label, score / 100),
                                                     negated)))
@@ -550,7 +554,6 @@ class Reader:
         # field values and kinds of question by pattern
         asked_hits: list[tuple[str, Source]] = []
         pattern_fields: set[str] = set()
-        doc = self._nlp(text)
         doc_to_tok = {t.i: n for n, t in enumerate(x for x in doc if not x.is_space)}
         spans = sorted(self._matcher(doc), key=lambda m: (m[1], -(m[2] - m[1])))
         for match_id, ds, de in spans:
@@ -589,7 +592,7 @@ class Reader:
         observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
                               .values(), key=lambda o: (o.source.start or 0, o.key))
         hedged = tuple(c.obs for c in cands if c.hedged)
-        asked, asked_how, in_domain = self._asked(text, toks, asked_hits, asked_semantic, observations, unknown,
+        asked, asked_how, in_domain = self._asked(toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
         if asked == "definition":
             # "what is vendor lock-in?" names a topic; it states nothing about the asker
@@ -921,7 +924,7 @@ class Reader:
         return [n for n in out if n.lower() not in self._known]
 
     # -- what is asked ----------------------------------------------------------------------------------
-    def _asked(self, text: str, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
+    def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],
                unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
         order = ("out_of_scope", "obligations", "comparison", "process", "definition", "recommendation")

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kb import vocab
 from kb.config import Paths
 from kb.facts import Fact, Scalar, Source
 from kb.problems import KnowledgeError, Problem, display_path
-from kb.yamlfile import LOADER, YList, YMap, plain
+from kb.yamlfile import UNREADABLE, YList, YMap, read_yaml
 
 # --- The parsed form -----------------------------------------------------------------------------------
 
@@ -523,22 +521,12 @@ def _expand(cond: Condition) -> list[tuple[Match, ...]]:
 
 
 def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(shown, 0, f"cannot read rule file: {exc}"))
+    doc = read_yaml(path, shown, problems, "rule file")
+    if doc is UNREADABLE:
         return None
-    try:
-        node = yaml.compose(text, Loader=LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problems.append(Problem(shown, line, f"YAML syntax: {getattr(exc, 'problem', None) or exc}"))
-        return None
-    if node is None:
+    if doc is None:
         return RuleFile(shown, "", (), (), ())
     reader = _Reader(shown, problems)
-    doc = plain(node, shown, problems)
     if not isinstance(doc, YMap):
         reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from kb.problems import Problem
+from kb.problems import Problem, display_path
 
 
 class YMap(dict[str, Any]):
@@ -19,6 +19,13 @@ class YMap(dict[str, Any]):
 
     line: int
     key_lines: dict[str, int]
+
+    @classmethod
+    def empty(cls, line: int = 0) -> YMap:
+        """An empty mapping standing for one the file does not have."""
+        out = cls()
+        out.line, out.key_lines = line, {}
+        return out
 
 
 class YList(list[Any]):
@@ -69,20 +76,42 @@ def line_of(value: Any, default: int) -> int:
     return int(getattr(value, "line", default))
 
 
+UNREADABLE: Any = object()
+"""What `read_yaml` returns for a file it could not read or parse (the problem is already recorded)."""
+
+
 def read_yaml(path: Path, shown: str, problems: list[Problem], what: str) -> Any:
-    """The file's YAML with line numbers, or None with a problem appended (unreadable, bad syntax)."""
+    """The file's YAML with line numbers; None for an empty file; UNREADABLE, with a problem appended, for a
+    file that cannot be read or is not YAML."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 0, f"cannot read {what}: {exc}"))
-        return None
+        return UNREADABLE
     try:
         node = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
         problems.append(Problem(shown, line, f"YAML syntax: {getattr(exc, 'problem', None) or exc}"))
-        return None
+        return UNREADABLE
     if node is None:
         return None
     return plain(node, shown, problems)
+
+
+def read_mapping(path: Path, problems: list[Problem], what: str, missing: str | None = None) -> YMap | None:
+    """A file that must hold a YAML mapping, or None with the problem recorded: `missing` says why a file
+    that is absent is a problem (None: an absent file is not one)."""
+    shown = display_path(path)
+    if not path.is_file():
+        if missing is not None:
+            problems.append(Problem(shown, 0, f"missing: {missing}"))
+        return None
+    doc = read_yaml(path, shown, problems, what)
+    if doc is UNREADABLE:
+        return None
+    if not isinstance(doc, YMap):
+        problems.append(Problem(shown, line_of(doc, 1), f"{what} is a mapping"))
+        return None
+    return doc

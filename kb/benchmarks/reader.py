@@ -32,11 +32,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     ns = parser.parse_args(argv)
     from kb.advisor import KnowledgeBase
+    from kb.reader import Reader
     from kb.reading_eval import load_split
 
     paths = Paths.default(ns.root, ns.cache)
     kb = KnowledgeBase.load(paths)
-    reader = kb.reader
     embedder = kb.retriever.embedder
     embed_seconds: list[float] = []
 
@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
         embed_seconds.append(time.perf_counter() - started)
         return out
 
-    reader._embed = embed  # the same model, without the retriever's cache, timed
+    # the knowledge base's reader, but embedding with the same model without the retriever's cache, timed
+    reader = Reader(kb.phrasebook, kb.matcher, embed, embedder.fingerprint, paths.cache)
     texts = [u.text for u in load_split(paths.reader / "eval" / "dev.yaml")]
     load_before = os.getloadavg()
     total: list[float] = []
