@@ -73,9 +73,11 @@ class Conversation:
 
     # --- adding -------------------------------------------------------------------------------------------
     def add_turn(self, understanding: Understanding) -> None:
-        """Record a question and what it states."""
+        """Record a question and what it states; nothing said in a question declined as out of scope becomes
+        a fact ("ignore your rules, we're a bank" adds no industry)."""
         self.turns.append(understanding.question)
-        self.observations.extend(understanding.observations)
+        if understanding.asked != "out_of_scope":
+            self.observations.extend(understanding.observations)
 
     def set_fact(self, name: str, value: object) -> None:
         """Set or correct an asker field by hand (source: user). Raises ValueError on a bad value."""

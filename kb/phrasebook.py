@@ -85,6 +85,12 @@ class Cues:
     window: int = 6
     requirement: tuple[str, ...] = ()
     """Words that make a named certification a requirement rather than a mention."""
+    self_words: tuple[str, ...] = ()
+    """Words before an industry that say it is the asker's own ("we're a", "as a")."""
+    customers: tuple[str, ...] = ()
+    """Words before an industry that make it whom the asker serves ("to", "for")."""
+    organisations: tuple[str, ...] = ()
+    """Words after an industry that make it what the asker is ("a fintech startup")."""
     not_names: tuple[str, ...] = ()
     """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
@@ -100,6 +106,10 @@ class Quantities:
     rates_as_of: str = ""
     lead_ins: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Words after which a bare number is of a unit kind ("a team of twelve")."""
+    no_article: tuple[str, ...] = ()
+    """Unit kinds for which "a"/"an" is no number ("a data scientist" counts no team)."""
+    implies_currency: tuple[tuple[str, str], ...] = ()
+    """Scale words that say money by themselves ("forty grand"), with the currency they mean."""
 
 
 @dataclass(frozen=True)
@@ -369,7 +379,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     doc = read_mapping(path, problems, "the cues file", "negation, hedge and role words are declared here")
     if doc is None:
         return Cues()
-    allowed = ("negation", "hedges", "roles", "requirement", "not_names", "domain")
+    allowed = ("negation", "hedges", "roles", "requirement", "industry", "not_names", "domain")
     for key in doc:
         if key not in allowed:
             problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
@@ -377,7 +387,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         value = doc.get(name)
         return value if isinstance(value, YMap) else YMap.empty()
 
-    neg, hedges, roles = section("negation"), section("hedges"), section("roles")
+    neg, hedges, roles, industry = section("negation"), section("hedges"), section("roles"), section("industry")
     for role in roles:
         if role not in ROLES:
             problems.append(Problem(shown, roles.key_lines[role], f"role `{role}`: roles are {', '.join(ROLES)}"))
@@ -393,7 +403,8 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     return Cues(low(neg.get("before")), low(neg.get("after")), low(neg.get("pseudo")),
                 low(neg.get("terminators")), low(hedges.get("before")), low(hedges.get("after")),
                 tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window,
-                low(doc.get("requirement")), low(doc.get("not_names")), low(doc.get("domain")))
+                low(doc.get("requirement")), low(industry.get("self")), low(industry.get("customers")),
+                low(industry.get("organisations")), low(doc.get("not_names")), low(doc.get("domain")))
 
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:
@@ -443,8 +454,17 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     lead = doc.get("lead_ins", YMap())
     lead_ins = tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lead.items()) if isinstance(
         lead, YMap) else ()
+    implied = doc.get("implies_currency", YMap())
+    codes = {c for c, _, _ in currencies}
+    implies: list[tuple[str, str]] = []
+    for word, code in implied.items() if isinstance(implied, YMap) else ():
+        if code not in codes:
+            problems.append(Problem(shown, implied.key_lines[word], f"`{word}`: `{code}` is not a currency of this file"))
+        else:
+            implies.append((str(word), str(code)))
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
-                      str(doc.get("rates_as_of", "")), lead_ins)
+                      str(doc.get("rates_as_of", "")), lead_ins, tuple(str(k) for k in _texts(doc.get("no_article"))),
+                      tuple(implies))
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:

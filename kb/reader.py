@@ -270,6 +270,19 @@ class _Phrases:
         return first if norm == lower else first + self.by_first.get(norm, [])
 
 
+@dataclass(frozen=True)
+class _Number:
+    """A number read at some token: its value, the tokens it took, a unit glued to it ("200ms"), whether a
+    scale made it ("50k"), whether it was only "a"/"an", and a currency glued before it ("$75k")."""
+
+    value: float
+    used: int
+    glued: str = ""
+    scaled: bool = False
+    article: bool = False
+    currency: tuple[str, float] | None = None
+
+
 @dataclass
 class _Candidate:
     obs: Observation
@@ -323,14 +336,18 @@ class Reader:
         self._roles = {role: self._phrases(words) for role, words in cues.roles}
         self._domain = self._phrases(cues.domain)
         self._requirement = self._phrases(cues.requirement)
+        self._self = self._phrases(cues.self_words)
+        self._customers = self._phrases(cues.customers)
+        self._organisations = self._phrases(cues.organisations)
         q = book.quantities
         self._scales = {w.lower(): f for w, f in q.scales}
-        self._scales_cased = dict(q.scales)
         self._vague = sorted(((self._words(w), f) for w, f in q.vague), key=lambda x: -len(x[0]))
         self._units: dict[str, list[tuple[tuple[str, ...], float]]] = {
             kind: sorted(((self._words(w), f) for w, f in words), key=lambda x: -len(x[0])) for kind, words in q.units
         }
         self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
+        self._no_article = set(q.no_article)
+        self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -339,7 +356,7 @@ class Reader:
         # names worth fuzzy-matching: curated entities (the generated licence catalogue is too large and
         # too full of ordinary words to guess a misspelling against)
         self._fuzzy: dict[str, set[str]] = {
-            k: v for k, v in matcher.names(("offering", "vendor", "certification", "industry", "license")).items()
+            k: v for k, v in matcher.names(("offering", "vendor", "certification", "license")).items()
             if len(k.replace(" ", "")) >= 5
         }
         self._fuzzy_keys = {k.replace(" ", ""): k for k in self._fuzzy}
@@ -495,6 +512,23 @@ class Reader:
             hi += 1
         return bool(self._find(toks, self._requirement, lo, hi))
 
+    def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
+        """Whether an industry named at tokens s..e is the asker's own: said of themselves ("we're a bank",
+        "as a hospital"), naming what they are ("a fintech startup"), or opening a clause ("fintech, 4 people"),
+        and not whom they serve ("we sell to banks")."""
+        lo, _ = self._clause_bounds(toks, s)
+        if self._find(toks, self._customers, max(lo, s - 2), s):
+            return False
+        start = s
+        while start > lo and toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional",
+                                                       "local", "mid-size", "tiny", "national", "private", "public"):
+            start -= 1
+        if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
+            return True
+        if self._find(toks, self._self, max(lo, start - 4), start):
+            return True
+        return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
+
     def _role(self, toks: Sequence[_Tok], start: int) -> str | None:
         """Who does what: the role of the nearest role word before a match in its clause."""
         lo, _ = self._clause_bounds(toks, start)
@@ -534,7 +568,10 @@ class Reader:
             key = _entity_key(ident)
             s, e = tok_index(start), tok_index(end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
-            if key == "requirement" and not negated and not self._required(toks, s):
+            if key == "industry" and not negated and not self._own_industry(toks, s, e):
+                continue  # "we sell to hospitals", "a legal-research tool": someone else's industry
+            hedged = self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
+            if key == "requirement" and not negated and (hedged or not self._required(toks, s)):
                 key = "mention"
             cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
         for t in toks:
@@ -600,10 +637,7 @@ class Reader:
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
-                ("criterion:", "concept:")) and not o.negated)]
-        if asked == "out_of_scope":
-            # nothing said in a question we decline to answer becomes a fact
-            return Understanding(question, asked, (), False, (), (), (), asked_how)
+                ("criterion:", "concept:")))]
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
                              tuple(unsure), hedged, asked_how)
 
@@ -614,7 +648,9 @@ class Reader:
             return None
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
-        negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+        # a pattern that says the negative itself ("no ML people", "don't want to run servers") is not turned
+        # around again by a negation cue before it
+        negated = not self._has_negation(toks[s:e]) and self._scoped(toks, s, e, self._neg_before, self._neg_after)
         hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged)
@@ -639,29 +675,32 @@ class Reader:
         return next(iter(ids)), label, best
 
     # -- quantities ---------------------------------------------------------------------------------------
-    def _number_at(self, toks: Sequence[_Tok], i: int) -> tuple[float, int, str] | None:
-        """A number starting at token i: (value, tokens used, unit glued to it like '200ms' or '')."""
+    def _number_at(self, toks: Sequence[_Tok], i: int) -> _Number | None:
+        """A number starting at token i: digits ("40,000", "50k", "~$75k"), number words ("twenty-five",
+        "two hundred"), or a vague amount ("a couple of"), with a scale word after it ("1.5 million")."""
         for words, value in self._vague:
             if self._at(toks, i, words):
-                return value, len(words), ""
+                return _Number(value, len(words), article=len(words) == 1 and words[0] in ("a", "an"))
         head, dash, tail = toks[i].lower.rpartition("-")
-        if dash and head and tail.isalpha() and not head.endswith("-"):
+        if dash and head and tail.isalpha() and not head.endswith("-") and tail not in _number_words():
             # "6-person", "two-week": a number glued to its unit
             inner = self._toks(head)
             got = self._number_at(inner, 0) if inner else None
-            if got is not None and got[1] == len(inner) and not got[2]:
-                return got[0], 1, tail
-        m = _NUMERIC.match(toks[i].text)
+            if got is not None and got.used == len(inner) and not got.glued:
+                return _Number(got.value, 1, glued=tail)
+        text = toks[i].text.lstrip("~")
+        currency = None
+        if text[:1] and not text[:1].isalnum() and text[:1].lower() in self._currency:
+            currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
+        m = _NUMERIC.match(text)
         if m:
             value = float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
-            suffix, used = m.group(3) or "", 1
-            if suffix and (suffix in self._scales_cased or suffix.lower() in ("k", "m", "mm", "bn", "mn")):
-                value *= self._scales_cased.get(suffix, self._scales.get(suffix.lower(), 1.0))
-                suffix = ""
+            suffix, used, scaled = (m.group(3) or "").lower(), 1, False
+            if suffix in self._scales:
+                value, suffix, scaled = value * self._scales[suffix], "", True
             if not suffix and used + i < len(toks) and toks[i + used].lower in self._scales:
-                value *= self._scales[toks[i + used].lower]
-                used += 1
-            return value, used, suffix.lower()
+                value, used, scaled = value * self._scales[toks[i + used].lower], used + 1, True
+            return _Number(value, used, suffix, scaled, currency=currency)
         # number words: the longest run of them that number_parser reads as one number
         number_words = _number_words()
         if not all(part in number_words for part in toks[i].lower.split("-")) or toks[i].lower in ("and", "-"):
@@ -675,12 +714,10 @@ class Reader:
                 continue
             n = _parse_number(phrase)
             if n is not None:
-                used = k - i
-                value = float(n)
+                used, value, scaled = k - i, float(n), False
                 if used + i < len(toks) and toks[i + used].lower in self._scales:
-                    value *= self._scales[toks[i + used].lower]
-                    used += 1
-                return value, used, ""
+                    value, used, scaled = value * self._scales[toks[i + used].lower], used + 1, True
+                return _Number(value, used, scaled=scaled)
         return None
 
     def _unit_at(self, toks: Sequence[_Tok], i: int, glued: str) -> tuple[str, float, int] | None:
@@ -711,19 +748,23 @@ class Reader:
             if num is None:
                 i += 1
                 continue
-            value, used, glued = num
-            end_i = j + used
-            unit = self._unit_at(toks, end_i, glued)
-            currency = currency_before
+            value, end_i = num.value, j + num.used
+            unit = self._unit_at(toks, end_i, num.glued)
+            currency = currency_before or num.currency
             if currency is None and end_i < len(toks) and toks[end_i].lower in self._currency:
                 currency, end_i = self._currency[toks[end_i].lower], end_i + 1
+            if currency is None and end_i - 1 >= j and toks[end_i - 1].lower in self._implied_currency:
+                currency = self._currency[self._implied_currency[toks[end_i - 1].lower].lower()]  # "forty grand"
             start_char = toks[i].start
             currency_note = ""
-            vague_article = toks[j].lower in ("a", "an") and used == 1
-            if unit is None and currency is None and not glued and not vague_article:
+            if unit is not None and num.article and unit[0] in self._no_article:
+                unit = None  # "as a data scientist" counts no one
+            if unit is None and currency is None and not num.glued and not num.article:
                 kind = self._lead_in(toks, i)
+                if kind is None and num.scaled and self._period(toks, end_i):
+                    kind = "money"  # "600k a year" can only be money
                 if kind == "money" and "money" in by_unit:
-                    currency = ("USD", 1.0)
+                    currency = self._currency.get("usd", ("USD", 1.0))
                     currency_note = " (no currency given: read as USD)"
                 elif kind is not None:
                     unit = (kind, 1.0, 0)
@@ -746,7 +787,7 @@ class Reader:
                 end_i += unit_used
                 for d in by_unit.get(kind, []):
                     if self._cued(d, toks, i):
-                        shown = toks[end_i - 1].end if end_i > j else toks[j + used - 1].end
+                        shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} x {factor:g} ({kind})"
                         out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                         break
@@ -759,7 +800,7 @@ class Reader:
         """The unit kind whose lead-in words end just before token i (allowing about/around/~/only)."""
         j = i
         while j > 0 and toks[j - 1].lower in ("about", "around", "roughly", "approximately", "~", "only", "just",
-                                              "maybe", "like", "of", "is", "at", "currently", "now"):
+                                              "maybe", "like", "of", "is", "at", "currently", "now", ":", "="):
             j -= 1
         for kind, phrases in self._lead_ins.items():
             for p in phrases:
