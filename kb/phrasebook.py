@@ -459,7 +459,8 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     implies: list[tuple[str, str]] = []
     for word, code in implied.items() if isinstance(implied, YMap) else ():
         if code not in codes:
-            problems.append(Problem(shown, implied.key_lines[word], f"`{word}`: `{code}` is not a currency of this file"))
+            problems.append(Problem(shown, implied.key_lines[word],
+                                    f"`{word}`: `{code}` is not a currency of this file"))
         else:
             implies.append((str(word), str(code)))
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),

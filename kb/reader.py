@@ -570,8 +570,8 @@ class Reader:
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
             if key == "industry" and not negated and not self._own_industry(toks, s, e):
                 continue  # "we sell to hospitals", "a legal-research tool": someone else's industry
-            hedged = self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
-            if key == "requirement" and not negated and (hedged or not self._required(toks, s)):
+            maybe = self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
+            if key == "requirement" and not negated and (maybe or not self._required(toks, s)):
                 key = "mention"
             cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
         for t in toks:
