@@ -28,7 +28,7 @@ from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_mapping, read_yam
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
 FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues")
-ENTRY_KEYS = ("field", "value", "asked", "role", "patterns", "examples", "near_misses", "hedge")
+ENTRY_KEYS = ("field", "value", "asked", "role", "patterns", "examples", "near_misses", "hedge", "start")
 ROLES = ("offer", "acquire")
 # Token attributes a blank English pipeline fills; others (LEMMA, POS, DEP, ENT_TYPE ...) need a trained
 # pipeline and would silently never match, so a pattern using them is refused.
@@ -71,6 +71,9 @@ class Entry:
     patterns: tuple[tuple[list[dict[str, Any]], int], ...]
     examples: tuple[tuple[str, int], ...]
     near_misses: tuple[tuple[str, int], ...]
+    start: bool = False
+    """Its patterns count only where they open a clause ("what is ..." asks a definition; "... what customers
+    pay for" does not)."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,10 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
         err(item.key_lines["role"], f"`role` is one of: {', '.join(ROLES)}")
         role = None
     hedge = item.get("hedge", False)
+    start = item.get("start", False)
+    if not isinstance(start, bool) or not isinstance(hedge, bool):
+        err(line, "`hedge` and `start` are true or false")
+        start, hedge = bool(start), bool(hedge)
     patterns: list[tuple[list[dict[str, Any]], int]] = []
     raw = item.get("patterns", YList())
     if not isinstance(raw, YList):
@@ -371,7 +378,7 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
         return None
     return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
                  str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
-                 tuple(examples), tuple(near))
+                 tuple(examples), tuple(near), start)
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:

@@ -599,6 +599,8 @@ class Reader:
             s = doc_to_tok.get(ds, 0)
             e = doc_to_tok.get(de - 1, s) + 1
             start, end = doc[ds].idx, doc[de - 1].idx + len(doc[de - 1].text)
+            if entry.start and s > 0 and not (toks[s - 1].text in (",", ":", "(") or self._is_terminator(toks, s - 1)):
+                continue
             via = entry.id.rsplit(":", 1)[0] + f":{entry.patterns[k][1]}"
             if entry.asked is not None:
                 asked_hits.append((entry.asked, src(start, end, "pattern", via)))
@@ -968,19 +970,26 @@ class Reader:
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],
                unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
-        order = ("out_of_scope", "obligations", "comparison", "process", "definition", "recommendation")
+        order = ("out_of_scope", "obligations", "process", "comparison", "definition", "recommendation")
+        in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
         if hits:
             kind, how = min(hits, key=lambda h: (order.index(h[0]) if h[0] in order else len(order),
                                                  h[1].start or 0))
+            if not in_domain:
+                # "what's the capital of Australia" has a question's shape and nothing of the domain
+                return "out_of_scope", how, False
             return kind, how, kind != "out_of_scope"
         threshold = self.thresholds.get("asked", DEFAULT_THRESHOLD)
+        if observations and semantic is not None and semantic[0] not in ("recommendation", "out_of_scope"):
+            # a question that states facts is most often asking for advice: another kind needs a closer example
+            threshold = max(threshold, self.thresholds.get("asked_over_facts", threshold))
         if semantic is not None and semantic[1] >= threshold:
             kind = semantic[0]
             if kind != "out_of_scope" or not observations:
                 return kind, semantic[2], kind != "out_of_scope"
-        in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
         if not in_domain:
             return "out_of_scope", semantic[2] if semantic else None, False
-        if semantic is not None and semantic[1] >= threshold - ASK_BAND and semantic[0] != "out_of_scope":
+        if (semantic is not None and not observations and semantic[1] >= threshold - ASK_BAND
+                and semantic[0] != "out_of_scope"):
             return semantic[0], semantic[2], True
         return "recommendation", None, True

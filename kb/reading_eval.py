@@ -205,19 +205,16 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
             if best is None or f > best[0] + 1e-9:
                 best = (f, t)
         chosen[name] = best[1] if best else THRESHOLD_GRID[-1]
-    # the kind of question: used when no pattern decided it
-    best_asked: tuple[float, float] | None = None
-    for t in THRESHOLD_GRID:
-        right = 0
-        for label, u in readings:
-            how = u.asked_how
-            kind = u.asked
-            if how is not None and how.how == "example" and (how.score or 0) < t:
-                kind = "recommendation" if u.in_domain else "out_of_scope"
-            right += int(kind == label.asked)
-        if best_asked is None or right > best_asked[0]:
-            best_asked = (right, t)
-    chosen["asked"] = best_asked[1] if best_asked else THRESHOLD_GRID[-1]
+    # the kind of question, where no pattern decided it: each threshold tried by reading the split again
+    for name in ("asked", "asked_over_facts"):
+        best_asked: tuple[int, float] | None = None
+        for t in THRESHOLD_GRID:
+            reader.thresholds = {**saved, **chosen, name: t}
+            right = sum(int(reader.read(label.text).asked == label.asked) for label in labelled)
+            if best_asked is None or right > best_asked[0]:
+                best_asked = (right, t)
+        chosen[name] = best_asked[1] if best_asked else THRESHOLD_GRID[-1]
+    reader.thresholds = saved
     return chosen
 
 
