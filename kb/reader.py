@@ -116,6 +116,8 @@ class Understanding:
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _LICENSE_AFTER = re.compile(r"[\s-]{0,2}licen[cs]", re.IGNORECASE)
 _LICENSE_BEFORE = re.compile(r"licen[cs](?:e|ed under)(?: the)?[\s:]{1,3}$", re.IGNORECASE)
+_BOUNDARY = re.compile(r"[.!?;,:](?=\s)|\n")
+"""Punctuation that ends a sentence or clause: a name of several words never spans it."""
 _VERSION_AFTER = re.compile(r"[- ]?v?(\d[\w.]*)", re.IGNORECASE)
 
 
@@ -186,6 +188,8 @@ class EntityMatcher:
                 if not ids:
                     continue
                 start, end = words[i][1], words[i + n - 1][2]
+                if n > 1 and _BOUNDARY.search(text, start, end):
+                    continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
                 plain_word = n == 1 and key[0].isalpha() and ids <= self._guarded
                 if plain_word and not (_LICENSE_AFTER.match(text, end) or _LICENSE_BEFORE.search(text[:start])):
                     continue
@@ -360,6 +364,13 @@ class Reader:
             if len(k.replace(" ", "")) >= 5
         }
         self._fuzzy_keys = {k.replace(" ", ""): k for k in self._fuzzy}
+        # every way of swapping two neighbouring letters of a name: "kafak" is "kafka" typed fast
+        self._swapped: dict[str, str] = {}
+        for key, label in self._fuzzy_keys.items():
+            for n in range(len(key) - 1):
+                typo = key[:n] + key[n + 1] + key[n] + key[n + 2:]
+                if typo != key and typo not in self._fuzzy_keys:
+                    self._swapped.setdefault(typo, label)
         self._known = self._known_words()
         # a word starting with a field's cue ("p95" for the cue "p9") is no unknown name
         self._cue_prefixes = tuple(c for d in book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
@@ -525,7 +536,7 @@ class Reader:
             start -= 1
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
-        if self._find(toks, self._self, max(lo, start - 4), start):
+        if self._find(toks, self._self, max(lo, start - 4), s):
             return True
         return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
 
@@ -577,14 +588,14 @@ class Reader:
         for t in toks:
             if any(s <= t.start < e for s, e in covered) or not self._fuzzy:
                 continue
-            hit = self._fuzzy_name(t.lower)
-            if hit is not None:
-                ident, label, score = hit
-                key = _entity_key(ident)
-                negated = self._scoped(toks, t.i, t.i + 1, self._neg_before, self._neg_after)
-                cands.append(_Candidate(Observation(key, ident, src(t.start, t.end, "fuzzy", label, score / 100),
-                                                    negated)))
-                covered.append((t.start, t.end))
+            misspelt = self._misspelt(toks, t.i)
+            if misspelt is not None:
+                (ident, label, score), s, e = misspelt
+                negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+                start, end = toks[s].start, toks[e - 1].end
+                cands.append(_Candidate(Observation(_entity_key(ident), ident,
+                                                    src(start, end, "fuzzy", label, score / 100), negated)))
+                covered.append((start, end))
 
         product_spans = [(c.obs.source.start or 0, c.obs.source.end or 0) for c in cands
                          if str(c.obs.value).startswith("offering:")]
@@ -658,10 +669,34 @@ class Reader:
             return _Candidate(Observation(decl.name, not value, source), hedged)
         return _Candidate(Observation(decl.name, value, source, negated), hedged)
 
-    def _fuzzy_name(self, word: str) -> tuple[str, str, float] | None:
-        """The curated entity a misspelt word most likely names, or None when nothing is close enough or
-        two different entities are about as close."""
-        if len(word) < 5 or not word.isalnum() or word in self._known or word.isdigit():
+    def _misspelt(self, toks: Sequence[_Tok], i: int) -> tuple[tuple[str, str, float], int, int] | None:
+        """The entity a misspelt name at token i most likely is, and its tokens: the word alone ("pytorh",
+        "kafak"), or with its neighbours when the name has several words ("stabel diffusion", "lama 2")."""
+        word = toks[i].lower
+        if not word.isalnum() or word in self._known or word.isdigit():
+            return None
+        hit = self._fuzzy_name(word)
+        if hit is not None:
+            return hit, i, i + 1
+        best: tuple[tuple[str, str, float], int, int] | None = None
+        for s, e in ((i - 1, i + 1), (i, i + 2), (i - 2, i + 1), (i - 1, i + 2), (i, i + 3)):
+            if s < 0 or e > len(toks) or not all(t.lower.isalnum() for t in toks[s:e]):
+                continue
+            hit = self._fuzzy_name("".join(t.lower for t in toks[s:e]), several=True)
+            if hit is not None and (best is None or hit[2] > best[0][2]):
+                best = (hit, s, e)
+        return best
+
+    def _fuzzy_name(self, word: str, several: bool = False) -> tuple[str, str, float] | None:
+        """The curated entity a misspelt word (or `several` words run together, compared with names run
+        together) most likely names, or None when nothing is close enough or two different entities are about
+        as close. Two letters swapped count from four letters on ("kafak"); other edits need FUZZY_MIN and
+        five letters."""
+        if not several:
+            swapped = self._swapped.get(word) if len(word) >= 4 else None
+            if swapped is not None and len(self._fuzzy[swapped]) == 1:
+                return next(iter(self._fuzzy[swapped])), swapped, 90.0
+        if len(word) < 5:
             return None
         from rapidfuzz import fuzz, process
 
