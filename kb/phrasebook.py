@@ -88,6 +88,9 @@ class Cues:
     window: int = 6
     requirement: tuple[str, ...] = ()
     """Words that make a named certification a requirement rather than a mention."""
+    first_person: tuple[str, ...] = ()
+    """Words by which the asker speaks of themselves; a definition or comparison question states facts of
+    the asker only in a clause with one of them."""
     self_words: tuple[str, ...] = ()
     """Words before an industry that say it is the asker's own ("we're a", "as a")."""
     customers: tuple[str, ...] = ()
@@ -386,7 +389,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     doc = read_mapping(path, problems, "the cues file", "negation, hedge and role words are declared here")
     if doc is None:
         return Cues()
-    allowed = ("negation", "hedges", "roles", "requirement", "industry", "not_names", "domain")
+    allowed = ("negation", "hedges", "roles", "requirement", "first_person", "industry", "not_names", "domain")
     for key in doc:
         if key not in allowed:
             problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
@@ -407,11 +410,15 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     def low(v: Any) -> tuple[str, ...]:
         return tuple(t.lower() for t in _texts(v))
 
-    return Cues(low(neg.get("before")), low(neg.get("after")), low(neg.get("pseudo")),
-                low(neg.get("terminators")), low(hedges.get("before")), low(hedges.get("after")),
-                tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window,
-                low(doc.get("requirement")), low(industry.get("self")), low(industry.get("customers")),
-                low(industry.get("organisations")), low(doc.get("not_names")), low(doc.get("domain")))
+    return Cues(
+        negation_before=low(neg.get("before")), negation_after=low(neg.get("after")),
+        pseudo_negation=low(neg.get("pseudo")), terminators=low(neg.get("terminators")),
+        hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
+        roles=tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window=window,
+        requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
+        self_words=low(industry.get("self")), customers=low(industry.get("customers")),
+        organisations=low(industry.get("organisations")), not_names=low(doc.get("not_names")),
+        domain=low(doc.get("domain")))
 
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:

@@ -212,6 +212,21 @@ class EntityMatcher:
 # --- the reader ----------------------------------------------------------------------------------------
 
 
+def _pattern_words(pattern: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The literal words a token pattern names (in LOWER / NORM / ORTH / TEXT values and their IN lists)."""
+    words: set[str] = set()
+    for token in pattern:
+        for attr, value in token.items():
+            if attr not in ("LOWER", "NORM", "ORTH", "TEXT"):
+                continue
+            if isinstance(value, str):
+                words.add(value.lower())
+            elif isinstance(value, Mapping):
+                for item in value.get("IN", ()):
+                    words.add(str(item).lower())
+    return words
+
+
 def _entity_key(ident: str) -> str:
     """What naming an entity states: a certification is a requirement, an industry the asker's industry,
     anything else a mention."""
@@ -341,6 +356,7 @@ class Reader:
         self._domain = self._phrases(cues.domain)
         self._requirement = self._phrases(cues.requirement)
         self._self = self._phrases(cues.self_words)
+        self._first = self._phrases(cues.first_person)
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
         q = book.quantities
@@ -371,6 +387,11 @@ class Reader:
                 typo = key[:n] + key[n + 1] + key[n] + key[n + 2:]
                 if typo != key and typo not in self._fuzzy_keys:
                     self._swapped.setdefault(typo, label)
+        # patterns that name a negation word themselves (their value already says the negative)
+        negation_words = {w for phrase in self._neg_before for w in phrase} | {"not", "n't", "nt"}
+        self._negative_patterns = {
+            (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
+            if negation_words & _pattern_words(pattern)}
         self._known = self._known_words()
         # a word starting with a field's cue ("p95" for the cue "p9") is no unknown name
         self._cue_prefixes = tuple(c for d in book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
@@ -523,6 +544,12 @@ class Reader:
             hi += 1
         return bool(self._find(toks, self._requirement, lo, hi))
 
+    def _first_person(self, toks: Sequence[_Tok], char: int) -> bool:
+        """Whether the clause around a character offset speaks of the asker ("we", "our", "I")."""
+        i = next((t.i for t in toks if t.end > char), max(len(toks) - 1, 0))
+        lo, hi = self._clause_bounds(toks, i)
+        return bool(self._find(toks, self._first, lo, hi))
+
     def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
         """Whether an industry named at tokens s..e is the asker's own: said of themselves ("we're a bank",
         "as a hospital"), naming what they are ("a fintech startup"), or opening a clause ("fintech, 4 people"),
@@ -618,7 +645,8 @@ class Reader:
                 continue
             if any(a <= start and end <= b for a, b in product_spans):
                 continue  # "Azure" inside "Azure Machine Learning" names a product, not the asker's cloud
-            obs = self._field_observation(entry, toks, s, e, src(start, end, "pattern", via))
+            obs = self._field_observation(entry, toks, s, e, src(start, end, "pattern", via),
+                                          states_negative=(n, k) in self._negative_patterns)
             if obs is not None:
                 cands.append(obs)
                 pattern_fields.add(entry.field or "")
@@ -644,9 +672,11 @@ class Reader:
         hedged = tuple(c.obs for c in cands if c.hedged)
         asked, asked_how, in_domain = self._asked(toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
-        if asked == "definition":
-            # "what is vendor lock-in?" names a topic; it states nothing about the asker
-            observations = [o for o in observations if o.source.how not in ("pattern", "example")]
+        if asked in ("definition", "comparison"):
+            # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
+            # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
+            observations = [o for o in observations if o.source.how not in ("pattern", "example")
+                            or self._first_person(toks, o.source.start or 0)]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
@@ -654,16 +684,19 @@ class Reader:
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
                              tuple(unsure), hedged, asked_how)
 
-    def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source
-                           ) -> _Candidate | None:
-        """An entry's field value read at tokens s..e, after who-does-what, negation and hedges."""
+    def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source,
+                           states_negative: bool = False) -> _Candidate | None:
+        """An entry's field value read at tokens s..e, after who-does-what, negation and hedges.
+
+        `states_negative`: the pattern itself names a negation word ("no ML people", "don't want to run
+        servers"), so its value already says the negative: no negation turns it around. Otherwise a negation
+        anywhere in or before the span does ("have no GPUs" read by a pattern with a gap)."""
         if entry.role is not None and self._role(toks, s) != entry.role:
             return None
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
-        # a pattern that says the negative itself ("no ML people", "don't want to run servers") is not turned
-        # around again by a negation cue before it
-        negated = not self._has_negation(toks[s:e]) and self._scoped(toks, s, e, self._neg_before, self._neg_after)
+        negated = not states_negative and (self._has_negation(toks[s:e]) or self._scoped(
+            toks, s, e, self._neg_before, self._neg_after))
         hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged)
