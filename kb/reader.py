@@ -388,7 +388,7 @@ class Reader:
                 if typo != key and typo not in self._fuzzy_keys:
                     self._swapped.setdefault(typo, label)
         # patterns that name a negation word themselves (their value already says the negative)
-        negation_words = {w for phrase in self._neg_before for w in phrase} | {"not", "n't", "nt"}
+        negation_words = {phrase[0] for phrase in self._neg_before if len(phrase) == 1} | {"not", "n't", "nt"}
         self._negative_patterns = {
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
@@ -974,6 +974,8 @@ class Reader:
                 negated = clause_negated != sem.negated[row]
                 if negated and decl.type == "bool":
                     value, negated = not value, False
+                elif negated:
+                    continue  # "we don't need weights" is like "our weights never leave": it denies no value
                 start, end = toks[s].start, toks[e - 1].end
                 if score >= threshold:
                     source = src(start, end, "example", sem.texts[row], score)
