@@ -793,6 +793,8 @@ class Reader:
     def _unit_at(self, toks: Sequence[_Tok], i: int, glued: str) -> tuple[str, float, int] | None:
         """The unit word(s) at token i (or glued to the number): (kind, factor, tokens used)."""
         for kind, words in self._units.items():
+            if kind == "per_period":
+                continue  # "a year" says how often an amount is spent, not what it counts
             for phrase, factor in words:
                 if glued:
                     if phrase == (glued,):
