@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kb.export import OUTWEIGHED, describe_source, digest, value_text
+from kb.export import OUTWEIGHED, describe_source, digest, reading_lines, value_text
 from kb.vocab import OPTION_LABELS
 
 Doc = dict[str, Any]
@@ -97,7 +97,7 @@ def chat_message(doc: Doc) -> str:
 
     Only fixed labels carry Markdown; every statement, title and question is passed through `markdown_text`.
     """
-    out: list[str] = []
+    out: list[str] = [f"*{markdown_text(line)}*\n" for line in reading_lines(doc)]
     rec = doc.get("recommendation")
     if doc.get("abstention"):
         out.append(markdown_text(doc["abstention"]))

@@ -545,10 +545,10 @@ def derivation_lines(doc: dict[str, Any], fact_ids: Sequence[str], indent: int =
 def render_text(doc: dict[str, Any], why: bool = False) -> str:
     """The answer for a person reading a terminal: recommendation, conclusions with citation numbers,
     open questions, and the numbered sources; with `why`, the facts behind each conclusion."""
-    from kb.export import KIND_HEADINGS, citations
+    from kb.export import KIND_HEADINGS, citations, reading_lines
     from kb.vocab import OPTION_LABELS
 
-    lines: list[str] = []
+    lines: list[str] = list(reading_lines(doc))
     if doc["abstention"]:
         lines.append(doc["abstention"])
     rec = doc["recommendation"]

@@ -102,7 +102,7 @@ def describe_source(source: Mapping[str, Any], to_asker: bool = False) -> str:
     if kind == "question":
         where = f" (characters {source['start']}-{source['end']})" if "start" in source else ""
         quoted = f' "{source["text"]}"' if source.get("text") else ""
-        return f"{question}{quoted}{where}"
+        return f"{question}{quoted}{where}{_how_read(source)}"
     if kind == "profile":
         line = f", line {source['line']}" if source.get("line") else ""
         return f"profile file {source.get('file', '')}{line}"
@@ -119,6 +119,38 @@ def describe_source(source: Mapping[str, Any], to_asker: bool = False) -> str:
     if kind == "user":
         return "set by you" if to_asker else "set by the asker"
     return str(kind)
+
+
+def _how_read(source: Mapping[str, Any]) -> str:
+    """How the question's words were read, in words: ", read by the phrase at reader/phrases/x.yaml:12"."""
+    how, via = source.get("how"), source.get("via")
+    if not how or not via:
+        return ""
+    score = source.get("score")
+    if how == "example":
+        return f', read as like the example "{via}" (similarity {float(score or 0):.2f})'
+    if how == "fuzzy":
+        return f', read as a misspelling of "{via}"'
+    if how == "pattern":
+        return f", read by the phrase at {via}"
+    if how == "quantity":
+        return f", read as {via}"
+    return ""
+
+
+def reading_lines(doc: Doc) -> list[str]:
+    """What was read of the latest question beyond its facts, for people: names not known, and facts said
+    as a maybe (not taken). Plain text: escape it where it is rendered."""
+    reading = doc.get("reading") or {}
+    out: list[str] = []
+    if reading.get("unknown"):
+        names = ", ".join(f'"{n}"' for n in reading["unknown"])
+        out.append(f"I don't know {names} yet, so nothing about {'it' if len(reading['unknown']) == 1 else 'them'}"
+                   " is in this answer.")
+    for h in reading.get("hedged", []):
+        out.append(f'You said "{h["text"]}" as a maybe, so I did not take {h["field"].replace("_", " ")} '
+                   f"= {value_text(h['value'])} as a fact.")
+    return out
 
 
 OUTWEIGHED = "its conditions held, but other options weighed more"
@@ -141,6 +173,7 @@ def to_markdown(doc: Doc) -> str:
     out.append("## Context and Problem Statement\n")
     for turn in doc.get("turns") or [doc["question"]]:
         out.append(f"> {md(turn)}\n")
+    out.extend(f"{md(line)}\n" for line in reading_lines(doc))
     out.append("Known facts:\n")
     for fact in doc["facts"]:
         out.append(f"- `{fact['id']}`: {md(value_text(fact['value']))} (from {md(describe_source(fact['source']))})")
@@ -235,6 +268,7 @@ def to_html(doc: Doc) -> str:
     ]
     for turn in doc.get("turns") or [doc["question"]]:
         parts.append(f"<blockquote>{_e(turn)}</blockquote>")
+    parts.extend(f"<p>{_e(line)}</p>" for line in reading_lines(doc))
     if doc.get("abstention"):
         parts.append(f"<p><strong>No decision:</strong> {_e(doc['abstention'])}</p>")
     elif rec:

@@ -563,7 +563,7 @@ class Reader:
             start -= 1
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
-        if self._find(toks, self._self, max(lo, start - 4), s):
+        if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True
         return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
 
@@ -860,7 +860,7 @@ class Reader:
                 for d in by_unit.get(kind, []):
                     if self._cued(d, toks, i):
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
-                        via = f"{value:g} x {factor:g} ({kind})"
+                        via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
                         out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                         break
                 i = max(end_i, i + 1)

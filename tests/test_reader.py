@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from app.render import chat_message, markdown_text
 from kb import vocab
-from kb.advisor import Advisor
+from kb.advisor import Advisor, render_text
 from kb.conversation import Conversation
+from kb.export import md, to_markdown
 from kb.phrasebook import load_phrasebook
 from kb.reader import Understanding
 
@@ -116,6 +118,15 @@ def test_unknown_names_are_said_not_dropped(read, knowledge_base) -> None:  # ty
     assert {"Kubeflow", "Weights & Biases"} <= set(u.unknown)
     doc = Advisor(knowledge_base).ask(Conversation(), "comparing Kubeflow with Weights & Biases")[1]
     assert "Kubeflow" in doc["reading"]["unknown"]
+    # the person reading the answer is told, in the terminal, the chat and the decision record
+    said = 'I don\'t know "Kubeflow", "Weights & Biases" yet'
+    assert said in render_text(doc) and markdown_text(said) in chat_message(doc)
+    assert md(said) in to_markdown(doc)
+
+
+def test_a_maybe_is_said_back(knowledge_base) -> None:  # type: ignore[no-untyped-def]
+    doc = Advisor(knowledge_base).ask(Conversation(), "we might fine-tune later, 5 engineers")[1]
+    assert any("as a maybe" in line and "fine tuning" in line for line in render_text(doc).splitlines())
 
 
 # --- numbers -------------------------------------------------------------------------------------------
