@@ -1,7 +1,7 @@
 """The chat page (Gradio): question box, answer with numbered citations, sources, why / why not, facts, exports.
 
 The only module that imports gradio. Each handler takes the browser tab's session (a `gr.State`, so
-never shared between tabs), calls `ChatService`, and renders the new session with `app.render`.
+never shared between tabs), calls `ChatService`, and renders the new session with `kb.render.chat`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from app import render
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
 from kb.conversation import ASKER_FIELDS
 from kb.problems import KnowledgeError, Problem
+from kb.render import chat as render
+from kb.render.templating import markdown_text
+from kb.render.words import value_text
 
 log = logging.getLogger("kb.app")
 T = TypeVar("T")
@@ -67,13 +69,12 @@ class ChatPage:
     # --- views ---------------------------------------------------------------------------------------------
     def _status(self) -> str:
         kb = self.service.kb
-        return (f'<div class="oscar-meta" id="oscar-status">knowledge base: '
-                f"{render.e(render.versions_text(kb.versions))}</div>")
+        return render.versions_html(kb.versions)
 
     def _view(self, session: Session, files: bool = False) -> tuple[Any, ...]:
         """Every output of an answering event, rendered from the session. The export files are written here
         when `files`, else by `exports` in an event chained after this one, once the answer is on screen."""
-        doc = session.get("doc")
+        doc = session.get("answer")
         if files:
             return (*self._view(session)[:-len(EXPORT_FORMATS)], *self.exports(session))
         return (
@@ -90,7 +91,7 @@ class ChatPage:
 
     def exports(self, session: Session | None) -> tuple[Any, ...]:
         """The download buttons for the session's answer, written after the answer is on screen."""
-        doc = (session or {}).get("doc")
+        doc = (session or {}).get("answer")
         files: dict[str, Any] = self._run(lambda: self.service.export_all(doc)) if doc else {}
         return tuple(
             gr.DownloadButton(label=EXPORT_LABELS[fmt], value=str(files[fmt]) if fmt in files else None,
@@ -126,7 +127,7 @@ class ChatPage:
         out = {**updated, "messages": session.get("messages", [])}
         if question is not None:
             out = _with_message(out, "user", render.user_message(question))
-        return _with_message(out, "assistant", note + render.chat_message(out["doc"]))
+        return _with_message(out, "assistant", note + render.message(out["answer"]))
 
     def ask(self, question: str, session: Session | None) -> tuple[Any, ...]:
         """Answer a question in this tab's conversation."""
@@ -140,7 +141,7 @@ class ChatPage:
             raise gr.Error("Give a value first.", print_exception=False)
         updated = self._run(lambda: self.service.set_fact(session, field_id, value))
         name = field_id.removeprefix("asker.").replace("_", " ")
-        note = f"*{render.markdown_text(name)} set to {render.markdown_text(render.value_text(value))}.*\n\n"
+        note = f"*{markdown_text(name)} set to {markdown_text(value_text(value))}.*\n\n"
         # Events made inside gr.render can't chain the exports after them: these write them at once.
         return self._view(self._said(session, updated, note), files=True)
 
@@ -148,7 +149,7 @@ class ChatPage:
         session = session or new_session()
         updated = self._run(lambda: self.service.remove_fact(session, fact_id))
         label = fact_id.removeprefix("asker.").replace("_", " ") if fact_id.startswith("asker.") else fact_id
-        return self._view(self._said(session, updated, f"*Removed {render.markdown_text(label)}.*\n\n"), files=True)
+        return self._view(self._said(session, updated, f"*Removed {markdown_text(label)}.*\n\n"), files=True)
 
     def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
         session = session or new_session()
@@ -164,7 +165,7 @@ class ChatPage:
         if value is None or not str(value).strip():
             raise gr.Error("Give a value first.", print_exception=False)
         doc = self._run(lambda: self.service.what_if(session, field_id, str(value).strip()))
-        return render.what_if_html(field_id, str(value).strip(), doc, (session or {}).get("doc"))
+        return render.what_if_html(field_id, str(value).strip(), doc, (session or {}).get("answer"))
 
     def reset(self) -> tuple[Any, ...]:
         return self._view(new_session())
@@ -213,8 +214,7 @@ class ChatPage:
                         for i, m in enumerate(asks):
                             with gr.Row(elem_classes=["oscar-missing", f"oscar-missing-{_css(m.field)}"],
                                         key=f"missing-{m.field}"):
-                                flag = " (could change the recommendation)" if m.decisive else ""
-                                gr.HTML(f"<div>{render.e(m.question)}{render.e(flag)}</div>",
+                                gr.HTML(render.ask_back_html(m.question, m.decisive),
                                         elem_classes=["oscar-missing-question"], key=f"mq-{i}")
                                 self._answer_inputs(m.field, m.control, f"missing-{i}", session, answered)
 
@@ -250,8 +250,7 @@ class ChatPage:
                             for i, k in enumerate(known):
                                 classes = ["oscar-fact", f"oscar-fact-{_css(k.id)}"]
                                 with gr.Row(elem_classes=classes, key=f"fact-{k.id}"):
-                                    gr.HTML(f"<div><strong>{render.e(k.label)}</strong> = {render.e(k.value)}"
-                                            f'<br><span class="oscar-from">from {render.e(k.source)}</span></div>',
+                                    gr.HTML(render.known_html(k.label, k.value, k.source),
                                             key=f"fl-{i}")
                                     if k.control is not None:
                                         self._answer_inputs(k.id, k.control, f"fact-{i}", session, answered,

@@ -131,8 +131,8 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
     from app.chat import build
-    from app.render import CSS
     from app.service import ChatService
+    from kb.render.chat import CSS
 
     service = ChatService(live, workdir.exports)
     page = build(service)

@@ -1,6 +1,7 @@
 """What the chat does, without the widgets: one browser session's conversation in, an answer out.
 
-A session is a plain dict (`{"conversation": ..., "doc": ...}`) that the page keeps per browser tab, so no
+A session is a plain dict (`{"conversation": ..., "answer": ...}`, the answer a `kb.model.Answer`) that the
+page keeps per browser tab, so no
 conversation is ever held globally and concurrent askers never see each other's facts. Every operation
 takes a session and returns a new one; the reasoning is the advisor's (kb.advisor), never this module's.
 """
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.render import CONTEXT_CHARS, PassageContext, source_text, value_text
-from kb import export as exporter
+from kb import render as exporter
 from kb.advisor import Advisor, KnowledgeBase, LiveKnowledgeBase
 from kb.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
+from kb.model import Answer, Citation
 from kb.problems import KnowledgeError, Problem
+from kb.render.chat import CONTEXT_CHARS, PassageContext
+from kb.render.words import source_text, value_text
 
 log = logging.getLogger("kb.app")
 
@@ -31,7 +34,7 @@ MAX_QUESTION_CHARS = 20_000
 
 
 def new_session() -> Session:
-    return {"conversation": Conversation().to_dict(), "doc": None}
+    return {"conversation": Conversation().to_dict(), "answer": None}
 
 
 def conversation_of(session: Session | None) -> Conversation:
@@ -106,11 +109,11 @@ class ChatService:
         if len(text) > MAX_QUESTION_CHARS:
             raise ValueError(f"That question is {len(text):,} characters long; keep it under "
                              f"{MAX_QUESTION_CHARS:,}.")
-        conversation, doc = self.advisor.ask(conversation_of(session), text)
-        return {"conversation": conversation.to_dict(), "doc": doc}
+        conversation, answer = self.advisor.ask(conversation_of(session), text)
+        return {"conversation": conversation.to_dict(), "answer": answer}
 
     def answer(self, conversation: Conversation) -> Session:
-        return {"conversation": conversation.to_dict(), "doc": self.advisor.answer(conversation)}
+        return {"conversation": conversation.to_dict(), "answer": self.advisor.answer(conversation)}
 
     def set_fact(self, session: Session | None, field_id: str, value: object) -> Session:
         """Set or correct an asker field (`asker.team_size` or `team_size`) and answer again.
@@ -122,7 +125,7 @@ class ChatService:
         conversation.set_fact(name, self._value(name, value))
         return self.answer(conversation)
 
-    def what_if(self, session: Session | None, field_id: str, value: object) -> dict[str, Any]:
+    def what_if(self, session: Session | None, field_id: str, value: object) -> Answer:
         """The justification that would follow if an asker field had `value`; the session is untouched."""
         name = field_id.removeprefix("asker.")
         return self.advisor.what_if(conversation_of(session), name, self._value(name, value))
@@ -158,23 +161,24 @@ class ChatService:
         out: list[KnownFact] = []
         for fid, value, obs in conversation_of(session).known():
             label = fid.removeprefix("asker.").replace("_", " ") if fid.startswith("asker.") else fid
-            out.append(KnownFact(fid, label, value_text(value), source_text(obs.source.to_dict()), control_for(fid)))
+            said = source_text(obs.source, to_asker=True)
+            out.append(KnownFact(fid, label, value_text(value), said, control_for(fid)))
         return out
 
     @staticmethod
     def missing(session: Session | None) -> list[MissingFact]:
-        doc = (session or {}).get("doc") or {}
-        return [MissingFact(m["field"], m["question"], bool(m.get("decisive")), control_for(m["field"]))
-                for m in doc.get("missing", [])]
+        answer: Answer | None = (session or {}).get("answer")
+        return [MissingFact(m.field, m.question, m.decisive, control_for(m.field))
+                for m in (answer.missing if answer else ())]
 
-    def passage_context(self, citation: dict[str, Any]) -> PassageContext | None:
+    def passage_context(self, citation: Citation) -> PassageContext | None:
         """The text around a cited span and its document's provenance, from the loaded corpus."""
         try:
-            document = self.kb.corpus.get(citation["doc"])
+            document = self.kb.corpus.get(citation.doc)
         except KeyError:
             return None
-        start, end = int(citation["start"]), int(citation["end"])
-        if document.text[start:end] != citation["text"]:
+        start, end = citation.start, citation.end
+        if document.text[start:end] != citation.text:
             return None
         before = document.text[max(0, start - CONTEXT_CHARS):start]
         after = document.text[end:end + CONTEXT_CHARS]
@@ -185,14 +189,12 @@ class ChatService:
                 location += f", page {where.page}"
         except (IndexError, ValueError):
             location = ""
-        meta = getattr(document, "meta", None)
-        url = getattr(meta, "url", "") if meta is not None else ""
-        return PassageContext(before, after, document.publisher, url or "", location)
+        return PassageContext(before, after, document.publisher, document.url, location)
 
     # --- exports and reload -------------------------------------------------------------------------------
-    def export(self, doc: dict[str, Any], fmt: str) -> Path:
-        """Write one export of `doc` into this process's export folder under its safe name."""
-        name, content = exporter.export(doc, fmt)
+    def export(self, answer: Answer, fmt: str) -> Path:
+        """Write one export of `answer` into this process's export folder under its safe name."""
+        name, content = exporter.export(answer, fmt)
         target = self.exports / name
         if not target.exists():
             tmp = target.with_name(f".{name}.{threading.get_ident()}.tmp")
@@ -200,8 +202,8 @@ class ChatService:
             tmp.replace(target)
         return target
 
-    def export_all(self, doc: dict[str, Any]) -> dict[str, Path]:
-        return {fmt: self.export(doc, fmt) for fmt in EXPORT_FORMATS}
+    def export_all(self, answer: Answer) -> dict[str, Path]:
+        return {fmt: self.export(answer, fmt) for fmt in EXPORT_FORMATS}
 
     def reload(self) -> list[Problem]:
         """Reload rules, ontology and corpus; on problems the last good knowledge base keeps answering."""

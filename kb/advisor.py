@@ -8,6 +8,7 @@ own record of facts, so nothing of one conversation reaches another.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb import vocab
-from kb.conclusions import Conclusion
+from kb import model, vocab
+from kb.conclusions import Conclusion, RuleRef
 from kb.config import Paths
 from kb.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.corpus import Corpus, load_corpus
@@ -32,6 +33,7 @@ from kb.passages import Citation
 from kb.phrasebook import Phrasebook, load_phrasebook
 from kb.problems import KnowledgeError, Problem
 from kb.reader import EntityMatcher, Reader, Understanding
+from kb.render.words import encodable
 from kb.retrieval import Retriever
 
 log = logging.getLogger("kb.advisor")
@@ -201,103 +203,87 @@ class Advisor:
         return k.current if isinstance(k, LiveKnowledgeBase) else k
 
     # -- public API --------------------------------------------------------------------------------------
-    def ask(self, conversation: Conversation, question: str) -> tuple[Conversation, dict[str, Any]]:
+    def ask(self, conversation: Conversation, question: str) -> tuple[Conversation, model.Answer]:
         """Add a turn to (a copy of) the conversation and answer it."""
         kb = self.kb
-        understanding = kb.understand(question)
+        understanding = kb.understand(encodable(question))
         updated = Conversation(turns=list(conversation.turns), observations=list(conversation.observations))
         updated.add_turn(understanding)
         return updated, self._answer(kb, updated, understanding)
 
-    def answer(self, conversation: Conversation) -> dict[str, Any]:
+    def answer(self, conversation: Conversation) -> model.Answer:
         """Answer the conversation as it stands (after facts were edited by hand, say)."""
         kb = self.kb
         question = conversation.turns[-1] if conversation.turns else ""
         return self._answer(kb, conversation, kb.understand(question) if question else None)
 
-    def what_if(self, conversation: Conversation, name: str, value: object) -> dict[str, Any]:
+    def what_if(self, conversation: Conversation, name: str, value: object) -> model.Answer:
         """The answer that would follow if the asker field `name` were `value`; the conversation is untouched."""
         return self.answer(conversation.what_if(name, value))
 
     # -- the answer ---------------------------------------------------------------------------------------
     def _answer(self, kb: KnowledgeBase, conversation: Conversation,
-                understanding: Understanding | None) -> dict[str, Any]:
+                understanding: Understanding | None) -> model.Answer:
         question = understanding.question if understanding else ""
         asked = understanding.asked if understanding else "recommendation"
-        doc: dict[str, Any] = {
-            "schema_version": 1,
-            "question": question,
-            "turns": list(conversation.turns),
-            "asked": asked,
-            "facts": [],
-            "conclusions": [],
-            "recommendation": None,
-            "missing": [],
-            "why_not": [],
-            "versions": dict(kb.versions),
-            "abstention": None,
-        }
-        if understanding is not None:
-            doc["reading"] = self._reading(understanding)
+        reading = self._reading(understanding) if understanding is not None else None
         facts = conversation.facts(kb.ontology, asked)
+
+        def answer(entries: list[model.FactEntry], abstention: str | None, **rest: Any) -> model.Answer:
+            return model.Answer(question=question, turns=tuple(conversation.turns), asked=asked,
+                                facts=tuple(entries), versions=dict(kb.versions), abstention=abstention,
+                                reading=reading, **{"conclusions": (), "recommendation": None, "missing": (),
+                                                    "why_not": (), **rest})
+
         if understanding is not None and asked == "out_of_scope":
-            doc["facts"] = self._fact_entries(kb, conversation, facts, None)
-            doc["abstention"] = OUT_OF_SCOPE
-            return doc
+            return answer(self._fact_entries(kb, conversation, facts, None), OUT_OF_SCOPE)
         consultation = kb.rules.consult(facts)
-        doc["facts"] = self._fact_entries(kb, conversation, facts, consultation)
+        entries = self._fact_entries(kb, conversation, facts, consultation)
         numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
-        known = {f["id"] for f in doc["facts"]}
+        known = {f.id for f in entries}
         # Every query this answer will search with, embedded in one batch rather than one model call each.
         kb.retriever.prepare(q for c in drawn for q in (self._query(c), f"{self._query(c)} {question}"))
-        cited = [self._conclusion_entry(kb, c, question, numbering, known) for c in drawn]
-        doc["conclusions"] = cited
+        cited = tuple(self._conclusion_entry(kb, c, question, numbering, known) for c in drawn)
         weighing = [s for s in consultation.weighing() if s.score > 0]
+        recommendation = None
         if weighing:
             top = weighing[0]
-            doc["recommendation"] = {
-                "option": top.option,
-                "strength": round(min(1.0, top.score), 3),
-                "scores": {s.option: round(s.score, 3) for s in consultation.weighing()},
-                "conclusions": list(top.supporting),
-            }
+            recommendation = model.Recommendation(
+                option=top.option,  # type: ignore[arg-type]
+                strength=round(min(1.0, top.score), 3),
+                scores={s.option: round(s.score, 3) for s in consultation.weighing()},
+                conclusions=tuple(top.supporting),
+            )
         chosen = weighing[0].option if weighing else None
         questions = [c for c in drawn if c.kind == "question"]
-        doc["missing"] = self._confirmations(conversation, understanding) + self._missing(
+        missing = self._confirmations(conversation, understanding) + self._missing(
             kb, conversation, questions, chosen, asked)
-        doc["why_not"] = self._why_not(kb, consultation, chosen)
-        if not cited:
-            doc["abstention"] = NO_RULE
-        return doc
+        return answer(entries, None if cited else NO_RULE, conclusions=cited, recommendation=recommendation,
+                      missing=tuple(missing), why_not=tuple(self._why_not(kb, consultation, chosen)))
 
     @staticmethod
-    def _reading(understanding: Understanding) -> dict[str, Any]:
+    def _reading(understanding: Understanding) -> model.Reading:
         """How the question was read, beyond the facts taken: names not known, unsure readings, maybes."""
-        out: dict[str, Any] = {
-            "unknown": list(understanding.unknown),
-            "unsure": [{"field": f"asker.{u.field}", "value": u.value, "score": u.score, "text": u.text,
-                        "question": u.question} for u in understanding.unsure],
-            "hedged": [{"field": o.key, "value": o.value, "text": o.source.text or ""} for o in understanding.hedged],
-        }
-        if understanding.asked_how is not None:
-            out["asked_how"] = understanding.asked_how.to_dict()
-        return out
+        return model.Reading(
+            unknown=tuple(understanding.unknown),
+            unsure=tuple(model.Unsure(field=f"asker.{u.field}", value=u.value, score=u.score, text=u.text,
+                                      question=u.question) for u in understanding.unsure),
+            hedged=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
+                         for o in understanding.hedged),
+            asked_how=understanding.asked_how,
+        )
 
     @staticmethod
-    def _confirmations(conversation: Conversation, understanding: Understanding | None) -> list[dict[str, Any]]:
+    def _confirmations(conversation: Conversation, understanding: Understanding | None) -> list[model.Question]:
         """Readings that would matter but were not sure enough to take, asked back first ("Did you mean ...?"),
         unless the asker has already said the field."""
         if understanding is None:
             return []
         known = {fid for fid, _, _ in conversation.known()}
-        out: list[dict[str, Any]] = []
-        for u in understanding.unsure:
-            if f"asker.{u.field}" in known:
-                continue
-            out.append({"field": f"asker.{u.field}", "question": u.question, "rules": [], "decisive": True,
-                        "confirm": u.value})
-        return out
+        return [model.Question(field=f"asker.{u.field}", question=u.question, rules=(), decisive=True,
+                               confirm=u.value)
+                for u in understanding.unsure if f"asker.{u.field}" not in known]
 
     @staticmethod
     def _named(kb: KnowledgeBase, statement: str) -> str:
@@ -330,32 +316,22 @@ class Advisor:
         return sorted(consultation.conclusions, key=lambda c: (kinds.index(c.kind), -abs(c.weight), c.id))
 
     def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str, numbering: _Citations,
-                          known: set[str]) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "id": c.id,
-            "kind": c.kind,
-            "title": c.title,
-            "statement": self._named(kb, c.statement),
-            "rule": c.rule_ref.to_dict(),
-            "because": self._expand(kb, c.because, c.rule_ref.id, known),
-            "citations": [],
-        }
-        if c.option is not None:
-            entry["option"] = c.option
-        if c.strength is not None:
-            entry["strength"] = c.weight
-        for cit in self._evidence(kb, c, question):
-            entry["citations"].append({
-                "n": numbering.number(cit),
-                "doc": cit.passage.doc,
-                "title": cit.passage.title,
-                "heading": cit.passage.heading or None,
-                "start": cit.passage.start,
-                "end": cit.passage.end,
-                "text": cit.passage.text,
-                "score": round(cit.score, 4),
-            })
-        return entry
+                          known: set[str]) -> model.Conclusion:
+        return model.Conclusion(
+            id=c.id,
+            kind=c.kind,  # type: ignore[arg-type]
+            title=c.title,
+            statement=self._named(kb, c.statement),
+            rule=c.rule_ref,
+            because=tuple(self._expand(kb, c.because, c.rule_ref.id, known)),
+            citations=tuple(
+                model.Citation(n=numbering.number(cit), doc=cit.passage.doc, title=cit.passage.title,
+                               heading=cit.passage.heading or None, start=cit.passage.start, end=cit.passage.end,
+                               text=cit.passage.text, score=round(cit.score, 4))
+                for cit in self._evidence(kb, c, question)),
+            option=c.option,  # type: ignore[arg-type]
+            strength=c.weight if c.strength is not None else None,
+        )
 
     def _evidence(self, kb: KnowledgeBase, c: Conclusion, question: str) -> list[Citation]:
         """1-3 passages for a conclusion, ordered by support: the passage its rule rests on first (when it
@@ -419,26 +395,25 @@ class Advisor:
         return sorted(dict.fromkeys(out))
 
     def _fact_entries(self, kb: KnowledgeBase, conversation: Conversation, facts: Sequence[Fact],
-                      consultation: Consultation | None) -> list[dict[str, Any]]:
+                      consultation: Consultation | None) -> list[model.FactEntry]:
         """The facts of the answer: the asker as a whole and field by field (each field with the words or
         file it came from), then every other fact given or derived, each with its provenance."""
         sources = conversation.field_sources()
         asker = next((f for f in facts if f.id == "asker"), None)
-        entries: list[dict[str, Any]] = [
-            {"id": "asker", "kind": "asker", "value": dict(asker.fields if asker else ()),
-             "source": Source(kind="user").to_dict()}
-        ]
+        user = Source(kind="user")
+        entries = [model.FactEntry("asker", "asker", dict(asker.fields if asker else ()), user)]
         for name, value in asker.fields if asker else ():
-            source = sources[name].source.to_dict() if name in sources else Source(kind="user").to_dict()
-            entries.append({"id": f"asker.{name}", "kind": "asker", "value": {name: value}, "source": source})
-        known = {e["id"] for e in entries} | {f.id for f in facts}
+            entries.append(model.FactEntry(f"asker.{name}", "asker", {name: value},
+                                           sources[name].source if name in sources else user))
+        known = {e.id for e in entries} | {f.id for f in facts}
         for f in consultation.facts if consultation is not None else facts:
             if f.id == "asker":
                 continue
-            source = f.source.to_dict()
-            if f.source.kind == "derived":
-                source["from_facts"] = self._expand(kb, f.source.from_facts, f.source.rule, known)
-            entries.append({"id": f.id, "kind": f.kind, "value": dict(f.fields), "source": source})
+            source = f.source
+            if source.kind == "derived":
+                source = dataclasses.replace(
+                    source, from_facts=tuple(self._expand(kb, source.from_facts, source.rule, known)))
+            entries.append(model.FactEntry(f.id, f.kind, dict(f.fields), source))
         return entries
 
     # -- asking back --------------------------------------------------------------------------------------
@@ -471,111 +446,47 @@ class Advisor:
         return []
 
     def _missing(self, kb: KnowledgeBase, conversation: Conversation, questions: Sequence[Conclusion],
-                 chosen: str | None, asked: str) -> list[dict[str, Any]]:
+                 chosen: str | None, asked: str) -> list[model.Question]:
         """The rules' questions, most decisive first: a question is decisive when some answer to it would
         change the recommended option (tried by re-running the consultation with that answer)."""
-        asks: dict[str, dict[str, Any]] = {}
+        asks: dict[str, tuple[str, set[str]]] = {}
         for c in questions:
-            if not c.asks:
-                continue
-            item = asks.setdefault(c.asks, {"field": c.asks, "question": c.statement, "rules": []})
-            item["rules"] = sorted({*item["rules"], c.rule_ref.id})
-        for item in asks.values():
-            kind, _, name = item["field"].partition(".")
-            changes = 0
+            if c.asks:
+                asks.setdefault(c.asks, (c.statement, set()))[1].add(c.rule_ref.id)
+        changes: dict[str, int] = {}
+        for fid in asks:
+            kind, _, name = fid.partition(".")
+            changes[fid] = 0
             if kind == "asker":
                 for value in self._candidates(kb, name)[:12]:
                     trial = kb.rules.consult(conversation.what_if(name, value).facts(kb.ontology, asked))
                     scores = [s for s in trial.weighing() if s.score > 0]
                     if (scores[0].option if scores else None) != chosen:
-                        changes += 1
-            item["decisive"] = changes > 0
-            item["_changes"] = changes
-        ordered = sorted(asks.values(), key=lambda i: (-i["_changes"], i["field"]))
-        for item in ordered:
-            del item["_changes"]
-        return ordered
+                        changes[fid] += 1
+        return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),
+                               decisive=changes[fid] > 0)
+                for fid in sorted(asks, key=lambda f: (-changes[f], f))]
 
     # -- why not ------------------------------------------------------------------------------------------
-    def _why_not(self, kb: KnowledgeBase, consultation: Consultation, chosen: str | None) -> list[dict[str, Any]]:
+    def _why_not(self, kb: KnowledgeBase, consultation: Consultation, chosen: str | None) -> list[model.WhyNot]:
         """For each option not chosen: the rules that would recommend it and the condition of each that failed."""
         scores = {s.option: s.score for s in consultation.weighing()}
-        out: list[dict[str, Any]] = []
+        out: list[model.WhyNot] = []
         for option in vocab.OPTIONS:
             if option == chosen:
                 continue
-            rules: list[dict[str, Any]] = []
+            rules: list[model.RuleCheck] = []
             for rule in kb.rules.book.rules:
                 if not any(t.kind == "recommendation" and t.option == option and t.stance != "against"
                            for t in rule.then):
                     continue
                 failures = consultation.explain_failed(rule.id)
-                rules.append({
-                    "rule": {"id": rule.id, "file": rule.file, "line": rule.line},
-                    "title": rule.title,
-                    "fired": failures is None,
-                    "failed": list(dict.fromkeys(str(f) for f in failures or ())),
-                })
-            out.append({"option": option, "score": round(scores.get(option, 0.0), 3), "rules": rules})
+                rules.append(model.RuleCheck(
+                    rule=RuleRef(rule.id, rule.file, rule.line),
+                    title=rule.title,
+                    fired=failures is None,
+                    failed=tuple(dict.fromkeys(str(f) for f in failures or ())),
+                ))
+            out.append(model.WhyNot(option=option, score=round(scores.get(option, 0.0), 3),  # type: ignore[arg-type]
+                                    rules=tuple(rules)))
         return out
-
-
-# --- plain text ------------------------------------------------------------------------------------------
-def derivation_lines(doc: dict[str, Any], fact_ids: Sequence[str], indent: int = 0) -> list[str]:
-    """The facts behind a conclusion as an indented tree, each with where it came from; a derived fact
-    expands into the rule that derived it and the facts it was derived from."""
-    from kb.export import describe_source, value_text
-
-    facts = {f["id"]: f for f in doc["facts"]}
-    out: list[str] = []
-
-    def walk(fid: str, depth: int, seen: frozenset[str]) -> None:
-        fact = facts.get(fid)
-        if fact is None or fid in seen:
-            return
-        out.append(f"{'  ' * depth}{fid}: {value_text(fact['value'])} ({describe_source(fact['source'])})")
-        for child in fact["source"].get("from_facts", []):
-            walk(child, depth + 1, seen | {fid})
-
-    for fid in fact_ids:
-        walk(fid, indent, frozenset())
-    return out
-
-
-def render_text(doc: dict[str, Any], why: bool = False) -> str:
-    """The answer for a person reading a terminal: recommendation, conclusions with citation numbers,
-    open questions, and the numbered sources; with `why`, the facts behind each conclusion."""
-    from kb.export import KIND_HEADINGS, citations, reading_lines
-    from kb.vocab import OPTION_LABELS
-
-    lines: list[str] = list(reading_lines(doc))
-    if doc["abstention"]:
-        lines.append(doc["abstention"])
-    rec = doc["recommendation"]
-    if rec:
-        lines.append(f"Recommendation: {OPTION_LABELS[rec['option']]} (strength {rec['strength']:.2f})")
-    for kind, heading in KIND_HEADINGS:
-        items = [c for c in doc["conclusions"] if c["kind"] == kind]
-        if not items:
-            continue
-        lines.append("")
-        lines.append(f"{heading}:")
-        for c in items:
-            marks = "".join(f"[{x['n']}]" for x in c["citations"])
-            lines.append(f"  - {c['statement']} {marks}".rstrip())
-            lines.append(f"      rule {c['rule']['id']} ({c['rule']['file']}:{c['rule']['line']})")
-            if why:
-                lines.extend("      because " + line for line in derivation_lines(doc, c["because"]))
-    if doc["missing"]:
-        lines.append("")
-        lines.append("To sharpen this, tell me:")
-        for m in doc["missing"]:
-            lines.append(f"  - {m['question']}" + (" (could change the recommendation)" if m.get("decisive") else ""))
-    cits = citations(doc)
-    if cits:
-        lines.append("")
-        lines.append("Sources:")
-        for cit in cits:
-            text = " ".join(cit["text"].split())
-            lines.append(f"  [{cit['n']}] {cit['title']} ({cit['doc']}, {cit['start']}-{cit['end']}): \"{text}\"")
-    return "\n".join(lines).strip() + "\n"

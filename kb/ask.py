@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from kb.config import Paths
+from kb.model import Answer
 from kb.problems import KnowledgeError
 
 
@@ -17,7 +17,7 @@ def _progress(stage: str, done: float) -> None:
         print(f"\rloading: {stage:<48} {done:4.0%}", end="" if done < 1 else "\n", file=sys.stderr)
 
 
-def _consult(ns: argparse.Namespace) -> dict[str, Any]:
+def _consult(ns: argparse.Namespace) -> Answer:
     """Load the knowledge base, bring in the session and profile, answer, and save the session."""
     from kb.conversation import Conversation, load_profile, with_profile
     from kb.ontology import load_ontology
@@ -69,8 +69,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--what-if", metavar="FIELD=VALUE",
                         help="show the answer that would follow if one fact were different (nothing is saved)")
     ns = parser.parse_args(argv)
-    from kb.advisor import render_text
-    from kb.export import to_json
+    from kb.render.jsondoc import to_json
+    from kb.render.text import render_text
 
     try:
         doc = _consult(ns)
@@ -83,7 +83,9 @@ def main(argv: list[str]) -> int:
 
 def export_main(argv: list[str]) -> int:
     """`kb export`: write the decision record of a question or a session as Markdown, JSON, HTML or PROV-O."""
-    from kb.export import FORMATS, export, validate
+    import jsonschema
+
+    from kb.render import FORMATS, export
 
     parser = argparse.ArgumentParser(prog="kb export", description=export_main.__doc__)
     _common(parser)
@@ -93,10 +95,13 @@ def export_main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     try:
         if ns.from_json:
-            doc = json.loads(Path(ns.from_json).read_text(encoding="utf-8"))
-            validate(doc)
+            doc = Answer.from_dict(json.loads(Path(ns.from_json).read_text(encoding="utf-8")))
         else:
             doc = _consult(ns)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(document)"
+        print(f"{ns.from_json}: not a justification document: at {where}: {exc.message}", file=sys.stderr)
+        return 1
     except (KnowledgeError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "licenses": ("kb.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
     "ask": ("kb.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
     "export": ("kb.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
+    "schema": ("kb.model", "schema_main", "print the JSON Schema of the justification document (generated)"),
     "serve": ("kb.serve", "main", "start the chat in a web browser on 127.0.0.1:7860 (--host, --port)"),
     "test": ("kb.ruletests", "main", "run the examples written beside the rules; print a diff of failures"),
     "index": ("kb.retrieval", "index_main", "build or update the corpus passage index (--search to try it)"),

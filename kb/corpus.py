@@ -135,6 +135,8 @@ class Document:
     content_hash: str  # sha256 of the file's bytes
     source_text: str
     source_offsets: np.ndarray = field(repr=False)
+    url: str = ""
+    """Where the document was published (corpus/metadata.yaml's optional `url`), shown as text."""
     has_metadata: bool = True
 
     def source_offset(self, offset: int) -> int:
@@ -701,7 +703,7 @@ def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furni
     return Document(
         id=doc_id, path=path, title=title, publisher=publisher, format=fmt, text=mt.text,
         headings=headings, content_hash=hashlib.sha256(data).hexdigest(), source_text=raw.source_text,
-        source_offsets=mt.source, has_metadata=meta is not None,
+        source_offsets=mt.source, has_metadata=meta is not None, url=meta.url if meta is not None else "",
     )
 
 

@@ -227,11 +227,11 @@ def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
     for q in data.get("questions", []):
-        _, doc = advisor.ask(Conversation(), str(q["text"]))
-        rec = doc["recommendation"]["option"] if doc["recommendation"] else None
-        cited = [c["text"] for conc in doc["conclusions"] for c in conc["citations"]]
+        _, answer = advisor.ask(Conversation(), str(q["text"]))
+        rec = answer.option
+        cited = [c.text for c in answer.citations()]
         if q.get("abstain"):
-            ok = not doc["conclusions"] and not cited and rec is None
+            ok = not answer.conclusions and not cited and rec is None
             out.append((q["text"], ok, "" if ok else f"answered ({rec}, {len(cited)} citations)"))
             continue
         why = []

@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from app import render
 from app.server import ProgressPrinter
 from app.service import MAX_QUESTION_CHARS, ChatService, Control, control_for
 from kb import serve
+from kb.model import Answer, Citation
+from kb.render import chat as render
+from kb.render.templating import markdown_text
 
 DOC = json.loads((Path(__file__).parent / "data" / "justification.json").read_text())
+ANSWER = Answer.from_dict(DOC)
 HOSTILE = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(2)>",
@@ -46,12 +49,12 @@ def test_user_text_renders_as_literal_text_in_markdown(hostile: str) -> None:
 
 
 def test_bare_addresses_cannot_become_autolinks() -> None:
-    escaped = render.markdown_text("see http://example.invalid/p.png, www.example.invalid and a@b.example")
+    escaped = markdown_text("see http://example.invalid/p.png, www.example.invalid and a@b.example")
     assert "http://" not in escaped and "www." not in escaped and "a@b" not in escaped
 
 
 def test_chat_message_has_the_recommendation_numbered_citations_and_no_markup_from_the_document() -> None:
-    message = render.chat_message(DOC)
+    message = render.message(ANSWER)
     rendered = MarkdownIt("commonmark").render(message)
     assert "Recommendation: Buy a commercial / managed offering" in _text(TAG.sub("", rendered))
     assert "[1]" in _text(rendered) and "[2]" in _text(rendered)
@@ -63,33 +66,34 @@ def test_chat_message_has_the_recommendation_numbered_citations_and_no_markup_fr
 def test_an_abstention_is_said_instead_of_a_recommendation() -> None:
     doc = copy.deepcopy(DOC)
     doc.update(recommendation=None, conclusions=[], abstention="That is outside what I know. <i>x</i>")
-    message = render.chat_message(doc)
+    message = render.message(Answer.from_dict(doc))
     assert message.startswith("That is outside what I know") and "<i>" not in message
 
 
 def test_sources_show_each_cited_passage_highlighted_with_title_and_provenance() -> None:
-    def context(cit: dict) -> render.PassageContext:
+    def context(cit: Citation) -> render.PassageContext:
         return render.PassageContext(before="before <u>", after=" after", publisher="Verta <Inc>",
-                                     location=f"corpus/{cit['doc']}:3")
+                                     location=f"corpus/{cit.doc}:3", url="https://example.org/a?b=<c>")
 
-    panel = render.sources_html(DOC, context)
+    panel = render.sources_html(ANSWER, context)
     assert panel.count('class="oscar-cite"') == 2  # citation 1 is shared by two conclusions: shown once
     assert "<mark>small teams &lt;img src=x onerror=alert(2)&gt; should buy</mark>" in panel
     assert "&hellip;before &lt;u&gt;<mark>" in panel and "</mark> after&hellip;" in panel
     assert "ML-Infrastructure: Build vs. Buy vs. Open-Source" in panel
     assert "published by Verta &lt;Inc&gt;" in panel and "corpus/001_ad45be3a06e83d2d.txt:3" in panel
     assert "characters 100&ndash;160" in panel and "Definition and scope" in panel
+    assert '<span class="oscar-url">https://example.org/a?b=&lt;c&gt;</span>' in panel and "<a " not in panel
     assert "<img" not in panel and "<u>" not in panel
 
 
 def test_why_shows_rule_file_line_and_the_derivation_down_to_the_question() -> None:
-    panel = render.why_html(DOC)
+    panel = render.why_html(ANSWER)
     assert "<code>buy.small-team</code>" in panel and "<code>rules/build_buy.yaml:12</code>" in panel
     derivation = panel[panel.index('id="oscar-why-c1"'):panel.index('id="oscar-why-c2"')]
     # small_team was derived from asker.team_size, which came from the question's words
     assert derivation.index("small_team") < derivation.index("asker.team_size")
     assert "derived by rule cost.small-team" in derivation
-    assert "from your question &quot;6-person&quot; (characters 8-16)" in derivation
+    assert 'from your question "6-person" (characters 8-16)' in html.unescape(derivation)
     assert "<b>now</b>" not in panel and "&lt;b&gt;now&lt;/b&gt;" in panel
 
 
@@ -98,12 +102,12 @@ def test_why_tolerates_cycles_and_unknown_facts() -> None:
     doc["facts"].append({"id": "loop", "kind": "x", "value": {}, "source": {"kind": "derived", "rule": "r",
                                                                             "from_facts": ["loop", "ghost"]}})
     doc["conclusions"][0]["because"] = ["loop"]
-    panel = render.why_html(doc)
+    panel = render.why_html(Answer.from_dict(doc))
     assert "ghost" in panel and "not in the record" in panel
 
 
 def test_why_not_names_the_failed_condition_of_each_rule() -> None:
-    panel = render.why_not_html(DOC)
+    panel = render.why_not_html(ANSWER)
     assert "Build in house" in panel and "<code>build.latency</code>" in panel
     assert "rules/build_buy.yaml:30" in panel and "asker.latency_ms &lt; 20: not known" in panel
 
@@ -112,14 +116,14 @@ def test_what_if_says_the_outcome_and_what_it_adds_and_drops() -> None:
     other = copy.deepcopy(DOC)
     other["recommendation"] = {"option": "build_in_house", "strength": 0.6, "scores": {}}
     other["conclusions"] = other["conclusions"][1:] + [{**DOC["conclusions"][0], "statement": "Build <it>."}]
-    panel = render.what_if_html("asker.team_size", "150", other, DOC)
+    panel = render.what_if_html("asker.team_size", "150", Answer.from_dict(other), ANSWER)
     assert "If team size were <strong>150</strong>, the recommendation would be <strong>Build in house" in panel
     assert "It would add:</div><ul><li>Build &lt;it&gt;.</li>" in panel
     assert "It would drop:</div><ul><li>A team of 6 should prefer a managed offering &lt;b&gt;now" in panel
 
 
 def test_facts_table_and_problems_are_escaped() -> None:
-    assert "team_size=6" in render.facts_html(DOC)
+    assert "team_size=6" in render.facts_html(ANSWER)
     problems = render.problems_html(["rules/a.yaml:3: expected a mapping <here>"])
     assert "<code>rules/a.yaml:3: expected a mapping &lt;here&gt;</code>" in problems
 
@@ -156,7 +160,7 @@ def test_empty_or_overlong_questions_are_refused_before_the_advisor(question: st
 
 def test_exports_are_written_under_safe_names_in_the_process_folder(tmp_path: Path) -> None:
     service = ChatService(live=None, exports=tmp_path, advisor=_NeverAsked)  # type: ignore[arg-type]
-    files = service.export_all(DOC)
+    files = service.export_all(ANSWER)
     assert sorted(files) == ["html", "json", "md", "prov"]
     for path in files.values():
         assert path.parent == tmp_path.resolve() and re.fullmatch(r"oscar-decision-[a-z_]+-[0-9a-f]{16}[.a-z]+",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import export
 from kb.config import PROJECT_ROOT
+from kb.model import validate
 
 
 def kb(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
@@ -38,7 +38,7 @@ def test_a_session_carries_facts_across_calls_and_exports(tmp_path: Path, cache:
     second = kb("ask", "--session", str(session), "--json", "actually we're not regulated", cache=cache)
     assert second.returncode == 0, second.stderr
     doc = json.loads(second.stdout)
-    export.validate(doc)
+    validate(doc)
     assert len(doc["turns"]) == 2
     assert next(f for f in doc["facts"] if f["id"] == "asker.team_size")["source"]["kind"] == "profile"
     assert not any(c["rule"]["id"] == "compliance.buy-coverage" for c in doc["conclusions"])

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from kb.config import PROJECT_ROOT, Paths
 
@@ -64,9 +65,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology_cac
     paths = Paths(root=root, cache=ontology_cache)
     workdir = prepare(tmp_path_factory.mktemp("app"))
     from app.chat import build
-    from app.render import CSS
     from app.service import ChatService
     from kb.advisor import LiveKnowledgeBase
+    from kb.render.chat import CSS
 
     live = LiveKnowledgeBase(paths)
     service = ChatService(live, workdir.exports)
@@ -135,13 +136,12 @@ def advised(server: Server, question: str, profile: Path | None = None, **facts:
     session = server.service.ask(session, question)
     for name, value in facts.items():
         session = server.service.set_fact(session, name, value)
-    rec = session["doc"]["recommendation"]
-    return str(rec["option"]) if rec else "none"
+    return session["answer"].option or "none"
 
 
 def shown(option: str) -> str:
     """How the chat states a recommendation of `option`."""
-    from app.render import option_label
+    from kb.render.words import option_label
 
     return f"Recommendation: {option_label(option)}" if option != "none" else "No recommendation yet"
 
@@ -231,7 +231,7 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         assert "rule " in why and ".yaml:" in why and "from your question" in why
 
         tab.tab("Why not?")
-        from app.render import option_label
+        from kb.render.words import option_label
         from kb.vocab import OPTIONS
 
         not_chosen = tab.page.locator("#oscar-why-not").inner_text()
@@ -372,6 +372,32 @@ def test_a_broken_rule_file_is_reported_and_the_last_good_knowledge_base_keeps_a
         assert shown(advised(server, SMALL_TEAM)) in tab.wait_answers(1)
     finally:
         rules.write_text(good, encoding="utf-8")
+        tab.close()
+
+
+def test_a_documents_url_from_its_metadata_shows_in_the_sources_panel(server: Server, browser: Any) -> None:
+    metadata = server.root / "corpus" / "metadata.yaml"
+    good = metadata.read_text(encoding="utf-8")
+    data = yaml.safe_load(good)
+    for name, entry in data["documents"].items():
+        entry["url"] = f"https://example.org/{name}?a=1&b=<2>"
+    tab = Tab(browser, server.url)
+    try:
+        metadata.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        tab.tab("Analysts")
+        tab.page.click("#oscar-reload")
+        tab.page.locator("#oscar-problems .oscar-ok").wait_for(timeout=ANSWER_TIMEOUT)
+        tab.ask(SMALL_TEAM)
+        tab.wait_answers(1)
+        tab.tab("Sources")
+        cite = tab.page.locator("#oscar-sources .oscar-cite").first
+        shown_url = cite.locator(".oscar-url").inner_text()
+        assert shown_url.startswith("https://example.org/") and shown_url.endswith("?a=1&b=<2>")
+        assert cite.locator("a").count() == 0  # shown as text: the page offers no click to outside addresses
+        assert not tab.outside
+    finally:
+        metadata.write_text(good, encoding="utf-8")
+        assert server.service.reload() == []
         tab.close()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import export
+from kb import render
 from kb.advisor import Advisor, KnowledgeBase
 from kb.conversation import Conversation
 
@@ -29,10 +29,10 @@ def test_exported_html_opens_with_every_citation_and_runs_nothing(knowledge_base
     question = ("we're a 6-person health-tech team <script>window.pwned=1</script> <img src=x "
                 "onerror=\"window.pwned=2\">, need HIPAA, is self-hosting PyTorch + MLflow wise?")
     _, doc = Advisor(knowledge_base).ask(Conversation(), question)
-    name, html = export.export(doc, "html")
+    name, html = render.export(doc, "html")
     page_file = tmp_path / name
     page_file.write_text(html, encoding="utf-8")
-    cited = export.citations(doc)
+    cited = doc.citations()
     assert len(cited) >= 3
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -43,8 +43,8 @@ def test_exported_html_opens_with_every_citation_and_runs_nothing(knowledge_base
             page.goto(page_file.as_uri())
             text = " ".join(page.inner_text("body").split())
             for cit in cited:
-                assert " ".join(cit["text"].split()) in text, cit["n"]
-                assert page.locator(f"#cite-{cit['n']}").count() == 1
+                assert " ".join(cit.text.split()) in text, cit.n
+                assert page.locator(f"#cite-{cit.n}").count() == 1
             assert "<script>window.pwned=1</script>" in text  # shown as text ...
             assert page.evaluate("typeof window.pwned") == "undefined"  # ... and never run
             assert page.locator("img").count() == 0 and not dialogs

@@ -1,0 +1,300 @@
+"""The answer as a value: what the advisor returns and every renderer, the CLI, the chat and the exports take.
+
+Frozen dataclasses, so an answer can't change after it is made and two equal answers compare equal. The
+JSON form and the JSON Schema both come from these classes: `Answer.to_dict()` writes the document
+(a field without a default is always written, `null` when empty; a field with a default is written only
+when it differs from it), `Answer.from_dict()` reads one back with validation, and `json_schema()` is
+generated from the type annotations (pydantic's `TypeAdapter`), so the schema can't drift from the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Literal
+
+from kb.conclusions import RuleRef
+from kb.facts import Scalar, Source
+
+SCHEMA_ID = "https://w3id.org/oscar/schema/justification.schema.json"
+Option = Literal["open_source", "commercial", "build_in_house", "open_core", "hybrid"]
+Kind = Literal["recommendation", "obligation", "risk", "note", "question"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Citation:
+    """A passage cited in support of a conclusion: `text` is its document's cleaned text `[start:end]`.
+
+    `n` numbers it across the answer (one passage keeps one number); `score` is its support."""
+
+    n: int
+    doc: str
+    title: str
+    heading: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Conclusion:
+    """One conclusion of the answer: what the rule `rule` drew from the facts `because`, with its citations.
+
+    `option` and `strength` are set for recommendations (the option argued for, and the signed weight)."""
+
+    id: str
+    kind: Kind
+    title: str
+    statement: str
+    rule: RuleRef
+    because: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    option: Option | None = None
+    strength: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FactEntry:
+    """A fact the answer used: given by the asker (field by field), from a profile, the ontology, or derived.
+
+    `value` holds the fact's fields; a derived fact's `source.from_facts` names the facts it came from."""
+
+    id: str
+    kind: str
+    value: dict[str, Scalar]
+    source: Source
+
+    def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
+        return _json_hash(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    """The option with the most weighed support, its strength (0-1) and every option's score."""
+
+    option: Option
+    strength: float
+    scores: dict[str, float]
+    conclusions: tuple[str, ...] = ()
+    """Ids of the recommendation conclusions for the chosen option."""
+
+    def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
+        return _json_hash(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    """Something the advisor still needs to know, as `kind.field` (e.g. `asker.team_size`).
+
+    `decisive`: supplying it could change the recommended option. `confirm`: a value read from the
+    question but not sure enough to take: the question asks whether it was meant."""
+
+    field: str
+    question: str
+    rules: tuple[str, ...]
+    decisive: bool = False
+    confirm: Scalar | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleCheck:
+    """A rule that would recommend an option not chosen: whether it fired, and each condition that failed."""
+
+    rule: RuleRef
+    title: str
+    fired: bool
+    failed: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class WhyNot:
+    """An option not chosen, its weighed support, and the rules that argue for it."""
+
+    option: Option
+    score: float
+    rules: tuple[RuleCheck, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Unsure:
+    """A reading that would matter but was not sure enough to take: asked back instead."""
+
+    field: str
+    value: Scalar
+    score: float
+    text: str
+    question: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Hedged:
+    """A fact the asker said as a maybe ("maybe later we'd sell it"): not taken."""
+
+    field: str
+    value: Scalar
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """How the latest question was read beyond its facts: what it asks and how that was decided, names not
+    known, readings not sure enough to take, and facts stated as a maybe."""
+
+    unknown: tuple[str, ...] = ()
+    unsure: tuple[Unsure, ...] = ()
+    hedged: tuple[Hedged, ...] = ()
+    asked_how: Source | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """One answer with everything that backs it: the facts, the conclusions with the rule that drew each and
+    the passages that support it, what is still missing, why the other options were not chosen, and the
+    versions of the knowledge used."""
+
+    question: str
+    """The question as asked (the latest turn)."""
+    turns: tuple[str, ...]
+    """Every question of the conversation, in order."""
+    asked: str
+    """What is asked: recommendation, obligations, comparison, definition, process, out_of_scope."""
+    facts: tuple[FactEntry, ...]
+    conclusions: tuple[Conclusion, ...]
+    recommendation: Recommendation | None
+    missing: tuple[Question, ...]
+    why_not: tuple[WhyNot, ...]
+    versions: dict[str, str]
+    """Content hashes of the knowledge used: rules, ontology, corpus, model, reader."""
+    abstention: str | None
+    """Why the advisor did not answer (outside what it knows, or no rule applies), or null."""
+    reading: Reading | None = None
+    schema_version: Literal[1] = 1
+
+    def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
+        return _json_hash(self)
+
+    # -- reading the answer -----------------------------------------------------------------------------
+    def citations(self) -> list[Citation]:
+        """Every distinct citation of the answer, ordered by its number."""
+        seen: dict[int, Citation] = {}
+        for conclusion in self.conclusions:
+            for cit in conclusion.citations:
+                seen.setdefault(cit.n, cit)
+        return [seen[n] for n in sorted(seen)]
+
+    def of_kind(self, kind: str) -> list[Conclusion]:
+        return [c for c in self.conclusions if c.kind == kind]
+
+    def fact(self, fid: str) -> FactEntry | None:
+        return next((f for f in self.facts if f.id == fid), None)
+
+    @property
+    def option(self) -> str | None:
+        """The recommended option, or None."""
+        return self.recommendation.option if self.recommendation else None
+
+    # -- JSON -------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The justification document (JSON-ready), as `json_schema()` describes it."""
+        out = _plain(self)
+        out["schema_version"] = self.schema_version
+        return out
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Answer:
+        """An answer from its JSON document; raises jsonschema.ValidationError when it is not well formed."""
+        validate(data)
+        return _adapter().validate_python(dict(data), strict=False)
+
+
+def validate(data: Mapping[str, Any]) -> None:
+    """Raise jsonschema.ValidationError (with the path of the first problem) when `data` is not a
+    well-formed justification document."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(dict(data)))
+    if error is not None:
+        raise error
+
+
+@cache
+def _validator() -> Any:
+    """One compiled validator: building it is most of the cost of a validation."""
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(json_schema())
+    cls.check_schema(json_schema())
+    return cls(json_schema())
+
+
+def _json_hash(value: Any) -> int:
+    import json
+
+    return hash(json.dumps(_plain(value), sort_keys=True, ensure_ascii=True))
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON data: dataclasses as objects (fields with a default left out while they hold it)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, Source):
+            return value.to_dict()
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            has_default = f.default is not dataclasses.MISSING
+            if has_default and item == f.default:
+                continue
+            out[f.name] = _plain(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+@cache
+def _adapter() -> Any:
+    import pydantic
+
+    return pydantic.TypeAdapter(Answer)
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the justification document, generated from `Answer`."""
+    schema: dict[str, Any] = _adapter().json_schema(mode="serialization")
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "OSCAR justification (decision record)",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+    _close(schema)
+    return schema
+
+
+def _close(node: Any) -> None:
+    """No properties beyond the declared ones, anywhere: a misspelt key in a saved document is an error."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            node.setdefault("additionalProperties", False)
+            for prop in node["properties"].values():
+                prop.pop("title", None)  # generated from the name ("Id" for id): says nothing
+        for value in node.values():
+            _close(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close(value)
+
+
+def schema_main(argv: list[str]) -> int:
+    """`kb schema`: print the JSON Schema of the justification document, generated from `Answer`."""
+    import argparse
+    import json
+
+    argparse.ArgumentParser(prog="kb schema", description=schema_main.__doc__).parse_args(argv)
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0

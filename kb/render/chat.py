@@ -1,0 +1,120 @@
+"""The chat's pieces: the answer message (Markdown) and the HTML panels (sources, why?, why not?, what if?,
+facts, record, problems), each a pure function of the answer (and, for sources, of the passage's
+surrounding text and provenance). Templates in `templates/chat/`; every asker or corpus string is escaped
+by the template environment: HTML panels are autoescaped, the message is escaped for Markdown so no tag,
+link, image or autolink is possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from kb.model import Answer, Citation
+from kb.render import words
+from kb.render.jsondoc import digest
+from kb.render.templating import markdown_text, render
+
+HEADINGS = (("recommendation", "Reasons"), *words.KIND_HEADINGS[1:])
+"""Headings in the chat: a recommendation's conclusions are the reasons for it."""
+CONTEXT_CHARS = 160
+"""Characters of the document shown on each side of a cited span."""
+
+
+@dataclass(frozen=True)
+class PassageContext:
+    """What the corpus says around a cited span, and where the document comes from."""
+
+    before: str
+    after: str
+    publisher: str = ""
+    url: str = ""
+    location: str = ""
+    """`path:line` of the span's first character in the source file (`, page N` for a PDF)."""
+
+
+ContextLookup = Callable[[Citation], PassageContext | None]
+
+
+def message(answer: Answer) -> str:
+    """The answer as a Markdown message: recommendation, reasons, obligations, risks, notes, questions."""
+    return render("chat", "chat/message.md.j2", answer=answer, headings=HEADINGS,
+                  reading=words.reading_lines(answer)).strip()
+
+
+def user_message(question: str) -> str:
+    """The asker's own question, shown literally."""
+    return markdown_text(question)
+
+
+def sources_html(answer: Answer | None, context: ContextLookup | None = None) -> str:
+    """Each cited passage with its span highlighted in the surrounding text, its title and provenance."""
+    cited = [(c, context(c) if context else None) for c in answer.citations()] if answer else []
+    return render("html", "chat/sources.html.j2", answer=answer, cited=cited).strip()
+
+
+def why_html(answer: Answer | None) -> str:
+    """Each conclusion's derivation: the rule (file and line), the facts and where each came from."""
+    facts = {f.id: f for f in answer.facts} if answer else {}
+    return render("html", "chat/why.html.j2", answer=answer, facts=facts).strip()
+
+
+def why_not_html(answer: Answer | None) -> str:
+    """For each option not chosen: the rules that would have recommended it and the condition that failed."""
+    return render("html", "chat/why_not.html.j2", answer=answer).strip()
+
+
+def what_if_html(field: str, value: object, answer: Answer, current: Answer | None) -> str:
+    """The answer that would follow if one fact changed, and how its conclusions differ from the current ones."""
+    before = {c.statement for c in current.conclusions} if current else set()
+    after = {c.statement for c in answer.conclusions}
+    changes = (("It would add", sorted(after - before)), ("It would drop", sorted(before - after)))
+    return render("html", "chat/what_if.html.j2", answer=answer, value=value, changes=changes,
+                  name=field.removeprefix("asker.").replace("_", " ")).strip()
+
+
+def facts_html(answer: Answer | None) -> str:
+    """Every fact the answer used (asked, read from a profile, from the ontology, derived) and its source."""
+    return render("html", "chat/facts.html.j2", answer=answer).strip()
+
+
+def record_html(answer: Answer | None) -> str:
+    """The answer's record id (the hash in its export files' names) and the knowledge versions behind it."""
+    return render("html", "chat/record.html.j2", answer=answer, digest=digest(answer) if answer else "").strip()
+
+
+def problems_html(problems: Iterable[object], ok: str = "") -> str:
+    """Knowledge-base problems as `path:line: message`, one a line."""
+    return render("html", "chat/problems.html.j2", problems=[str(p) for p in problems], ok=ok).strip()
+
+
+def versions_html(versions: Mapping[str, object]) -> str:
+    """The knowledge versions line of the chat's status bar."""
+    return render("html", "chat/versions.html.j2", versions=versions).strip()
+
+
+def ask_back_html(question: str, decisive: bool) -> str:
+    """One question the advisor asks back."""
+    return render("html", "chat/ask_back.html.j2", question=question, decisive=decisive).strip()
+
+
+def known_html(label: str, value: str, source: str) -> str:
+    """One fact the asker gave and where it came from."""
+    return render("html", "chat/known.html.j2", label=label, value=value, source=source).strip()
+
+
+CSS = """
+.oscar-sources .oscar-cite{border:1px solid var(--border-color-primary);border-radius:6px;
+  padding:.5rem .7rem;margin:.4rem 0}
+.oscar-n{font-weight:700}
+.oscar-meta,.oscar-from{font-size:.85em;opacity:.8}
+.oscar-passage{margin:.4rem 0 0 0;padding:.3rem .6rem;border-left:3px solid #c9a400;white-space:pre-wrap}
+.oscar-passage mark{background:#ffe98a;color:#1b1b1b;padding:0 .1em}
+.oscar-kind{font-size:.75em;text-transform:uppercase;letter-spacing:.05em;opacity:.75}
+.oscar-derivation{margin:.3rem 0;padding:.3rem .5rem;border:1px solid var(--border-color-primary);
+  border-radius:6px}
+.oscar-derivation summary{cursor:pointer}
+.oscar-problems{color:#b00020}
+.oscar-facts td,.oscar-facts th{padding:.15rem .4rem;text-align:left;vertical-align:top}
+.oscar-empty{opacity:.7}
+"""
