@@ -27,7 +27,7 @@ from kb.problems import Problem, display_path
 from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_mapping, read_yaml
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
-FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues")
+FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues", "counter_cues", "counter_cues_unless")
 ENTRY_KEYS = ("field", "value", "asked", "role", "patterns", "examples", "near_misses", "hedge", "start")
 ROLES = ("offer", "acquire")
 # Token attributes a blank English pipeline fills; others (LEMMA, POS, DEP, ENT_TYPE ...) need a trained
@@ -53,6 +53,10 @@ class FieldDecl:
     decisive: bool = False
     cues: tuple[str, ...] = ()
     """Words one of which must stand in the same clause for a quantity to count as this field."""
+    counter_cues: tuple[str, ...] = ()
+    """Words that show a quantity in their clause is something else ("we pay 3k a month" is no budget)."""
+    counter_cues_unless: tuple[str, ...] = ()
+    """Words that keep the quantity this field's despite a counter cue ("we pay 3k now, the budget is 5k")."""
     file: str = ""
     line: int = 0
 
@@ -116,6 +120,8 @@ class Quantities:
     """Unit kinds for which "a"/"an" is no number ("a data scientist" counts no team)."""
     implies_currency: tuple[tuple[str, str], ...] = ()
     """Scale words that say money by themselves ("forty grand"), with the currency they mean."""
+    not_after: tuple[str, ...] = ()
+    """Words after which a number is no quantity of any kind ("100%", "10x the traffic")."""
 
 
 @dataclass(frozen=True)
@@ -194,8 +200,15 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         if not isinstance(ask, str):
             err(spec.key_lines["ask"], "`ask` is the question that asks for this field")
             ask = ""
+        for key in ("cues", "counter_cues", "counter_cues_unless"):
+            if key in spec and not unit:
+                err(spec.key_lines[key], f"only number fields with a `unit` take `{key}`")
+        if "counter_cues_unless" in spec and "counter_cues" not in spec:
+            err(spec.key_lines["counter_cues_unless"], "`counter_cues_unless` needs `counter_cues`")
         out[name] = FieldDecl(name, str(ftype), fdoc.strip(), tuple(values), str(unit or ""), ask.strip(),
-                              decisive, tuple(c.lower() for c in _texts(spec.get("cues"))), shown, line)
+                              decisive, tuple(c.lower() for c in _texts(spec.get("cues"))),
+                              tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
+                              tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), shown, line)
     return out
 
 
@@ -479,7 +492,7 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
             implies.append((str(word), str(code)))
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
                       str(doc.get("rates_as_of", "")), lead_ins, tuple(str(k) for k in _texts(doc.get("no_article"))),
-                      tuple(implies))
+                      tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))))
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:

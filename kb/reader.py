@@ -368,6 +368,7 @@ class Reader:
         self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
+        self._not_after = set(q.not_after) - {""}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -750,6 +751,12 @@ class Reader:
         "two hundred"), or a vague amount ("a couple of"), with a scale word after it ("1.5 million")."""
         for words, value in self._vague:
             if self._at(toks, i, words):
+                k = i + len(words)
+                if (words in (("a",), ("an",)) and k < len(toks) and toks[k].lower in _number_words()
+                        and toks[k].lower != "and"):
+                    return None  # "a hundred and fifty thousand": the number words that follow are the number
+                if k < len(toks) and toks[k].lower in self._scales:  # "half a million", "a couple thousand"
+                    return _Number(value * self._scales[toks[k].lower], len(words) + 1, scaled=True)
                 return _Number(value, len(words), article=len(words) == 1 and words[0] in ("a", "an"))
         head, dash, tail = toks[i].lower.rpartition("-")
         if dash and head and tail.isalpha() and not head.endswith("-") and tail not in _number_words():
@@ -784,7 +791,8 @@ class Reader:
                 continue
             n = _parse_number(phrase)
             if n is not None:
-                used, value, scaled = k - i, float(n), False
+                used, value = k - i, float(n)
+                scaled = any(t.lower in self._scales for t in toks[i:k])  # "two hundred thousand"
                 if used + i < len(toks) and toks[i + used].lower in self._scales:
                     value, used, scaled = value * self._scales[toks[i + used].lower], used + 1, True
                 return _Number(value, used, scaled=scaled)
@@ -821,6 +829,9 @@ class Reader:
                 i += 1
                 continue
             value, end_i = num.value, j + num.used
+            if end_i < len(toks) and toks[end_i].lower in self._not_after or num.glued in self._not_after:
+                i = end_i  # "100%", "10x the traffic": a share or a ratio, no quantity
+                continue
             unit = self._unit_at(toks, end_i, num.glued)
             currency = currency_before or num.currency
             if currency is None and end_i < len(toks) and toks[end_i].lower in self._currency:
@@ -893,12 +904,20 @@ class Reader:
         return None
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
-        """A field with `cues` takes a quantity only when one of its cue words stands in the same clause."""
-        if not decl.cues:
+        """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
+        field with `counter_cues` does not take one whose clause has a counter cue and no word of
+        `counter_cues_unless` ("we pay 3k a month for GPUs" states what is spent, not a budget)."""
+        if not decl.cues and not decl.counter_cues:
             return True
         lo, hi = self._clause_bounds(toks, i)
-        words = " " + " ".join(t.lower for t in toks[lo:hi])
-        return any(f" {c}" in words for c in decl.cues)  # a cue matches the start of a word
+        words = " " + " ".join(t.lower for t in toks[lo:hi]) + " "
+
+        def has(cues: Sequence[str]) -> bool:
+            return any(f" {c}" in words for c in cues)  # a cue matches the start of a word
+
+        if decl.cues and not has(decl.cues):
+            return False
+        return not (has(decl.counter_cues) and not has(decl.counter_cues_unless))
 
     @staticmethod
     def _quantity(decl: FieldDecl, value: float, source: Source) -> _Candidate:
