@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -285,10 +285,10 @@ class _Reader:
             return None
         head = heads[0]
         if head in ("all", "any"):
-            self.keys(node, (head,), f"an `{head}` group")
+            self.keys(node, vocab.RULE_KEYS[f"an `{head}` group"], f"an `{head}` group")
             return self.group(head, node[head], node.key_lines[head], names)
         if head == "none":
-            self.keys(node, ("none",), "a `none` condition")
+            self.keys(node, vocab.RULE_KEYS["a `none` condition"], "a `none` condition")
             inner = node["none"]
             if not isinstance(inner, YMap) or "fact" not in inner:
                 self.err(node.key_lines["none"], "`none` takes one fact condition (`fact:` and `where:`)")
@@ -308,7 +308,7 @@ class _Reader:
         return Group(op, tuple(p for p in parsed if p is not None), line)
 
     def match(self, node: YMap, names: set[str], negated: bool) -> Match | None:
-        self.keys(node, ("fact", "as", "where"), "a fact condition")
+        self.keys(node, vocab.RULE_KEYS["a fact condition"], "a fact condition")
         kind = node.get("fact")
         if not isinstance(kind, str) or not kind:
             self.err(node.line, "`fact` must name a fact kind")
@@ -382,7 +382,7 @@ class _Reader:
             self.err(line, "each item of `then` is a mapping with `kind:` (a conclusion) or `derive:` (a fact)")
             return None
         if "derive" in node:
-            self.keys(node, ("derive", "fields"), "a `derive`")
+            self.keys(node, vocab.RULE_KEYS["a `derive`"], "a `derive`")
             kind = node.get("derive")
             fields = node.get("fields", YMap())
             if not isinstance(kind, str) or not isinstance(fields, YMap):
@@ -397,7 +397,7 @@ class _Reader:
                 else:
                     self.err(fields.key_lines[fname], f"field `{fname}` must be a value, a `$name.field` or text")
             return Derive(kind, tuple(sorted(values)), node.line)
-        self.keys(node, ("kind", "statement", "option", "strength", "stance", "asks"), "a conclusion")
+        self.keys(node, vocab.RULE_KEYS["a conclusion"], "a conclusion")
         kind = node.get("kind")
         if kind not in vocab.CONCLUSION_KINDS:
             self.err(node.key_lines.get("kind", node.line),
@@ -443,7 +443,7 @@ class _Reader:
         if not isinstance(node, YMap):
             self.err(line, "`evidence` is a mapping with `doc`, `quote` and `query`")
             return None
-        self.keys(node, ("doc", "quote", "query"), "`evidence`")
+        self.keys(node, vocab.RULE_KEYS["`evidence`"], "`evidence`")
         doc = self.text(node, "doc", "`evidence`", required=False)
         quote = self.text(node, "quote", "`evidence`", required=False)
         query = self.text(node, "query", "`evidence`", required=False)
@@ -457,7 +457,7 @@ class _Reader:
         if not isinstance(node, YMap):
             self.err(line, "each rule is a mapping with `id`, `title`, `when`, `then`")
             return None
-        self.keys(node, ("id", "title", "when", "then", "evidence"), "a rule")
+        self.keys(node, vocab.RULE_KEYS["a rule"], "a rule")
         rule_id = node.get("id")
         if not isinstance(rule_id, str) or not _ID.match(rule_id):
             self.err(node.key_lines.get("id", node.line),
@@ -530,7 +530,7 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
     if not isinstance(doc, YMap):
         reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
         return None
-    reader.keys(doc, ("topic", "derives", "rules", "tests"), "a rule file")
+    reader.keys(doc, vocab.RULE_KEYS["a rule file"], "a rule file")
     topic = doc.get("topic", "")
     derived: list[DerivedKind] = []
     decl = doc.get("derives", YMap())
@@ -569,7 +569,7 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
     if not isinstance(spec, YMap):
         reader.err(line, f"derived fact kind `{name}` needs `doc` and `fields`")
         return None
-    reader.keys(spec, ("doc", "fields"), f"derived fact kind `{name}`")
+    reader.keys(spec, vocab.RULE_KEYS["a derived fact kind"], f"derived fact kind `{name}`")
     doc = reader.text(spec, "doc", f"derived fact kind `{name}`") or ""
     fields: dict[str, vocab.FieldSpec] = {}
     raw = spec.get("fields", YMap())
@@ -595,7 +595,7 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
     if not isinstance(node, YMap):
         reader.err(line, "each test is a mapping with `name`, `given`, `expect`")
         return None
-    reader.keys(node, ("name", "given", "ontology", "expect", "expect_not"), "a test")
+    reader.keys(node, vocab.RULE_KEYS["a test"], "a test")
     name = reader.text(node, "name", "a test") or f"line {line}"
     facts: list[Fact] = []
     given = node.get("given", YList())
@@ -637,7 +637,7 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
             if not isinstance(e, YMap):
                 reader.err(eline, "an expectation is a rule id or a mapping of rule/kind/option/fact/statement")
                 continue
-            reader.keys(e, ("rule", "kind", "option", "fact", "statement"), "an expectation")
+            reader.keys(e, vocab.RULE_KEYS["an expectation"], "an expectation")
             out.append(Expectation(eline, **{k: str(v) for k, v in e.items()}))
         return tuple(out)
 
@@ -732,7 +732,7 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
         if name not in produced:
             where = consumed.get(name, (d.file, d.line))
             problems.append(Problem(where[0], where[1], f"no rule derives fact kind `{name}`"))
-    problems.extend(_stratify(files, derived)[1])
+    problems.extend(stratify(files, derived)[1])
     for f in files:
         for t in f.tests:
             problems.extend(_validate_test(t, seen, derived, terms))
@@ -877,7 +877,7 @@ def _validate_test(t: RuleTest, rules: Mapping[str, Rule], derived: Mapping[str,
     return problems
 
 
-def _stratify(files: Sequence[RuleFile], derived: Mapping[str, DerivedKind]) -> tuple[dict[str, int], list[Problem]]:
+def stratify(files: Sequence[RuleFile], derived: Mapping[str, DerivedKind]) -> tuple[dict[str, int], list[Problem]]:
     """Each rule's stratum: rules that test for the absence of a derived kind run after every rule deriving it.
 
     A cycle through `none` (a kind whose derivation depends on its own absence) has no stratum: a problem.
@@ -1151,222 +1151,3 @@ def explain(rule: Rule, facts: Sequence[Fact]) -> tuple[Failure, ...]:
         if best is not None:
             failures.append(best[1])
     return tuple(failures)
-
-
-# --- Compiling for the engine -----------------------------------------------------------------------------
-
-GATE_KIND = "$go"
-"""The kind of the one fact asserted last into each engine session: every compiled rule with a `none`
-joins it first, so none fires before all of the session's facts are in (negations are then judged on
-complete facts)."""
-
-READY_RULE = "ready"
-"""An engine rule in every partition that fires on the gate alone. durable_rules 2.0.28 leaves a
-session's action context uninitialised until its first action runs, and deleting a session that never ran
-one frees garbage (a crash that depends on heap layout); this rule makes every session run one."""
-
-PARTITION_RULES = 32
-"""At most this many engine rules per partition (each alternative of an analyst rule is one engine rule)."""
-
-PARTITION_COST = 120
-"""At most this many alpha tests and joins per partition: far below the engine's per-node limits (512
-alpha children, 256 beta children, 128 absence tests), so a partition never comes near them."""
-
-TriggerKey = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class EngineRule:
-    """One alternative of an analyst rule, as the engine runs it."""
-
-    name: str
-    rule: Rule
-    alternative: int
-    aliases: tuple[tuple[str, str], ...]
-    """(engine alias, analyst name) for each matched fact."""
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A group of engine rules compiled into one durable_rules ruleset definition.
-
-    `kinds`: the fact kinds its rules read (only those facts are asserted into its sessions);
-    `triggers`: it can only fire when some fact has one of these keys (`(kind,)` or `(kind, field, value)`);
-    `stratum`: its place in the order of runs (after every rule deriving a kind it tests for absence).
-    """
-
-    index: int
-    stratum: int
-    kinds: frozenset[str]
-    triggers: frozenset[TriggerKey]
-    rules: tuple[EngineRule, ...]
-    definition: dict[str, Any] = field(compare=False)
-
-
-ENGINE_ID = "key"
-"""The field that carries a fact's id in the engine: durable_rules 2.0.28 uses `id` for a message's
-identity and drops joins on it when the fact has further fields, so tests and joins on `id` use a copy."""
-
-
-def _engine_field(name: str) -> str:
-    return ENGINE_ID if name == "id" else name
-
-
-def _operand(value: Scalar | Ref, alias_of: Mapping[str, str]) -> Any:
-    if isinstance(value, Ref):
-        return {alias_of[value.name]: _engine_field(value.field)}
-    return value
-
-
-def _compile_match(m: Match, alias_of: Mapping[str, str]) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = [{"kind": m.kind}]
-    for test in m.tests:
-        t = FieldTest(_engine_field(test.field), test.op, test.value, test.line)
-        if t.op == "exists":
-            parts.append({"$ex": {t.field: 1}})
-        elif t.op == "absent":
-            parts.append({"$nex": {t.field: 1}})
-        elif t.op == "in":
-            assert isinstance(t.value, tuple)
-            options = [{t.field: v} for v in t.value]
-            parts.append(options[0] if len(options) == 1 else {"$or": options})
-        elif t.op == "not_in":
-            assert isinstance(t.value, tuple)
-            parts.extend({"$neq": {t.field: v}} for v in t.value)
-        else:
-            operand = _operand(t.value, alias_of)  # type: ignore[arg-type]
-            if t.op == "eq":
-                parts.append({t.field: operand})
-            else:
-                parts.append({vocab.OPERATORS[t.op].engine: {t.field: operand}})
-    return {"$and": parts}
-
-
-def _cost(alt: Sequence[Match]) -> int:
-    return 1 + sum(1 + sum(len(t.value) if isinstance(t.value, tuple) else 1 for t in m.tests) for m in alt)
-
-
-RANGE = "<range>"
-"""Marks a trigger on a numeric comparison: (RANGE, kind, field, op, threshold)."""
-RANGE_OPS = ("lt", "le", "gt", "ge")
-
-
-def range_holds(op: str, value: float, bound: float) -> bool:
-    """Whether `value op bound` holds (the engine's lt/le/gt/ge)."""
-    return {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
-
-
-def _group_key(trigger: TriggerKey) -> TriggerKey:
-    # Range triggers group by (kind, field, op) and are sorted by threshold, so each partition covers a
-    # narrow band of thresholds and a fact's value triggers only the bands it can satisfy.
-    return trigger[:4] if trigger[0] == RANGE else trigger
-
-
-def _trigger(alt: Sequence[Match]) -> TriggerKey:
-    """The most selective key some fact must have for this alternative to fire."""
-    best: tuple[int, TriggerKey] | None = None
-    for m in alt:
-        if m.negated:
-            continue
-        candidates: list[tuple[int, TriggerKey]] = [(0, (m.kind,))]
-        for t in m.tests:
-            value = t.value[0] if t.op == "in" and isinstance(t.value, tuple) and len(t.value) == 1 else t.value
-            if t.op in ("eq", "in") and isinstance(value, str | int | float | bool) and not isinstance(value, tuple):
-                rank = 4 if t.field == "id" else 1 if isinstance(value, bool) else 3
-                candidates.append((rank, (m.kind, t.field, value)))
-            elif t.op in RANGE_OPS and isinstance(value, int | float) and not isinstance(value, bool):
-                candidates.append((2, (RANGE, m.kind, t.field, t.op, value)))
-        top = max(candidates, key=lambda c: c[0])
-        if best is None or top[0] > best[0]:
-            best = top
-    assert best is not None
-    return best[1]
-
-
-def compile_rulebook(book: Rulebook, max_rules: int = PARTITION_RULES, max_cost: int = PARTITION_COST,
-                     single: bool = False) -> tuple[Partition, ...]:
-    """Engine partitions for a rulebook.
-
-    Each alternative of each rule becomes an engine rule whose first condition is the session gate.
-    Engine rules are grouped by (stratum, trigger key) and each group is cut into partitions of at most
-    `max_rules` rules and `max_cost` tests, so no engine node nears its fixed limits and a consultation
-    runs only the partitions some fact of it can trigger. `single=True` puts every rule in one partition
-    (the unpartitioned baseline of `kb bench rules`; it fails or hangs in the engine beyond a few hundred).
-    """
-    stratum, problems = _stratify(book.files, book.derived_kinds)
-    if problems:
-        raise KnowledgeError(problems)
-    groups: dict[tuple[int, TriggerKey], list[tuple[EngineRule, dict[str, Any], int]]] = {}
-    n = 0
-    for rule in book.rules:
-        for a, alt in enumerate(rule.alternatives):
-            alias_of: dict[str, str] = {}
-            # Only rules with a `none` need the gate: positive joins match whatever order facts arrive in.
-            gated = any(m.negated for m in alt)
-            conds: list[dict[str, Any]] = [{"g": {"kind": GATE_KIND}}] if gated else []
-            aliases = []
-            for i, m in enumerate(alt):
-                expr = _compile_match(m, alias_of)
-                if m.negated:
-                    conds.append({f"n{i}$not": expr})
-                else:
-                    alias = f"b{i}"
-                    conds.append({alias: expr})
-                    alias_of[m.name] = alias
-                    aliases.append((alias, m.name))
-            name = f"r{n}"
-            n += 1
-            engine_rule = EngineRule(name, rule, a, tuple(aliases))
-            key = (0, ("*",)) if single else (stratum[rule.id], _group_key(_trigger(alt)))
-            # dist 0: one fact may satisfy several conditions of a rule (the engine's default forbids it)
-            groups.setdefault(key, []).append((engine_rule, {"all": conds, "dist": 0}, _cost(alt)))
-    for key, items in groups.items():
-        if key[1][0] == RANGE:
-            items.sort(key=lambda item: _trigger(item[0].rule.alternatives[item[0].alternative])[4])
-    partitions: list[Partition] = []
-
-    def flush(key: tuple[int, TriggerKey], chunk: list[tuple[EngineRule, dict[str, Any], int]]) -> None:
-        rules = tuple(r for r, _, _ in chunk)
-        kinds = frozenset(m.kind for r in rules for m in r.rule.alternatives[r.alternative])
-        triggers = frozenset({_trigger(r.rule.alternatives[r.alternative]) for r in rules})
-        definition = {r.name: d for r, d, _ in chunk}
-        definition[READY_RULE] = {"all": [{"g": {"kind": GATE_KIND}}]}
-        partitions.append(Partition(len(partitions), key[0], kinds, triggers, rules, definition))
-
-    for key in sorted(groups, key=lambda k: (k[0], repr(k[1]))):
-        chunk: list[tuple[EngineRule, dict[str, Any], int]] = []
-        cost = 0
-        for item in groups[key]:
-            if chunk and not single and (len(chunk) >= max_rules or cost + item[2] > max_cost):
-                flush(key, chunk)
-                chunk, cost = [], 0
-            chunk.append(item)
-            cost += item[2]
-        if chunk:
-            flush(key, chunk)
-    return tuple(partitions)
-
-
-def fact_keys(fact: Fact) -> Iterator[TriggerKey]:
-    """The trigger keys a fact has: its kind, and (kind, field, value) for each field and its id."""
-    yield (fact.kind,)
-    yield (fact.kind, "id", fact.id)
-    for name, value in fact.fields:
-        yield (fact.kind, name, value)
-
-
-def max_fanout(definition: Mapping[str, Any]) -> int:
-    """The most children any node of the engine's alpha network would get for this ruleset definition
-    (a trie of each condition's tests in order, as the engine shares equal prefixes)."""
-    children: dict[str, set[str]] = {}
-    for rule in definition.values():
-        for cond in rule["all"]:
-            ((_, expr),) = cond.items()
-            parts = expr["$and"] if isinstance(expr, dict) and "$and" in expr else [expr]
-            path = "root"
-            for part in parts:
-                step = json.dumps(part, sort_keys=True)
-                children.setdefault(path, set()).add(step)
-                path = path + "|" + step
-            children.setdefault(path, set()).add("beta:" + json.dumps(cond, sort_keys=True))
-    return max((len(c) for c in children.values()), default=0)

@@ -216,25 +216,25 @@ FACT_KINDS: dict[str, FactKind] = {
 
 @dataclass(frozen=True)
 class Operator:
-    """A field test of a rule condition: how analysts write it, what it means, and the engine's operator."""
+    """A field test of a rule condition: how analysts write it and what it means (each engine says how it
+    runs it: see kb.engine)."""
 
     symbol: str
     operand: Literal["value", "list", "flag"]
-    engine: str
     doc: str
 
 
 OPERATORS: dict[str, Operator] = {
-    "eq": Operator("==", "value", "$eq", "equals a value or `$name.field` (a bare value means eq)"),
-    "ne": Operator("!=", "value", "$neq", "present and different from a value or `$name.field`"),
-    "lt": Operator("<", "value", "$lt", "a number below"),
-    "le": Operator("<=", "value", "$lte", "a number at most"),
-    "gt": Operator(">", "value", "$gt", "a number above"),
-    "ge": Operator(">=", "value", "$gte", "a number at least"),
-    "in": Operator("in", "list", "$or", "one of a list of values"),
-    "not_in": Operator("not in", "list", "$neq", "present and none of a list of values"),
-    "exists": Operator("exists", "flag", "$ex", "the field is present (`exists: true`)"),
-    "absent": Operator("absent", "flag", "$nex", "the field is not present, i.e. not known (`absent: true`)"),
+    "eq": Operator("==", "value", "equals a value or `$name.field` (a bare value means eq)"),
+    "ne": Operator("!=", "value", "present and different from a value or `$name.field`"),
+    "lt": Operator("<", "value", "a number below"),
+    "le": Operator("<=", "value", "a number at most"),
+    "gt": Operator(">", "value", "a number above"),
+    "ge": Operator(">=", "value", "a number at least"),
+    "in": Operator("in", "list", "one of a list of values"),
+    "not_in": Operator("not in", "list", "present and none of a list of values"),
+    "exists": Operator("exists", "flag", "the field is present (`exists: true`)"),
+    "absent": Operator("absent", "flag", "the field is not present, i.e. not known (`absent: true`)"),
 }
 """Field tests. Every test but `absent` needs the field to be present: an unknown field never matches."""
 
@@ -276,5 +276,24 @@ RULE_KEYWORDS: dict[str, str] = {
     "ontology": "a test's ontology entities (their facts and related facts are added)",
     "expect": "conclusions or derived facts a test requires: `rule`, `kind`, `option`, `fact`, `statement`",
     "expect_not": "conclusions or derived facts a test forbids",
+    "name": "a test's name",
+    "rule": "the rule an expectation names",
 }
 """Every keyword of the rule language; docs/rules.md and rules/README.md must explain each."""
+
+RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "a rule file": ("topic", "derives", "rules", "tests"),
+    "a derived fact kind": ("doc", "fields"),
+    "a rule": ("id", "title", "when", "then", "evidence"),
+    "a fact condition": ("fact", "as", "where"),
+    "a `none` condition": ("none",),
+    "an `all` group": ("all",),
+    "an `any` group": ("any",),
+    "a conclusion": ("kind", "statement", "option", "strength", "stance", "asks"),
+    "a `derive`": ("derive", "fields"),
+    "`evidence`": ("doc", "quote", "query"),
+    "a test": ("name", "given", "ontology", "expect", "expect_not"),
+    "an expectation": ("rule", "kind", "option", "fact", "statement"),
+}
+"""The keys each part of a rule file may have: the parser (kb/rulebook.py) reads them from here, so the
+language, its parser and its documentation (every key is a RULE_KEYWORDS entry) can't drift apart."""

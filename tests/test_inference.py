@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kb.inference as inference
+import kb.engine.durable as durable
 from kb.facts import Fact, Source
 from kb.inference import ConsequentError, LiveRuleBase, RuleBase, RunawayRuleError
 from kb.problems import KnowledgeError
@@ -117,19 +117,19 @@ def test_error_inside_a_consequent_is_surfaced(monkeypatch: pytest.MonkeyPatch, 
         def append(self, item: object) -> None:
             raise RuntimeError("boom")
 
-    original = inference._Record
+    original = durable._Record
 
-    def broken() -> inference._Record:
+    def broken() -> durable._Record:
         record = original()
         record.activations = Exploding()
         return record
 
-    monkeypatch.setattr(inference, "_Record", broken)
+    monkeypatch.setattr(durable, "_Record", broken)
     with pytest.raises(ConsequentError) as err:
         base.consult([f("asker", "asker", team_size=4)])
     assert "boom" in str(err.value) and err.value.rule is not None
     assert base.engine.live_sessions() == 0
-    monkeypatch.setattr(inference, "_Record", original)
+    monkeypatch.setattr(durable, "_Record", original)
     assert "t.small" in base.consult([f("asker", "asker", team_size=4)]).fired
 
 

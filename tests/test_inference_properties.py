@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.config import Paths
+from kb.engine.reference import reference_engine
 from kb.facts import Fact, Source
 from kb.inference import RuleBase
 from kb.rulebook import load_rules, matches, rule_files
@@ -17,6 +18,7 @@ from kb.rulebook import load_rules, matches, rule_files
 PATHS = Paths.default()
 BOOK = load_rules(rule_files(PATHS.rules), None, PATHS.corpus, PATHS.root)
 BASE = RuleBase.from_rulebook(BOOK)
+REFERENCE = RuleBase.from_rulebook(BOOK, engine=reference_engine)
 SRC = Source(kind="profile")
 
 OFFERINGS = [
@@ -104,3 +106,13 @@ def test_engine_fires_what_the_rules_say(facts: list[Fact]) -> None:
     for rule in BOOK.rules:
         if rule.id not in result.fired:
             assert result.explain_failed(rule.id)
+
+
+@SETTINGS
+@given(consultations())
+def test_a_second_engine_plugs_in_and_agrees_with_the_engine_of_record(facts: list[Fact]) -> None:
+    ours, reference = BASE.consult(facts), REFERENCE.consult(facts)
+    assert ours.activations == reference.activations
+    assert {f.id: f.fields for f in ours.facts} == {f.id: f.fields for f in reference.facts}
+    assert ours.conclusions == reference.conclusions
+    assert ours.weighing() == reference.weighing()

@@ -8,9 +8,10 @@ import pytest
 
 from kb import checks, vocab
 from kb.config import Paths
+from kb.engine.durable import compile_rulebook, max_fanout
 from kb.inference import RuleBase
 from kb.problems import KnowledgeError
-from kb.rulebook import compile_rulebook, load_rules, max_fanout, parse_rules, rule_files
+from kb.rulebook import load_rules, parse_rules, rule_files
 
 GOOD = """\
 topic: good
@@ -170,6 +171,11 @@ def test_partitions_stay_far_below_engine_limits(tmp_path: Path) -> None:
     assert max(max_fanout(p.definition) for p in parts) < 128
     (single,) = compile_rulebook(book, single=True)
     assert max_fanout(single.definition) >= 512  # what the unpartitioned ruleset would hang on
+
+
+def test_the_parser_reads_only_keys_of_the_documented_language() -> None:
+    keys = {k for allowed in vocab.RULE_KEYS.values() for k in allowed}
+    assert keys <= set(vocab.RULE_KEYWORDS), sorted(keys - set(vocab.RULE_KEYWORDS))
 
 
 def test_every_keyword_and_operator_is_documented() -> None:

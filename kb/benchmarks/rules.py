@@ -86,8 +86,9 @@ def consultations(count: int = CONSULTATIONS, seed: int = 11) -> list[list[Fact]
 
 
 def _measure(path: str, single: bool, count: int) -> dict[str, Any]:
-    from kb.inference import DurableEngine, RuleBase
-    from kb.rulebook import compile_rulebook, load_rules
+    from kb.engine.durable import DurableEngine, compile_rulebook
+    from kb.inference import RuleBase
+    from kb.rulebook import load_rules
 
     started = time.perf_counter()
     book = load_rules([path])
@@ -136,7 +137,8 @@ def _child(path: str, count: int, queue: Any) -> None:
 
 def unpartitioned(path: str, count: int, timeout: float) -> dict[str, Any]:
     """The same consultations on one ruleset holding every rule, in a child process with a timeout."""
-    from kb.rulebook import compile_rulebook, load_rules, max_fanout
+    from kb.engine.durable import compile_rulebook, max_fanout
+    from kb.rulebook import load_rules
 
     (single,) = compile_rulebook(load_rules([path]), single=True)
     fanout = max_fanout(single.definition)

@@ -1,0 +1,156 @@
+"""The engine seam: what the rule base needs from an inference engine, and what every engine shares.
+
+An engine takes a `Rulebook` (analysts' rules, parsed and checked, knowing nothing of any engine) and runs
+a consultation's facts to a fixpoint: every activation (a rule that fired, on which facts) and the facts
+derived on the way. `kb.inference` turns that into conclusions and reasons, whichever engine ran it.
+
+Engines here:
+- `kb.engine.durable`: durable_rules (Rete), the engine of record; the only module that imports it.
+- `kb.engine.reference`: a plain-Python reading of the same rules (nested loops, stratified), slow but
+  obviously right; the property tests check that both engines fire the same rules and derive the same facts.
+
+Both share `Deriving`: the bookkeeping of one run (activations, derived facts, and the bounds that stop a
+runaway rule), so the two can't differ on anything but which rules match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from kb.conclusions import RuleRef
+from kb.facts import Fact
+from kb.rulebook import Rule, Rulebook, derived_fact
+
+MAX_ACTIVATIONS = 20_000
+"""Activations in one consultation before it is stopped as runaway."""
+MAX_DERIVED_PER_RULE = 2_000
+"""New facts one rule may derive in one consultation before it is stopped as runaway."""
+MAX_FACT_KEYS = 24
+"""Fields per fact an engine may see (with kind, id and sid); durable_rules crashed beyond 28 keys."""
+
+
+class InferenceError(RuntimeError):
+    """A consultation could not complete; the message names the rule at fault when there is one."""
+
+    def __init__(self, message: str, rule: RuleRef | None = None):
+        super().__init__(message)
+        self.rule = rule
+
+
+class RunawayRuleError(InferenceError):
+    """A rule kept firing or deriving facts past the bound."""
+
+
+class ClosedError(InferenceError):
+    """The rule base was closed (replaced by a reload) before the consultation started."""
+
+
+class ConsequentError(InferenceError):
+    """Recording a rule's activation failed inside the engine."""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A justification as a value: a rule fired on these facts (name -> fact id)."""
+
+    rule: str
+    alternative: int
+    bindings: tuple[tuple[str, str], ...]
+
+    @property
+    def fact_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({f for _, f in self.bindings}))
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What a consultation cost: partitions (rulesets) it ran, engine rules in them, rounds, activations."""
+
+    partitions: int
+    engine_rules: int
+    rounds: int
+    activations: int
+
+
+@dataclass(frozen=True)
+class Run:
+    facts: tuple[Fact, ...]
+    activations: tuple[Activation, ...]
+    stats: RunStats
+
+
+class InferenceEngine(Protocol):
+    """What the rule base needs from an engine: run facts to a fixpoint, and release its resources."""
+
+    def run(self, facts: Sequence[Fact]) -> Run: ...
+
+    def close(self) -> None: ...
+
+    def live_sessions(self) -> int: ...
+
+
+EngineFactory = Callable[[Rulebook, int, int], InferenceEngine]
+"""Builds an engine for a rulebook, given the activation bound and the per-rule derivation bound."""
+
+
+def rule_ref(rule: Rule) -> RuleRef:
+    return RuleRef(rule.id, rule.file, rule.line)
+
+
+class Deriving:
+    """The bookkeeping of one run, whatever the engine: activations in order, the facts derived from them,
+    and the bounds (activations per consultation, new facts per rule, fields per fact)."""
+
+    def __init__(self, facts: Sequence[Fact], max_activations: int = MAX_ACTIVATIONS,
+                 max_derived_per_rule: int = MAX_DERIVED_PER_RULE):
+        self.known: dict[str, Fact] = {f.id: f for f in facts}
+        self.activations: list[Activation] = []
+        self.max_activations = max_activations
+        self.max_derived_per_rule = max_derived_per_rule
+        self._derivations: dict[str, list[Fact]] = {}
+        self._derived_by_rule: dict[str, int] = {}
+        self._fired_by_rule: dict[str, int] = {}
+        self._rules: dict[str, Rule] = {}
+
+    def fire(self, rule: Rule, alternative: int, bindings: tuple[tuple[str, str], ...]) -> list[Fact]:
+        """Record that `rule` fired on `bindings` (name -> fact id, sorted); the new facts it derives."""
+        self.activations.append(Activation(rule.id, alternative, bindings))
+        self._rules[rule.id] = rule
+        self._fired_by_rule[rule.id] = self._fired_by_rule.get(rule.id, 0) + 1
+        if len(self.activations) > self.max_activations:
+            worst = max(self._fired_by_rule, key=lambda r: self._fired_by_rule[r])
+            raise self.runaway(self._rules[worst], f"more than {self.max_activations} activations in one "
+                               f"consultation; rule fired {self._fired_by_rule[worst]} times")
+        if not rule.derives:
+            return []
+        by_name = {n: self.known[fid] for n, fid in bindings}
+        new: list[Fact] = []
+        for d in rule.derives:
+            fact = derived_fact(rule, d, by_name)
+            self._derivations.setdefault(fact.id, []).append(fact)
+            if fact.id in self.known:
+                continue
+            self._derived_by_rule[rule.id] = self._derived_by_rule.get(rule.id, 0) + 1
+            if self._derived_by_rule[rule.id] > self.max_derived_per_rule:
+                raise self.runaway(rule, f"derived more than {self.max_derived_per_rule} new `{d.kind}` facts in "
+                                   "one consultation (does it derive from its own conclusions?)")
+            if len(fact.fields) > MAX_FACT_KEYS:
+                raise InferenceError(f"rule {rule.id} derives a fact with more than {MAX_FACT_KEYS} fields")
+            self.known[fact.id] = fact
+            new.append(fact)
+        return new
+
+    @staticmethod
+    def runaway(rule: Rule, why: str) -> RunawayRuleError:
+        ref = rule_ref(rule)
+        return RunawayRuleError(f"rule {ref} is runaway: {why}", ref)
+
+    def result(self, stats: RunStats) -> Run:
+        """The run: every fact (a fact derived several ways keeps one stable source), activations sorted."""
+        known = dict(self.known)
+        for fid, alternatives in self._derivations.items():
+            known[fid] = min(alternatives, key=lambda f: (f.source.rule or "", f.source.from_facts))
+        ordered = tuple(sorted(self.activations, key=lambda a: (a.rule, a.bindings)))
+        return Run(tuple(known.values()), ordered, stats)
