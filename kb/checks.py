@@ -18,6 +18,7 @@ CHECKERS: list[tuple[str, str, str]] = [
     ("rules", "kb.rulebook", "check_rules"),
     ("corpus", "kb.corpus", "check_corpus"),
     ("reader", "kb.phrasebook", "check_reader"),
+    ("labelled", "kb.reading_eval", "check_labelled"),
     ("readmes", "kb.checks", "check_readmes"),
 ]
 

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import yaml
 
 from kb.config import Paths
 from kb.problems import Problem, display_path
+from kb.yamlfile import read_mapping, validate
 
 log = logging.getLogger("kb.corpus")
 
@@ -177,50 +178,45 @@ class UnreadableDocument(Exception):
 # Metadata and furniture (analysts' data files)
 
 
-def _yaml_line(exc: yaml.YAMLError) -> int:
-    mark = getattr(exc, "problem_mark", None)
-    return mark.line + 1 if mark is not None else 0
+METADATA_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["documents"],
+    "additionalProperties": False,
+    "properties": {"documents": {"type": "object", "additionalProperties": {
+        "type": "object",
+        "required": ["title", "publisher"],
+        "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "pattern": "\\S"},
+            "publisher": {"type": "string", "minLength": 1, "pattern": "\\S"},
+            "contributes": {"type": "string"},
+            "url": {"type": "string"},
+        },
+    }}},
+}
+"""corpus/metadata.yaml: every document's provenance (title and publisher; what it contributes; its URL)."""
 
 
 def load_metadata(corpus_dir: Path) -> tuple[dict[str, DocumentMeta], list[Problem]]:
     """Provenance entries by file name, and the problems of corpus/metadata.yaml."""
     path = corpus_dir / METADATA_FILE
-    shown = display_path(path)
-    if not path.exists():
-        return {}, [Problem(shown, 0, "missing: every corpus document needs a title and publisher here")]
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-        node = yaml.compose(raw_text)
-        data = yaml.safe_load(raw_text)
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, [Problem(shown, 0, f"can't read: {exc}")]
-    except yaml.YAMLError as exc:
-        return {}, [Problem(shown, _yaml_line(exc), f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "documents" and isinstance(value, yaml.MappingNode):
-                lines = {k.value: k.start_mark.line + 1 for k, _ in value.value}
-    if not isinstance(data, dict) or not isinstance(data.get("documents"), dict):
-        return {}, [Problem(shown, 1, "expected a mapping `documents:` of file name -> title, publisher")]
-    out: dict[str, DocumentMeta] = {}
     problems: list[Problem] = []
-    for name, entry in data["documents"].items():
-        line = lines.get(str(name), 0)
-        if not isinstance(entry, dict):
-            problems.append(Problem(shown, line, f"{name}: expected a mapping with title and publisher"))
-            continue
-        missing = [k for k in ("title", "publisher") if not str(entry.get(k) or "").strip()]
-        if missing:
-            problems.append(Problem(shown, line, f"{name}: missing {' and '.join(missing)}"))
-            continue
-        unknown = sorted(set(entry) - {"title", "publisher", "contributes", "url"})
-        if unknown:
-            problems.append(Problem(shown, line, f"{name}: unknown key(s) {', '.join(map(str, unknown))} "
-                                                 "(allowed: title, publisher, contributes, url)"))
-        out[str(name)] = DocumentMeta(
-            title=str(entry["title"]).strip(), publisher=str(entry["publisher"]).strip(),
-            contributes=str(entry.get("contributes") or "").strip(), url=str(entry.get("url") or "").strip())
+    data = read_mapping(path, problems, "the corpus metadata",
+                        "every corpus document needs a title and publisher here")
+    if data is None or not validate(data, METADATA_SCHEMA, display_path(path), problems):
+        good = data.get("documents") if data is not None else None
+        if not isinstance(good, dict):
+            return {}, problems
+        # keep the entries that are well formed: one bad entry doesn't hide every document's provenance
+        entries = {k: v for k, v in good.items() if isinstance(v, dict) and
+                   isinstance(v.get("title"), str) and v["title"].strip() and
+                   isinstance(v.get("publisher"), str) and v["publisher"].strip()}
+    else:
+        entries = dict(data["documents"])
+    out = {str(name): DocumentMeta(
+        title=str(entry["title"]).strip(), publisher=str(entry["publisher"]).strip(),
+        contributes=str(entry.get("contributes") or "").strip(), url=str(entry.get("url") or "").strip())
+        for name, entry in entries.items()}
     return out, problems
 
 
@@ -237,36 +233,33 @@ class Furniture:
         return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
+FURNITURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["patterns"],
+    "additionalProperties": False,
+    "properties": {"patterns": {"type": "array", "items": {
+        "type": "object",
+        "required": ["pattern"],
+        "additionalProperties": False,
+        "properties": {"pattern": {"type": "string", "minLength": 1}, "why": {"type": "string"}},
+    }}},
+}
+"""corpus/furniture.yaml: regular expressions of page furniture to remove, each with why."""
+
+
 def load_furniture(corpus_dir: Path) -> tuple[Furniture, list[Problem]]:
     """The furniture patterns of corpus/furniture.yaml (none if the file is absent) and its problems."""
     path = corpus_dir / FURNITURE_FILE
     shown = display_path(path)
-    if not path.exists():
-        return Furniture(()), []
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-        node = yaml.compose(raw_text)
-        data = yaml.safe_load(raw_text)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Furniture(()), [Problem(shown, 0, f"can't read: {exc}")]
-    except yaml.YAMLError as exc:
-        return Furniture(()), [Problem(shown, _yaml_line(exc), f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    entries = data.get("patterns") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        return Furniture(()), [Problem(shown, 1, "expected `patterns:`, a list of {pattern, why}")]
-    lines: list[int] = []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "patterns" and isinstance(value, yaml.SequenceNode):
-                lines = [item.start_mark.line + 1 for item in value.value]
-    compiled: list[re.Pattern[str]] = []
     problems: list[Problem] = []
+    data = read_mapping(path, problems, "the furniture file")
+    if data is None or not validate(data, FURNITURE_SCHEMA, shown, problems):
+        return Furniture(()), problems
+    compiled: list[re.Pattern[str]] = []
+    entries = data["patterns"]
     for i, entry in enumerate(entries):
-        line = lines[i] if i < len(lines) else 0
-        pattern = entry.get("pattern") if isinstance(entry, dict) else None
-        if not isinstance(pattern, str) or not pattern:
-            problems.append(Problem(shown, line, "expected `pattern:` (a regular expression) and `why:`"))
-            continue
+        line = entries.item_lines[i]
+        pattern = entry["pattern"]
         try:
             compiled.append(re.compile(pattern, re.MULTILINE))
         except re.error as exc:

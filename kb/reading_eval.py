@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kb.config import Paths
+from kb.problems import KnowledgeError, Problem, display_path
 from kb.reader import Reader, Understanding
+from kb.yamlfile import read_mapping, validate
 
 SPLITS = ("dev", "test")
 THRESHOLD_GRID = tuple(round(0.40 + 0.02 * i, 2) for i in range(28))  # 0.40 .. 0.94
@@ -44,9 +44,77 @@ class Labelled:
     file: str = ""
 
 
+def labelled_schema() -> dict[str, Any]:
+    """A labelled file (reader/eval/dev.yaml, test.yaml): keys and values from the vocabulary."""
+    from kb import vocab
+
+    names = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {
+        "type": "object",
+        "required": ["utterances"],
+        "additionalProperties": False,
+        "properties": {"utterances": {"type": "array", "items": {
+            "type": "object",
+            "required": ["text", "asked"],
+            "additionalProperties": False,
+            "properties": {
+                "text": {"type": "string", "minLength": 1},
+                "asked": {"enum": list(vocab.ASKED_KINDS)},
+                "facts": {"type": "object", "propertyNames": {"enum": sorted(vocab.FACT_KINDS["asker"].fields)}},
+                "mentions": names, "requires": names, "denies": names, "unknown": names,
+            },
+        }}},
+    }
+
+
+def end_to_end_schema() -> dict[str, Any]:
+    """reader/eval/end_to_end.yaml: questions with the option expected (or abstain) and a phrase cited."""
+    from kb import vocab
+
+    return {
+        "type": "object",
+        "required": ["questions"],
+        "additionalProperties": False,
+        "properties": {"questions": {"type": "array", "items": {
+            "type": "object",
+            "required": ["text"],
+            "additionalProperties": False,
+            "properties": {
+                "text": {"type": "string", "minLength": 1},
+                "option": {"enum": list(vocab.OPTIONS)},
+                "cites": {"type": "string", "minLength": 1},
+                "abstain": {"type": "boolean"},
+            },
+        }}},
+    }
+
+
+def _read(path: Path, schema: dict[str, Any]) -> Any:
+    """A labelled file, checked; KnowledgeError naming file and line when it is not well formed."""
+    problems: list[Problem] = []
+    data = read_mapping(path, problems, "a labelled file", "the labelled utterances are kept here")
+    if data is not None:
+        validate(data, schema, display_path(path), problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return data
+
+
+def check_labelled(paths: Paths) -> list[Problem]:
+    """`kb check`: the labelled files of reader/eval/ against their schemas (a missing folder is no problem)."""
+    folder = paths.reader / "eval"
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        schema = end_to_end_schema() if path.name == "end_to_end.yaml" else labelled_schema()
+        data = read_mapping(path, problems, "a labelled file")
+        if data is not None:
+            validate(data, schema, display_path(path), problems)
+    return problems
+
+
 def load_split(path: Path) -> list[Labelled]:
     """The utterances of one labelled file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _read(path, labelled_schema())
     out = []
     for u in data.get("utterances", []):
         items: list[Item] = [("fact", k, v) for k, v in (u.get("facts") or {}).items()]
@@ -224,7 +292,7 @@ def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
     phrase; an `abstain` question passes when it gets no conclusions and no citations."""
     from kb.conversation import Conversation
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _read(path, end_to_end_schema())
     out = []
     for q in data.get("questions", []):
         _, answer = advisor.ask(Conversation(), str(q["text"]))

@@ -1,11 +1,20 @@
 """Analysts' YAML read with line numbers: mappings and lists that remember where each key and item stood.
 
-One reader for every YAML file analysts write (rules, the reader's fields and phrases): a syntax error
-or a misplaced key becomes a `Problem(path, line, message)`, never a traceback.
+One reader for every YAML file analysts write (rules, the reader's fields, phrases and labelled sets, corpus
+metadata and furniture, profiles): a syntax error, a misplaced key or a value of the wrong shape becomes a
+`Problem(path, line, message)`, never a traceback. `validate` checks a file against a JSON Schema and
+reports each error at the line of the key or item it concerns.
+
+Bounded and plain: a file over `MAX_BYTES`, or whose aliases expand past `MAX_NODES` nodes (a "billion
+laughs"), is refused; so are tags (`!!python/object`, `!custom`) and merge keys (`<<:`): YAML here is
+data, never objects. Dates and times stay text as written.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +50,59 @@ class YList(list[Any]):
 
 _SCALARS = yaml.SafeLoader(stream="")
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser keeps the same marks, 20x faster
+MAX_BYTES = 5_000_000
+"""An analysts' YAML file larger than this is refused unread."""
+MAX_NODES = 200_000
+"""Nodes a file may expand to, aliases counted each time they are used."""
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+_AS_WRITTEN = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
 
 
-def plain(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
-    """A composed YAML node as YMap / YList / scalars; duplicate or non-text keys become problems."""
+class _TooLarge(Exception):
+    pass
+
+
+def plain(node: yaml.Node, path: str, problems: list[Problem], budget: list[int] | None = None) -> Any:
+    """A composed YAML node as YMap / YList / scalars; duplicate or non-text keys, tags and merge keys become
+    problems. `budget`: nodes left before the file is refused as too large (aliases count each use)."""
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     line = node.start_mark.line + 1
+    tag = node.tag or ""
+    if tag.startswith("!") or (tag.startswith("tag:yaml.org,2002:") and tag not in _PLAIN_TAGS | _AS_WRITTEN
+                               and tag != "tag:yaml.org,2002:merge"):
+        problems.append(Problem(path, line, f"the tag {tag} is not allowed: write plain values"))
+        return None
     if isinstance(node, yaml.MappingNode):
         out = YMap()
         out.line, out.key_lines = line, {}
         for key_node, value_node in node.value:
-            key = plain(key_node, path, problems)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(path, key_node.start_mark.line + 1,
+                                        "merge keys (`<<:`) are not supported: write the keys out"))
+                continue
+            key = plain(key_node, path, problems, budget)
             if not isinstance(key, str):
                 problems.append(Problem(path, key_node.start_mark.line + 1, f"a key must be a name, not {key!r}"))
                 continue
             if key in out:
                 problems.append(Problem(path, key_node.start_mark.line + 1, f"key `{key}` appears twice"))
-            out[key] = plain(value_node, path, problems)
+            out[key] = plain(value_node, path, problems, budget)
             out.key_lines[key] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        items = YList(plain(n, path, problems) for n in node.value)
+        items = YList(plain(n, path, problems, budget) for n in node.value)
         items.line, items.item_lines = line, [n.start_mark.line + 1 for n in node.value]
         return items
-    value = _SCALARS.construct_object(node)
+    if tag in _AS_WRITTEN:
+        return node.value
+    try:
+        value = _SCALARS.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        problems.append(Problem(path, line, f"not a valid {tag.rsplit(':', 1)[-1]}: {node.value!r} ({exc})"))
+        return None
     if isinstance(value, bool) and not getattr(node, "style", None) and node.value.lower() not in ("true", "false"):
         # YAML 1.1 reads a bare yes/no/on/off as a boolean; analysts writing `[no, on, off]` mean the words
         # (YAML 1.2 agrees): only true and false are booleans here.
@@ -84,6 +123,12 @@ def read_yaml(path: Path, shown: str, problems: list[Problem], what: str) -> Any
     """The file's YAML with line numbers; None for an empty file; UNREADABLE, with a problem appended, for a
     file that cannot be read or is not YAML."""
     try:
+        if not path.is_file():
+            problems.append(Problem(shown, 0, f"cannot read {what}: not a file"))
+            return UNREADABLE
+        if path.stat().st_size > MAX_BYTES:
+            problems.append(Problem(shown, 0, f"{what} is larger than {MAX_BYTES:,} bytes: refused unread"))
+            return UNREADABLE
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 0, f"cannot read {what}: {exc}"))
@@ -97,7 +142,14 @@ def read_yaml(path: Path, shown: str, problems: list[Problem], what: str) -> Any
         return UNREADABLE
     if node is None:
         return None
-    return plain(node, shown, problems)
+    try:
+        return plain(node, shown, problems)
+    except RecursionError:
+        problems.append(Problem(shown, 1, f"{what} nests too deeply, or an alias refers to itself: refused"))
+        return UNREADABLE
+    except _TooLarge:
+        problems.append(Problem(shown, 1, f"{what} expands to more than {MAX_NODES:,} values (aliases?): refused"))
+        return UNREADABLE
 
 
 def read_mapping(path: Path, problems: list[Problem], what: str, missing: str | None = None) -> YMap | None:
@@ -115,3 +167,43 @@ def read_mapping(path: Path, problems: list[Problem], what: str, missing: str | 
         problems.append(Problem(shown, line_of(doc, 1), f"{what} is a mapping"))
         return None
     return doc
+
+
+def line_at(doc: Any, where: Sequence[str | int], default: int = 1) -> int:
+    """The line of the key or item at JSON path `where` in a document read by `read_yaml`: the deepest one
+    the path reaches."""
+    line = line_of(doc, default)
+    node = doc
+    for step in where:
+        if isinstance(node, YMap) and isinstance(step, str) and step in node:
+            line = node.key_lines.get(step, line)
+            node = node[step]
+        elif isinstance(node, YList) and isinstance(step, int) and 0 <= step < len(node):
+            line = node.item_lines[step] if step < len(node.item_lines) else line
+            node = node[step]
+        else:
+            break
+    return line
+
+
+def validate(doc: Any, schema: Mapping[str, Any], shown: str, problems: list[Problem]) -> bool:
+    """Check a document read by `read_yaml` against a JSON Schema; each error becomes a problem at the line
+    of the key or item it concerns. True when there was none."""
+
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (line_at(doc, list(e.absolute_path)), e.message))
+    for error in errors:
+        where = "/".join(str(p) for p in error.absolute_path)
+        message = error.message if not where else f"{where}: {error.message}"
+        problems.append(Problem(shown, line_at(doc, list(error.absolute_path)), message))
+    return not errors
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
