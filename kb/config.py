@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = ("rules", "ontology", "corpus")
+"""What makes a folder a knowledge base (`reader/` is optional: a knowledge base without one reads no
+asker facts from questions)."""
+SHIPPED_DATA = Path(sys.prefix) / "share" / "oscar"
+"""Where an installed wheel puts the shipped knowledge base (pyproject.toml's data-files)."""
+
+
+def is_knowledge_base(folder: Path) -> bool:
+    return all((folder / name).is_dir() for name in FOLDERS)
+
+
+def shipped_root() -> Path:
+    """The knowledge base that ships with OSCAR: the source checkout's own folders, else the installed copy."""
+    return PROJECT_ROOT if is_knowledge_base(PROJECT_ROOT) else SHIPPED_DATA
 
 
 @dataclass(frozen=True)
@@ -34,9 +49,16 @@ class Paths:
 
     @staticmethod
     def default(root: str | Path | None = None, cache: str | Path | None = None) -> Paths:
-        """`root`: argument, else $OSCAR_ROOT, else this project. `cache`: argument, else $OSCAR_CACHE,
-        else $XDG_CACHE_HOME/oscar (~/.cache/oscar)."""
-        r = Path(root or os.environ.get("OSCAR_ROOT") or PROJECT_ROOT).resolve()
+        """`root`: argument, else $OSCAR_ROOT, else the current folder when it holds `rules/`, `ontology/`
+        and `corpus/`, else the shipped knowledge base. `cache`: argument, else $OSCAR_CACHE, else
+        $XDG_CACHE_HOME/oscar (~/.cache/oscar)."""
+        given = root or os.environ.get("OSCAR_ROOT")
+        if given:
+            r = Path(given).resolve()
+        elif is_knowledge_base(Path.cwd()):
+            r = Path.cwd().resolve()
+        else:
+            r = shipped_root().resolve()
         if cache is None:
             cache = os.environ.get("OSCAR_CACHE")
         if cache is None:
