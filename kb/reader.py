@@ -665,8 +665,11 @@ class Reader:
             found, unsure, asked_semantic = self._by_example(text, toks, pattern_fields, src)
             cands.extend(found)
 
-        # names not known
-        unknown.extend(self._unknown_names(text, toks, covered))
+        # names not known: words that stated a fact by a pattern or a quantity ("6-person") are no names;
+        # a paraphrase's clause is (a name inside it is still unknown)
+        stated = [(c.obs.source.start, c.obs.source.end) for c in cands
+                  if c.obs.source.how != "example" and c.obs.source.start is not None and c.obs.source.end is not None]
+        unknown.extend(self._unknown_names(text, toks, [*covered, *stated]))
 
         observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
                               .values(), key=lambda o: (o.source.start or 0, o.key))
