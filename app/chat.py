@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
-from kb.conversation import ASKER_FIELDS
-from kb.problems import KnowledgeError, Problem
+from kb.advisor.conversation import ASKER_FIELDS
+from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
 from kb.render.words import value_text

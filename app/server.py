@@ -79,7 +79,7 @@ class ProgressPrinter:
 
 def load(paths: Paths, out: IO[str] | None = None) -> Any:
     """The live knowledge base, loaded once with progress shown. Raises KnowledgeError on broken files."""
-    from kb.advisor import LiveKnowledgeBase
+    from kb.advisor.advise import LiveKnowledgeBase
 
     return LiveKnowledgeBase(paths, progress=ProgressPrinter(out))
 
@@ -117,7 +117,7 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
 def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           auth: list[tuple[str, str]] | None = None, concurrency: int = 2, out: IO[str] | None = None) -> int:
     """`kb serve`: load, build, launch, and block until interrupted."""
-    from kb.problems import KnowledgeError
+    from kb.model.problems import KnowledgeError
 
     stream = out or sys.stderr
     started = time.perf_counter()

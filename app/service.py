@@ -1,9 +1,9 @@
 """What the chat does, without the widgets: one browser session's conversation in, an answer out.
 
-A session is a plain dict (`{"conversation": ..., "answer": ...}`, the answer a `kb.model.Answer`) that the
+A session is a plain dict (`{"conversation": ..., "answer": ...}`, the answer a `kb.model.answer.Answer`) that the
 page keeps per browser tab, so no
 conversation is ever held globally and concurrent askers never see each other's facts. Every operation
-takes a session and returns a new one; the reasoning is the advisor's (kb.advisor), never this module's.
+takes a session and returns a new one; the reasoning is the advisor's (kb.advisor.advise), never this module's.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from kb import render as exporter
-from kb.advisor import Advisor, KnowledgeBase, LiveKnowledgeBase
-from kb.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
-from kb.model import Answer, Citation
-from kb.problems import KnowledgeError, Problem
+from kb.advisor.advise import Advisor, KnowledgeBase, LiveKnowledgeBase
+from kb.advisor.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
+from kb.model.answer import Answer, Citation
+from kb.model.problems import KnowledgeError, Problem
 from kb.render.chat import CONTEXT_CHARS, PassageContext
 from kb.render.words import source_text, value_text
 

@@ -1,1 +1,7 @@
-"""OSCAR knowledge base: ontology -> facts -> rules -> inference -> retrieval -> advisor -> justification -> export."""
+"""OSCAR: an advisor for choosing between open-source, commercial and in-house ML services, with its reasons.
+
+The package is laid out as the pipeline (docs/architecture.md): `graph` (the ontology) -> `rulebook`
+(rule files) -> `engine` (running them) ; `corpus` -> `retrieval` (passages and the index) ; `advisor`
+(reading questions, the conversation, composing the answer) -> `model` (the typed answer and the values
+it is made of) -> `render` (text, records, the chat's panels) ; `cli` (the `kb` command).
+"""

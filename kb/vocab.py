@@ -11,9 +11,9 @@ from typing import Literal
 
 from rdflib import Namespace
 
+from kb.advisor.phrasebook import load_fields
 from kb.config import Paths
-from kb.phrasebook import load_fields
-from kb.problems import Problem
+from kb.model.problems import Problem
 
 # --- Namespaces (RDF) -------------------------------------------------------------------------------
 OSCAR = Namespace("https://w3id.org/oscar/ns#")
@@ -295,5 +295,5 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "a test": ("name", "given", "ontology", "expect", "expect_not"),
     "an expectation": ("rule", "kind", "option", "fact", "statement"),
 }
-"""The keys each part of a rule file may have: the parser (kb/rulebook.py) reads them from here, so the
+"""The keys each part of a rule file may have: the parser (kb/rulebook/rules.py) reads them from here, so the
 language, its parser and its documentation (every key is a RULE_KEYWORDS entry) can't drift apart."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from kb.problems import Problem, display_path
+from kb.model.problems import Problem, display_path
 
 
 class YMap(dict[str, Any]):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kb.config import Paths
-from kb.embeddings import SentenceTransformerEmbedder, default_embedder
-from kb.ontology import Ontology, load_ontology
+from kb.graph.ontology import Ontology, load_ontology
+from kb.retrieval.embeddings import SentenceTransformerEmbedder, default_embedder
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def shipped_ontology(kb_root: Path, ontology_cache: Path) -> Ontology:
 def knowledge_base(kb_root: Path, embedder: SentenceTransformerEmbedder,  # type: ignore[no-untyped-def]
                    tmp_path_factory: pytest.TempPathFactory):
     """The knowledge base under test (ontology, rules, corpus index) loaded once, its index in a test cache."""
-    from kb.advisor import KnowledgeBase
+    from kb.advisor.advise import KnowledgeBase
 
     kb = KnowledgeBase.load(Paths(root=kb_root, cache=tmp_path_factory.mktemp("kb-cache")), embedder=embedder)
     yield kb

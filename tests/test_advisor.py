@@ -11,9 +11,9 @@ import yaml
 from rdflib import Graph
 
 from kb import render
-from kb.advisor import Advisor, KnowledgeBase
-from kb.conversation import Conversation
-from kb.model import Answer, validate
+from kb.advisor.advise import Advisor, KnowledgeBase
+from kb.advisor.conversation import Conversation
+from kb.model.answer import Answer, validate
 from kb.render.text import render_text
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "advisor" / "questions.yaml").read_text())

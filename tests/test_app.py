@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from app import serve
 from app.server import ProgressPrinter
 from app.service import MAX_QUESTION_CHARS, ChatService, Control, control_for
-from kb import serve
-from kb.model import Answer, Citation
+from kb.model.answer import Answer, Citation
 from kb.render import chat as render
 from kb.render.templating import markdown_text
 

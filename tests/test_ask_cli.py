@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb.config import PROJECT_ROOT
-from kb.model import validate
+from kb.model.answer import validate
 
 
 def kb(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:

@@ -66,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology_cac
     workdir = prepare(tmp_path_factory.mktemp("app"))
     from app.chat import build
     from app.service import ChatService
-    from kb.advisor import LiveKnowledgeBase
+    from kb.advisor.advise import LiveKnowledgeBase
     from kb.render.chat import CSS
 
     live = LiveKnowledgeBase(paths)

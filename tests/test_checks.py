@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.checks import main, run_checks
+from kb.cli.checks import main, run_checks
 from kb.config import Paths
 
 README = """# ontology/

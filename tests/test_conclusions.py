@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.conclusions import Conclusion, RuleRef, weigh
+from kb.model.conclusions import Conclusion, RuleRef, weigh
 
 
 def rec(cid: str, rule: str, option: str, strength: float, stance: str = "for") -> Conclusion:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from kb import vocab
+from kb.advisor.conversation import Conversation, load_profile, with_profile
+from kb.advisor.phrasebook import load_phrasebook
+from kb.advisor.reader import EntityMatcher, Reader
 from kb.config import Paths
-from kb.conversation import Conversation, load_profile, with_profile
-from kb.facts import Fact, Source
-from kb.phrasebook import load_phrasebook
-from kb.problems import KnowledgeError
-from kb.reader import EntityMatcher, Reader
+from kb.model.facts import Fact, Source
+from kb.model.problems import KnowledgeError
 
 ONT = Source(kind="ontology", file="ontology/test.ttl")
 ONTOLOGY_FACTS = {

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from kb.advisor.conversation import Conversation
+from kb.advisor.reader import Observation, Understanding
 from kb.config import Paths
-from kb.conversation import Conversation
-from kb.facts import Source
-from kb.inference import Consultation, RuleBase
-from kb.ontology import load_ontology
-from kb.reader import Observation, Understanding
+from kb.engine.rulebase import Consultation, RuleBase
+from kb.graph.ontology import load_ontology
+from kb.model.facts import Source
 
 PATHS = Paths.default()
 ONTOLOGY = load_ontology(PATHS)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.checks import run_checks
+from kb.cli.checks import run_checks
 from kb.config import PROJECT_ROOT, Paths
-from kb.corpus import (
+from kb.corpus.documents import (
     NOT_DOCUMENTS,
     Document,
     Furniture,
@@ -25,7 +25,7 @@ from kb.corpus import (
     load_metadata,
     plain_text_headings,
 )
-from kb.passages import ChunkSettings, chunk, sentences
+from kb.corpus.passages import ChunkSettings, chunk, sentences
 
 # The shipped web captures, used as test data for cleaning (tests of the analysts' corpus, whatever it
 # holds, go through `kb_root`).
@@ -296,7 +296,7 @@ def test_heading_shapes(line: str, expected: bool) -> None:
 
 
 def test_the_corpus_readme_documents_every_format_and_metadata_key() -> None:
-    from kb.corpus import FURNITURE_FILE, METADATA_FILE, SUPPORTED_SUFFIXES
+    from kb.corpus.documents import FURNITURE_FILE, METADATA_FILE, SUPPORTED_SUFFIXES
 
     readme = (SHIPPED / "README.md").read_text(encoding="utf-8")
     for word in sorted(SUPPORTED_SUFFIXES) + [METADATA_FILE, FURNITURE_FILE, "title:", "publisher:",

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from rdflib import Graph, Namespace, URIRef
 
 from kb import render
-from kb.model import Answer, json_schema, validate
+from kb.model.answer import Answer, json_schema, validate
 from kb.render.html import to_html
 from kb.render.markdown import to_markdown
 from kb.render.prov import to_prov

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kb import render
-from kb.advisor import Advisor, KnowledgeBase
-from kb.conversation import Conversation
+from kb.advisor.advise import Advisor, KnowledgeBase
+from kb.advisor.conversation import Conversation
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import kb.engine.durable as durable
-from kb.facts import Fact, Source
-from kb.inference import ConsequentError, LiveRuleBase, RuleBase, RunawayRuleError
-from kb.problems import KnowledgeError
+from kb.engine.rulebase import ConsequentError, LiveRuleBase, RuleBase, RunawayRuleError
+from kb.model.facts import Fact, Source
+from kb.model.problems import KnowledgeError
 
 DATA = Path(__file__).parent / "data" / "rules"
 SRC = Source(kind="profile", file="profile.yaml")

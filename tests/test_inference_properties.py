@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from kb.config import Paths
 from kb.engine.reference import reference_engine
-from kb.facts import Fact, Source
-from kb.inference import RuleBase
-from kb.rulebook import load_rules, matches, rule_files
+from kb.engine.rulebase import RuleBase
+from kb.model.facts import Fact, Source
+from kb.rulebook.rules import load_rules, matches, rule_files
 
 PATHS = Paths.default()
 BOOK = load_rules(rule_files(PATHS.rules), None, PATHS.corpus, PATHS.root)

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from kb.config import PROJECT_ROOT
-from kb.licenses import data_versions, generate, scancode_index, scancode_spdx_id, spdx_exceptions, spdx_licenses
-from kb.ontology import Ontology
+from kb.graph.licenses import data_versions, generate, scancode_index, scancode_spdx_id, spdx_exceptions, spdx_licenses
+from kb.graph.ontology import Ontology
 
 
 def test_shipped_catalogue_is_what_the_installed_data_generates() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kb.checks import run_checks
+from kb.cli.checks import run_checks
 from kb.config import PROJECT_ROOT, Paths
-from kb.corpus import document_files, document_id
-from kb.ontology import Ontology, check_ontology, load_ontology, scan_turtle
-from kb.problems import KnowledgeError, Problem
+from kb.corpus.documents import document_files, document_id
+from kb.graph.ontology import Ontology, check_ontology, load_ontology, scan_turtle
+from kb.model.problems import KnowledgeError, Problem
 from kb.vocab import FACT_KINDS
 
 PREFIXES = """@prefix oscar: <https://w3id.org/oscar/ns#> .
@@ -339,8 +339,8 @@ def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) 
 
 
 def test_damaged_parse_cache_is_rebuilt(tmp_path: Path) -> None:
-    from kb.licenses import GENERATED_MARKER
-    from kb.ontology import read_turtle
+    from kb.graph.licenses import GENERATED_MARKER
+    from kb.graph.ontology import read_turtle
 
     path = tmp_path / "catalogue.ttl"
     path.write_text(GENERATED_MARKER + "\n" + PREFIXES + 'spdx:X-1.0 oscar:spdxId "X-1.0" .\n', encoding="utf-8")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.lookup import Label, LabelIndex, loose_key, strict_key
-from kb.ontology import Ontology
+from kb.graph.lookup import Label, LabelIndex, loose_key, strict_key
+from kb.graph.ontology import Ontology
 
 SPELLINGS = {
     "license:GPL-3.0-only": ["GPLv3", "GPL-3.0", "GNU GPL v3", "gpl 3", "GNU General Public License version 3.0",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb.config import Paths
-from kb.ontology import check_ontology
+from kb.graph.ontology import check_ontology
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE rdf:RDF [

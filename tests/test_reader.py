@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kb import vocab
-from kb.advisor import Advisor
-from kb.conversation import Conversation
-from kb.phrasebook import load_phrasebook
-from kb.reader import Understanding
+from kb.advisor.advise import Advisor
+from kb.advisor.conversation import Conversation
+from kb.advisor.phrasebook import load_phrasebook
+from kb.advisor.reader import Understanding
 from kb.render.chat import message
 from kb.render.markdown import to_markdown
 from kb.render.templating import markdown_text

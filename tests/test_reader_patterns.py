@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kb import vocab
+from kb.advisor.phrasebook import load_phrasebook
+from kb.advisor.reader import EntityMatcher, Reader
 from kb.config import Paths
-from kb.phrasebook import load_phrasebook
-from kb.reader import EntityMatcher, Reader
 
 LABELS = {
     "offering:pytorch": ["PyTorch"],

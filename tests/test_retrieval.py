@@ -12,17 +12,17 @@ import pytest
 import yaml
 
 from kb.config import PROJECT_ROOT, Paths
-from kb.corpus import load_corpus
-from kb.embeddings import (
+from kb.corpus.documents import load_corpus
+from kb.retrieval.embeddings import (
     WEIGHTS_SHA256,
     ModelIntegrityError,
     SentenceTransformerEmbedder,
     model_path,
     verify_weights,
 )
-from kb.evaluation import evaluate, load_questions, standard_methods
-from kb.index import FaissDense, index_dir, open_index
-from kb.retrieval import SUPPORT_THRESHOLD, Retriever, index_main
+from kb.retrieval.evaluation import evaluate, load_questions, standard_methods
+from kb.retrieval.index import FaissDense, index_dir, open_index
+from kb.retrieval.search import SUPPORT_THRESHOLD, Retriever, index_main
 
 # Retrieval quality is measured on the shipped corpus with the labelled questions of tests/data, and the
 # index's bookkeeping on three of its documents: test data, whatever an analyst adds to corpus/.
@@ -251,7 +251,7 @@ def test_damaged_vectors_or_manifest_are_never_trusted(kb_copy: Paths, embedder:
 
 
 def test_other_settings_mean_a_rebuild(kb_copy: Paths, embedder: SentenceTransformerEmbedder) -> None:
-    from kb.passages import ChunkSettings
+    from kb.corpus.passages import ChunkSettings
 
     for name in KEPT[1:]:
         (kb_copy.corpus / name).unlink()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kb.config import Paths
-from kb.inference import RuleBase
-from kb.rulebook import RuleTest, load_ontology_or_none, load_rules, ontology_terms, rule_files
-from kb.ruletests import ontology_facts, run_test, uncovered
+from kb.engine.rulebase import RuleBase
+from kb.rulebook.examples import ontology_facts, run_test, uncovered
+from kb.rulebook.rules import RuleTest, load_ontology_or_none, load_rules, ontology_terms, rule_files
 
 PATHS = Paths.default()
 ONTOLOGY = load_ontology_or_none(PATHS)
@@ -47,7 +47,7 @@ def test_a_failing_example_prints_a_readable_diff(base: RuleBase) -> None:
 def test_kb_test_exits_1_with_a_diff_and_names_uncovered_rules(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kb import ruletests
+    from kb.rulebook import examples as ruletests
 
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "a.yaml").write_text(

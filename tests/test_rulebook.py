@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from kb import checks, vocab
+from kb import vocab
+from kb.cli import checks
 from kb.config import Paths
 from kb.engine.durable import compile_rulebook, max_fanout
-from kb.inference import RuleBase
-from kb.problems import KnowledgeError
-from kb.rulebook import load_rules, parse_rules, rule_files
+from kb.engine.rulebase import RuleBase
+from kb.model.problems import KnowledgeError
+from kb.rulebook.rules import load_rules, parse_rules, rule_files
 
 GOOD = """\
 topic: good

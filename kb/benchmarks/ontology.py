@@ -38,7 +38,7 @@ def size(paths: Paths) -> dict[str, Any]:
     """Triples per file and in the merged graph, entities per class, facts per kind."""
     from rdflib.namespace import RDF
 
-    from kb.ontology import Ontology, curie, read_all
+    from kb.graph.ontology import Ontology, curie, read_all
 
     m = read_all(paths)
     classes = Counter(curie(o) for s, p, o in m.triples.all if p == RDF.type and curie(o).startswith("oscar:"))
@@ -54,7 +54,7 @@ def size(paths: Paths) -> dict[str, Any]:
 
 def timings(paths: Paths, runs: int) -> dict[str, Any]:
     """Median seconds of `kb check` (cold, edited, warm) and of `load_ontology` (fresh, cached)."""
-    from kb.ontology import load_ontology
+    from kb.graph.ontology import load_ontology
 
     cold, edited, warm, load_fresh, load_cached = [], [], [], [], []
     for _ in range(runs):

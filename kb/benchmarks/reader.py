@@ -31,9 +31,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
     parser.add_argument("--rounds", type=int, default=2)
     ns = parser.parse_args(argv)
-    from kb.advisor import KnowledgeBase
-    from kb.reader import Reader
-    from kb.reading_eval import load_split
+    from kb.advisor.advise import KnowledgeBase
+    from kb.advisor.reader import Reader
+    from kb.advisor.reading_eval import load_split
 
     paths = Paths.default(ns.root, ns.cache)
     kb = KnowledgeBase.load(paths)

@@ -7,7 +7,7 @@ What is measured, exactly:
 - latency at each size: the lexical index is a real bm25s index over that many synthetic passages
   (recombined sentences, so the vocabulary and posting lists are those of real prose). The dense index is
   a real faiss index of the kind `kb index` would choose for that size (exact up to
-  kb.index.EXACT_LIMIT, HNSW above), over vectors made from the `--build` real embeddings, replicated
+  kb.retrieval.index.EXACT_LIMIT, HNSW above), over vectors made from the `--build` real embeddings, replicated
   with small Gaussian noise and re-normalised (embedding 100k passages would take most of an hour here
   and is not what the latency depends on). Each query is a real question, embedded by the real model
   every time; the latency of one query is embedding + dense search + BM25 scoring + fusion, i.e. a
@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from kb.config import Paths
-from kb.corpus import load_corpus
-from kb.embeddings import default_embedder
-from kb.evaluation import QUESTIONS
-from kb.index import EXACT_LIMIT, BM25Lexical, FaissDense, PassageIndex
-from kb.passages import Passage, sentences
-from kb.retrieval import Retriever, rank
+from kb.corpus.documents import load_corpus
+from kb.corpus.passages import Passage, sentences
+from kb.retrieval.embeddings import default_embedder
+from kb.retrieval.evaluation import QUESTIONS
+from kb.retrieval.index import EXACT_LIMIT, BM25Lexical, FaissDense, PassageIndex
+from kb.retrieval.search import Retriever, rank
 
 
 def corpus_sentences(paths: Paths) -> list[str]:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kb.facts import Fact, Scalar, Source
+from kb.model.facts import Fact, Scalar, Source
 
 OFFERINGS = 400
 CONSULTATIONS = 200
@@ -87,8 +87,8 @@ def consultations(count: int = CONSULTATIONS, seed: int = 11) -> list[list[Fact]
 
 def _measure(path: str, single: bool, count: int) -> dict[str, Any]:
     from kb.engine.durable import DurableEngine, compile_rulebook
-    from kb.inference import RuleBase
-    from kb.rulebook import load_rules
+    from kb.engine.rulebase import RuleBase
+    from kb.rulebook.rules import load_rules
 
     started = time.perf_counter()
     book = load_rules([path])
@@ -138,7 +138,7 @@ def _child(path: str, count: int, queue: Any) -> None:
 def unpartitioned(path: str, count: int, timeout: float) -> dict[str, Any]:
     """The same consultations on one ruleset holding every rule, in a child process with a timeout."""
     from kb.engine.durable import compile_rulebook, max_fanout
-    from kb.rulebook import load_rules
+    from kb.rulebook.rules import load_rules
 
     (single,) = compile_rulebook(load_rules([path]), single=True)
     fanout = max_fanout(single.definition)

@@ -2,7 +2,7 @@
 
 An engine takes a `Rulebook` (analysts' rules, parsed and checked, knowing nothing of any engine) and runs
 a consultation's facts to a fixpoint: every activation (a rule that fired, on which facts) and the facts
-derived on the way. `kb.inference` turns that into conclusions and reasons, whichever engine ran it.
+derived on the way. `kb.engine.rulebase` turns that into conclusions and reasons, whichever engine ran it.
 
 Engines here:
 - `kb.engine.durable`: durable_rules (Rete), the engine of record; the only module that imports it.
@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kb.conclusions import RuleRef
-from kb.facts import Fact
-from kb.rulebook import Rule, Rulebook, derived_fact
+from kb.model.conclusions import RuleRef
+from kb.model.facts import Fact
+from kb.rulebook.rules import Rule, Rulebook, derived_fact
 
 MAX_ACTIVATIONS = 20_000
 """Activations in one consultation before it is stopped as runaway."""

@@ -49,9 +49,9 @@ from kb.engine import (
     RunStats,
     rule_ref,
 )
-from kb.facts import Fact, Scalar
-from kb.problems import KnowledgeError
-from kb.rulebook import FieldTest, Match, Ref, Rule, Rulebook, stratify
+from kb.model.facts import Fact, Scalar
+from kb.model.problems import KnowledgeError
+from kb.rulebook.rules import FieldTest, Match, Ref, Rule, Rulebook, stratify
 
 log = logging.getLogger("kb.engine.durable")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kb.engine import MAX_ACTIVATIONS, MAX_DERIVED_PER_RULE, ClosedError, Deriving, Run, RunStats
-from kb.facts import Fact
-from kb.problems import KnowledgeError
-from kb.rulebook import Rule, Rulebook, matches, stratify
+from kb.model.facts import Fact
+from kb.model.problems import KnowledgeError
+from kb.rulebook.rules import Rule, Rulebook, matches, stratify
 
 
 class ReferenceEngine:

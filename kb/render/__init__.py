@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from kb.model import Answer
+from kb.model.answer import Answer
 
 FORMATS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "prov": ".prov.ttl"}
 """Export formats and their file suffixes."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from kb.model import Answer, Citation
+from kb.model.answer import Answer, Citation
 from kb.render import words
 from kb.render.jsondoc import digest
 from kb.render.templating import markdown_text, render

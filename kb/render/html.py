@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.model import Answer
+from kb.model.answer import Answer
 from kb.render import words
 from kb.render.jsondoc import digest
 from kb.render.templating import render

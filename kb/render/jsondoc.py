@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from kb.model import Answer
+from kb.model.answer import Answer
 from kb.render.words import encodable
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kb.model import Answer
+from kb.model.answer import Answer
 from kb.render import words
 from kb.render.jsondoc import digest
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from kb.facts import Source
-from kb.model import Answer
+from kb.model.answer import Answer
+from kb.model.facts import Source
 from kb.vocab import OPTION_LABELS
 
 KIND_HEADINGS = (

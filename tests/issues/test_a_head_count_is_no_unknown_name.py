@@ -3,7 +3,7 @@ or a quantity were also reported as an unknown product name."""
 
 from __future__ import annotations
 
-from kb.advisor import KnowledgeBase
+from kb.advisor.advise import KnowledgeBase
 
 
 def test_a_head_count_is_read_and_not_reported_as_a_name(knowledge_base: KnowledgeBase) -> None:

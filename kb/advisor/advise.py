@@ -19,24 +19,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb import model, vocab
-from kb.conclusions import Conclusion, RuleRef
+from kb import vocab
+from kb.advisor.conversation import ASKER_FIELDS, Conversation, coerce
+from kb.advisor.phrasebook import Phrasebook, load_phrasebook
+from kb.advisor.reader import EntityMatcher, Reader, Understanding
 from kb.config import Paths
-from kb.conversation import ASKER_FIELDS, Conversation, coerce
-from kb.corpus import Corpus, load_corpus
-from kb.embeddings import Embedder
-from kb.facts import Fact, Scalar, Source
-from kb.inference import Consultation, RuleBase
-from kb.licenses import OUTPUT_NAME as LICENSES_FILE
-from kb.ontology import Ontology, load_ontology
-from kb.passages import Citation
-from kb.phrasebook import Phrasebook, load_phrasebook
-from kb.problems import KnowledgeError, Problem
-from kb.reader import EntityMatcher, Reader, Understanding
+from kb.corpus.documents import Corpus, load_corpus
+from kb.corpus.passages import Citation
+from kb.engine.rulebase import Consultation, RuleBase
+from kb.graph.licenses import OUTPUT_NAME as LICENSES_FILE
+from kb.graph.ontology import Ontology, load_ontology
+from kb.model import answer as model
+from kb.model.conclusions import Conclusion, RuleRef
+from kb.model.facts import Fact, Scalar, Source
+from kb.model.problems import KnowledgeError, Problem
 from kb.render.words import encodable
-from kb.retrieval import Retriever
+from kb.retrieval.embeddings import Embedder
+from kb.retrieval.search import Retriever
 
-log = logging.getLogger("kb.advisor")
+log = logging.getLogger("kb.advisor.advise")
 
 Progress = Callable[[str, float], None]
 """progress(stage, fraction done) while a knowledge base loads."""

@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable
 
 from kb.config import Paths
-from kb.problems import Problem, display_path
+from kb.model.problems import Problem, display_path
 
 # Each checker takes the knowledge base's Paths and returns its problems; it never raises on bad input.
 CHECKERS: list[tuple[str, str, str]] = [
-    ("ontology", "kb.ontology", "check_ontology"),
-    ("rules", "kb.rulebook", "check_rules"),
-    ("corpus", "kb.corpus", "check_corpus"),
-    ("reader", "kb.phrasebook", "check_reader"),
-    ("labelled", "kb.reading_eval", "check_labelled"),
-    ("readmes", "kb.checks", "check_readmes"),
+    ("ontology", "kb.graph.ontology", "check_ontology"),
+    ("rules", "kb.rulebook.rules", "check_rules"),
+    ("corpus", "kb.corpus.documents", "check_corpus"),
+    ("reader", "kb.advisor.phrasebook", "check_reader"),
+    ("labelled", "kb.advisor.reading_eval", "check_labelled"),
+    ("readmes", "kb.cli.checks", "check_readmes"),
 ]
 
 # The analysts' folders whose README may hold a table of their files.

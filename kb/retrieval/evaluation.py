@@ -17,10 +17,10 @@ import numpy as np
 import yaml
 
 from kb.config import PROJECT_ROOT, Paths
-from kb.corpus import load_corpus
-from kb.passages import Passage
-from kb.problems import KnowledgeError, Problem, display_path
-from kb.retrieval import ALPHA, SUPPORT_THRESHOLD, FusionSettings, Mode, Retriever, rank
+from kb.corpus.documents import load_corpus
+from kb.corpus.passages import Passage
+from kb.model.problems import KnowledgeError, Problem, display_path
+from kb.retrieval.search import ALPHA, SUPPORT_THRESHOLD, FusionSettings, Mode, Retriever, rank
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "retrieval" / "questions.yaml"
 
@@ -132,7 +132,7 @@ def evaluate(
 
 
 def standard_methods() -> dict[str, tuple[Mode, FusionSettings | None]]:
-    """BM25 alone, dense alone, and the hybrid as configured in kb.retrieval."""
+    """BM25 alone, dense alone, and the hybrid as configured in kb.retrieval.search."""
     return {"bm25": ("bm25", None), "dense": ("dense", None), "hybrid": ("hybrid", None)}
 
 
@@ -168,9 +168,9 @@ def support_separation(retriever: Retriever, questions: list[Question], no_answe
 
 def main(argv: list[str]) -> int:
     """`kb eval`: print recall@1, recall@5 and MRR for BM25, dense and hybrid retrieval;
-    `kb eval understanding`: how well questions are read (kb.reading_eval)."""
+    `kb eval understanding`: how well questions are read (kb.advisor.reading_eval)."""
     if argv and argv[0] == "understanding":
-        from kb.reading_eval import main as understanding_main
+        from kb.advisor.reading_eval import main as understanding_main
 
         return understanding_main(argv[1:])
     parser = argparse.ArgumentParser(prog="kb eval", description=__doc__)

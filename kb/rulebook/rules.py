@@ -22,8 +22,8 @@ from typing import Any
 
 from kb import vocab
 from kb.config import Paths
-from kb.facts import Fact, Scalar, Source
-from kb.problems import KnowledgeError, Problem, display_path
+from kb.model.facts import Fact, Scalar, Source
+from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.yamlfile import UNREADABLE, YList, YMap, read_yaml
 
 # --- The parsed form -----------------------------------------------------------------------------------
@@ -948,7 +948,7 @@ def load_ontology_or_none(paths: Paths) -> Any:
     """The knowledge base's ontology, or None when it is missing or does not load (its own checker
     reports why)."""
     try:
-        from kb.ontology import load_ontology  # the ontology is optional for rules alone
+        from kb.graph.ontology import load_ontology  # the ontology is optional for rules alone
     except ImportError:
         return None
     try:
@@ -1021,7 +1021,7 @@ def derived_fact(rule: Rule, d: Derive, bindings: Mapping[str, Fact]) -> Fact:
                      Source(kind="derived", rule=rule.id, file=rule.file, line=d.line, from_facts=from_facts))
 
 
-# --- Explain-only evaluation (the engine of record is kb.inference) ---------------------------------------
+# --- Explain-only evaluation (the engine of record is kb.engine.rulebase) ---------------------------------------
 
 
 def _test_holds(t: FieldTest, fact: Fact, bindings: Mapping[str, Fact]) -> bool:

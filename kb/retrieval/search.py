@@ -24,11 +24,11 @@ from typing import Literal
 import numpy as np
 
 from kb.config import Paths
-from kb.embeddings import Embedder, default_embedder
-from kb.index import PassageIndex, Progress, UpdateReport, open_index
-from kb.passages import ChunkSettings, Citation
+from kb.corpus.passages import ChunkSettings, Citation
+from kb.retrieval.embeddings import Embedder, default_embedder
+from kb.retrieval.index import PassageIndex, Progress, UpdateReport, open_index
 
-log = logging.getLogger("kb.retrieval")
+log = logging.getLogger("kb.retrieval.search")
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["convex", "rrf"]

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from kb.config import Paths
-from kb.model import Answer
-from kb.problems import KnowledgeError
+from kb.model.answer import Answer
+from kb.model.problems import KnowledgeError
 
 
 def _progress(stage: str, done: float) -> None:
@@ -19,14 +19,14 @@ def _progress(stage: str, done: float) -> None:
 
 def _consult(ns: argparse.Namespace) -> Answer:
     """Load the knowledge base, bring in the session and profile, answer, and save the session."""
-    from kb.conversation import Conversation, load_profile, with_profile
-    from kb.ontology import load_ontology
+    from kb.advisor.conversation import Conversation, load_profile, with_profile
+    from kb.graph.ontology import load_ontology
 
     paths = Paths.default(ns.root)
     conversation = Conversation.load(ns.session) if ns.session else Conversation()
     if ns.profile:  # checked before the heavy load, so a mistake in it is reported at once
         conversation = with_profile(conversation, load_profile(ns.profile, load_ontology(paths).resolve))
-    from kb.advisor import Advisor, KnowledgeBase  # loads torch: only once the input is known to be good
+    from kb.advisor.advise import Advisor, KnowledgeBase  # loads torch: only once the input is known to be good
 
     kb = KnowledgeBase.load(paths, _progress)
     try:

@@ -1,6 +1,6 @@
 """Reading a question: what it asks, and the facts it states, each with its span and how it was read.
 
-Machinery only; the words are analysts' data in `reader/` (see `kb.phrasebook`):
+Machinery only; the words are analysts' data in `reader/` (see `kb.advisor.phrasebook`):
 - entities by their ontology labels (longest first), and misspelt names by edit distance (rapidfuzz);
 - field values by token patterns (spaCy's `Matcher` over a blank English tokenizer: no trained model);
 - paraphrases by comparing each clause's embedding with the example utterances (the shared model; the
@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from kb.facts import Scalar, Source
-from kb.phrasebook import Entry, FieldDecl, Phrasebook
+from kb.advisor.phrasebook import Entry, FieldDecl, Phrasebook
+from kb.model.facts import Scalar, Source
 
-log = logging.getLogger("kb.reader")
+log = logging.getLogger("kb.advisor.reader")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 """Unit-length vectors, one row per text (the knowledge base's embedding model)."""

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal
 
-from kb.conclusions import RuleRef
-from kb.facts import Scalar, Source
+from kb.model.conclusions import RuleRef
+from kb.model.facts import Scalar, Source
 
 SCHEMA_ID = "https://w3id.org/oscar/schema/justification.schema.json"
 Option = Literal["open_source", "commercial", "build_in_house", "open_core", "hybrid"]

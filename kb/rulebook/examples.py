@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.config import Paths
-from kb.facts import Fact
-from kb.inference import Consultation, RuleBase
-from kb.problems import KnowledgeError
-from kb.rulebook import (
+from kb.engine.rulebase import Consultation, RuleBase
+from kb.model.facts import Fact
+from kb.model.problems import KnowledgeError
+from kb.rulebook.rules import (
     Expectation,
     Rulebook,
     RuleTest,

@@ -32,13 +32,13 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from kb.config import Paths
-from kb.facts import Fact, Scalar, Source
-from kb.licenses import GENERATED_MARKER
-from kb.lookup import RANK_ALIAS_ID, RANK_ALT, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
-from kb.problems import KnowledgeError, Problem, display_path
+from kb.graph.licenses import GENERATED_MARKER
+from kb.graph.lookup import RANK_ALIAS_ID, RANK_ALT, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
+from kb.model.facts import Fact, Scalar, Source
+from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.vocab import CORPUS_DOC, OSCAR, OSCAR_ID, PREFIXES
 
-log = logging.getLogger("kb.ontology")
+log = logging.getLogger("kb.graph.ontology")
 
 DCTERMS_SOURCE = URIRef("http://purl.org/dc/terms/source")
 SH = "http://www.w3.org/ns/shacl#"
@@ -459,7 +459,7 @@ def _stale_catalogue(m: Merged) -> list[Problem]:
     generated = [f for f in m.files if f.role == "generated"]
     if not generated:
         return []
-    from kb.licenses import generate
+    from kb.graph.licenses import generate
 
     expected = hashlib.sha256(generate().encode("utf-8")).hexdigest()
     return [Problem(f.display, 0, "differs from what `kb licenses` generates from the installed license data; "

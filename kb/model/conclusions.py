@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kb.facts import Fact
+from kb.model.facts import Fact
 
 Stance = Literal["for", "against"]
 

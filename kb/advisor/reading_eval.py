@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.advisor.reader import Reader, Understanding
 from kb.config import Paths
-from kb.problems import KnowledgeError, Problem, display_path
-from kb.reader import Reader, Understanding
+from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.yamlfile import read_mapping, validate
 
 SPLITS = ("dev", "test")
@@ -290,7 +290,7 @@ def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
     """Each end-to-end question asked afresh: (text, passed, why not). A question passes when the answer's
     recommended option is the one expected (or none when none is), and some citation contains the expected
     phrase; an `abstain` question passes when it gets no conclusions and no citations."""
-    from kb.conversation import Conversation
+    from kb.advisor.conversation import Conversation
 
     data = _read(path, end_to_end_schema())
     out = []
@@ -344,7 +344,7 @@ def _table(name: str, s: dict[str, Any]) -> str:
 
 def load_reader(paths: Paths) -> Reader:
     """The knowledge base's reader (loads the whole knowledge base: the reader needs its labels and model)."""
-    from kb.advisor import KnowledgeBase
+    from kb.advisor.advise import KnowledgeBase
 
     kb = KnowledgeBase.load(paths)
     kb.rules.close()
@@ -386,7 +386,7 @@ def main(argv: list[str]) -> int:
                 print(f"  - {item}: {what}: {text!r}")
             print()
     if ns.end_to_end:
-        from kb.advisor import Advisor, KnowledgeBase
+        from kb.advisor.advise import Advisor, KnowledgeBase
 
         kb = KnowledgeBase.load(paths)
         try:

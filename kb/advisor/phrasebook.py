@@ -11,7 +11,7 @@
   (`kb eval understanding --fit`).
 
 Everything is validated with file and line; nothing here knows the matcher library beyond checking that
-patterns are in its format (`kb.reader` runs them).
+patterns are in its format (`kb.advisor.reader` runs them).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.problems import Problem, display_path
+from kb.model.problems import Problem, display_path
 from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_mapping, read_yaml
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
@@ -259,7 +259,7 @@ def _as_text(attr: str, value: Any) -> Any:
 
 def _tokens_pattern(phrase: str) -> list[dict[str, Any]]:
     """A phrase as a token pattern on lower-cased text, tokenised as the reader tokenises questions."""
-    from kb.reader import tokenizer
+    from kb.advisor.reader import tokenizer
 
     return [{"LOWER": t.lower_} for t in tokenizer()(phrase) if not t.is_space]
 
@@ -268,7 +268,7 @@ def _validate_patterns(entries: list[Entry], problems: list[Problem]) -> None:
     """Run every pattern through spaCy's own validation (`Matcher(validate=True)`), with file and line."""
     from spacy.matcher import Matcher
 
-    from kb.reader import tokenizer
+    from kb.advisor.reader import tokenizer
 
     matcher = Matcher(tokenizer().vocab, validate=True)
     for entry in entries:

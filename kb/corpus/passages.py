@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kb.corpus import Document, Heading
+from kb.corpus.documents import Document, Heading
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A passage offered as evidence, with its support score (higher is stronger; see kb.retrieval)."""
+    """A passage offered as evidence, with its support score (higher is stronger; see kb.retrieval.search)."""
 
     passage: Passage
     score: float

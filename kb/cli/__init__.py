@@ -11,16 +11,16 @@ from collections.abc import Callable, Sequence
 # subcommand -> (module, function, one-line help). Each function takes the remaining argv and returns
 # an exit code; modules are imported only when their subcommand runs, so `kb check` never loads torch.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "check": ("kb.checks", "main", "validate ontology, rules and corpus; print path:line: message"),
-    "vocab": ("kb.vocab_cli", "main", "print the vocabulary rules may use"),
-    "licenses": ("kb.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
-    "ask": ("kb.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
-    "export": ("kb.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
-    "schema": ("kb.model", "schema_main", "print the JSON Schema of the justification document (generated)"),
-    "serve": ("kb.serve", "main", "start the chat in a web browser on 127.0.0.1:7860 (--host, --port)"),
-    "test": ("kb.ruletests", "main", "run the examples written beside the rules; print a diff of failures"),
-    "index": ("kb.retrieval", "index_main", "build or update the corpus passage index (--search to try it)"),
-    "eval": ("kb.evaluation", "main", "retrieval recall@1/@5 and MRR of BM25, dense and hybrid search"),
+    "check": ("kb.cli.checks", "main", "validate ontology, rules and corpus; print path:line: message"),
+    "vocab": ("kb.cli.vocab", "main", "print the vocabulary rules may use"),
+    "licenses": ("kb.graph.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
+    "ask": ("kb.cli.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
+    "export": ("kb.cli.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
+    "schema": ("kb.model.answer", "schema_main", "print the JSON Schema of the justification document (generated)"),
+    "serve": ("app.serve", "main", "start the chat in a web browser on 127.0.0.1:7860 (--host, --port)"),
+    "test": ("kb.rulebook.examples", "main", "run the examples written beside the rules; print a diff of failures"),
+    "index": ("kb.retrieval.search", "index_main", "build or update the corpus passage index (--search to try it)"),
+    "eval": ("kb.retrieval.evaluation", "main", "retrieval recall@1/@5 and MRR of BM25, dense and hybrid search"),
     "bench": ("kb.benchmarks", "main", "benchmarks: `kb bench rules --rules N`, `kb bench retrieval`"),
 }
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from kb import vocab
-from kb.conclusions import Conclusion, Derivation, EvidenceHint, OptionScore, RuleRef, derivation, weigh
 from kb.config import Paths
 from kb.engine import (
     MAX_ACTIVATIONS,
@@ -33,9 +32,10 @@ from kb.engine import (
     RunawayRuleError,
     RunStats,
 )
-from kb.facts import Fact, Source
-from kb.problems import KnowledgeError
-from kb.rulebook import (
+from kb.model.conclusions import Conclusion, Derivation, EvidenceHint, OptionScore, RuleRef, derivation, weigh
+from kb.model.facts import Fact, Source
+from kb.model.problems import KnowledgeError
+from kb.rulebook.rules import (
     RESERVED_FIELDS,
     Failure,
     Rule,
@@ -48,7 +48,7 @@ from kb.rulebook import (
     rule_files,
 )
 
-log = logging.getLogger("kb.inference")
+log = logging.getLogger("kb.engine.rulebase")
 
 
 # --- The rule base and its consultations ----------------------------------------------------------------

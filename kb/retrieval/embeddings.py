@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-log = logging.getLogger("kb.embeddings")
+log = logging.getLogger("kb.retrieval.embeddings")
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_FILE = "model.safetensors"

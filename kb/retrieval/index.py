@@ -39,7 +39,7 @@ import numpy as np
 import Stemmer
 
 from kb.config import Paths
-from kb.corpus import (
+from kb.corpus.documents import (
     Document,
     UnreadableDocument,
     document_files,
@@ -49,11 +49,11 @@ from kb.corpus import (
     load_metadata,
     read_document,
 )
-from kb.embeddings import Embedder
-from kb.passages import ChunkSettings, Passage, chunk
-from kb.problems import Problem, display_path
+from kb.corpus.passages import ChunkSettings, Passage, chunk
+from kb.model.problems import Problem, display_path
+from kb.retrieval.embeddings import Embedder
 
-log = logging.getLogger("kb.index")
+log = logging.getLogger("kb.retrieval.index")
 # bm25s sets its own logger to DEBUG; keep it as quiet as ours unless --trace asks for more.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kb.config import Paths
-from kb.problems import Problem, display_path
+from kb.model.problems import Problem, display_path
 
 AUTH_ENV = "OSCAR_AUTH"
 

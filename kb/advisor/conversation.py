@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import yaml
 
-from kb.facts import Fact, Scalar, Source
-from kb.problems import KnowledgeError, Problem, display_path
-from kb.reader import Observation, Understanding
+from kb.advisor.reader import Observation, Understanding
+from kb.model.facts import Fact, Scalar, Source
+from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.vocab import FACT_KINDS, FieldSpec
 
 ASKER_FIELDS: dict[str, FieldSpec] = FACT_KINDS["asker"].fields

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from kb.config import Paths
-from kb.problems import Problem, display_path
+from kb.model.problems import Problem, display_path
 from kb.yamlfile import read_mapping, validate
 
-log = logging.getLogger("kb.corpus")
+log = logging.getLogger("kb.corpus.documents")
 
 # Bump when the cleaning code changes what text it produces: stored passages cut from older text are
 # then no longer trusted by the index.
