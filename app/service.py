@@ -120,25 +120,13 @@ class ChatService:
 
         ValueError says what the field expects when `value` does not fit it.
         """
-        name = field_id.removeprefix("asker.")
         conversation = conversation_of(session)
-        conversation.set_fact(name, self._value(name, value))
+        self.advisor.set_fact(conversation, field_id.removeprefix("asker."), value)
         return self.answer(conversation)
 
     def what_if(self, session: Session | None, field_id: str, value: object) -> Answer:
         """The justification that would follow if an asker field had `value`; the session is untouched."""
-        name = field_id.removeprefix("asker.")
-        return self.advisor.what_if(conversation_of(session), name, self._value(name, value))
-
-    def _value(self, name: str, value: object) -> object:
-        """A reference field (industry) given by name becomes the entity's id; other values pass as given."""
-        spec = ASKER_FIELDS.get(name)
-        if spec is not None and spec.type == "ref":
-            ident = self.kb.resolve(str(value))
-            if ident is None or not ident.startswith(f"{name}:"):
-                raise ValueError(f"'{name}' expects the name of an {name} the ontology knows, got {value!r}")
-            return ident
-        return value
+        return self.advisor.what_if(conversation_of(session), field_id.removeprefix("asker."), value)
 
     def remove_fact(self, session: Session | None, fact_id: str) -> Session:
         """Remove a fact the asker gave and answer again (unchanged if it is not in force)."""

@@ -19,8 +19,8 @@ from kb.config import PROJECT_ROOT
 FOLDERS = ("ontology", "rules", "corpus", "reader")
 
 # The test modules parametrised over, or reading, the analysts' folders through `Paths.default()`.
-FOLDER_FOLLOWING_TESTS = ("test_rule_examples.py", "test_ontology.py", "test_corpus.py", "test_rulebook.py",
-                          "test_checks.py")
+FOLDER_FOLLOWING_TESTS = ("rulebook/test_rule_examples.py", "graph/test_ontology.py", "corpus/test_corpus.py",
+                          "rulebook/test_rulebook.py", "cli/test_checks.py")
 
 DOCUMENT_NAME = "evaluating-model-serving-vendors.txt"
 DOCUMENT = """\

@@ -113,7 +113,7 @@ class KnowledgeBase:
                 say(f"index ({done}/{total} passages embedded)", 0.4 + 0.55 * done / max(total, 1))
 
             say("index", 0.4)
-            retriever = Retriever.open(paths, progress=embedded, embedder=embedder)
+            retriever = Retriever.open(paths, progress=embedded, embedder=embedder, corpus=corpus)
         except BaseException:
             rules.close()
             raise
@@ -220,7 +220,24 @@ class Advisor:
 
     def what_if(self, conversation: Conversation, name: str, value: object) -> model.Answer:
         """The answer that would follow if the asker field `name` were `value`; the conversation is untouched."""
-        return self.answer(conversation.what_if(name, value))
+        return self.answer(conversation.what_if(name, self.value(name, value)))
+
+    def value(self, name: str, value: object) -> object:
+        """A value for the asker field `name` as given by a person: a reference field (industry) given by
+        name becomes the entity's id ("fintech" -> industry:finance); others pass as given (the
+        conversation coerces them). ValueError says what the field expects. The chat, the CLI and the API
+        all set facts through this, so the same words store the same value."""
+        spec = ASKER_FIELDS.get(name)
+        if spec is not None and spec.type == "ref":
+            ident = self.kb.resolve(str(value))
+            if ident is None or not ident.startswith(f"{name}:"):
+                raise ValueError(f"'{name}' expects the name of an {name} the ontology knows, got {value!r}")
+            return ident
+        return value
+
+    def set_fact(self, conversation: Conversation, name: str, value: object) -> None:
+        """Set or correct an asker field in `conversation` as a person gives it (see `value`)."""
+        conversation.set_fact(name, self.value(name, value))
 
     # -- the answer ---------------------------------------------------------------------------------------
     def _answer(self, kb: KnowledgeBase, conversation: Conversation,
@@ -268,8 +285,7 @@ class Advisor:
         """How the question was read, beyond the facts taken: names not known, unsure readings, maybes."""
         return model.Reading(
             unknown=tuple(understanding.unknown),
-            unsure=tuple(model.Unsure(field=f"asker.{u.field}", value=u.value, score=u.score, text=u.text,
-                                      question=u.question) for u in understanding.unsure),
+            unsure=tuple(understanding.unsure),
             hedged=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
                          for o in understanding.hedged),
             asked_how=understanding.asked_how,
@@ -282,9 +298,8 @@ class Advisor:
         if understanding is None:
             return []
         known = {fid for fid, _, _ in conversation.known()}
-        return [model.Question(field=f"asker.{u.field}", question=u.question, rules=(), decisive=True,
-                               confirm=u.value)
-                for u in understanding.unsure if f"asker.{u.field}" not in known]
+        return [model.Question(field=u.field, question=u.question, rules=(), decisive=True, confirm=u.value)
+                for u in understanding.unsure if u.field not in known]
 
     @staticmethod
     def _named(kb: KnowledgeBase, statement: str) -> str:

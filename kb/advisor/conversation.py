@@ -13,12 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from kb.advisor.reader import Observation, Understanding
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.vocab import FACT_KINDS, FieldSpec
+from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_yaml, validate
 
 ASKER_FIELDS: dict[str, FieldSpec] = FACT_KINDS["asker"].fields
 ENTITY_KEYS = ("mention", "requirement")
@@ -215,6 +214,18 @@ PROFILE_LISTS = {"requires": "requirement", "requirements": "requirement", "uses
                  "considering": "mention", "mentions": "mention"}
 
 
+def profile_schema() -> dict[str, Any]:
+    """A profile file: asker fields (scalars; their types are checked by `coerce`) and lists of names."""
+    names = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    scalar = {"type": ["string", "number", "boolean"]}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {**{name: scalar for name in ASKER_FIELDS}, **{name: names for name in PROFILE_LISTS},
+                       "industry": names},
+    }
+
+
 def load_profile(path: str | Path, resolve: Callable[[str], str | None]) -> list[Observation]:
     """Read a profile (YAML or JSON: asker fields, `industry`, `requires`, `uses`) into observations.
 
@@ -222,53 +233,40 @@ def load_profile(path: str | Path, resolve: Callable[[str], str | None]) -> list
     """
     p = Path(path)
     shown = display_path(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)  # JSON is YAML too; nodes keep their lines
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KnowledgeError([Problem(shown, 0, f"cannot read profile: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 0  # type: ignore[attr-defined]
-        raise KnowledgeError([Problem(shown, line, f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}")]) from None
+    problems: list[Problem] = []
+    root = read_yaml(p, shown, problems, "the profile")  # JSON is YAML too
+    if root is UNREADABLE or problems:
+        raise KnowledgeError(problems)
     if root is None:
         return []
-    if not isinstance(root, yaml.MappingNode):
-        raise KnowledgeError([Problem(shown, root.start_mark.line + 1, "a profile is a mapping of fact: value")])
-    problems: list[Problem] = []
+    if not isinstance(root, YMap):
+        raise KnowledgeError([Problem(shown, line_of(root, 1), "a profile is a mapping of fact: value")])
+    if not validate(root, profile_schema(), shown, problems):
+        raise KnowledgeError(problems)
     out: list[Observation] = []
 
-    def src(node: yaml.Node) -> Source:
-        return Source(kind="profile", file=shown, line=node.start_mark.line + 1)
+    def src(line: int) -> Source:
+        return Source(kind="profile", file=shown, line=line)
 
-    for key_node, value_node in root.value:
-        key, line = str(key_node.value), key_node.start_mark.line + 1
+    for key, value in root.items():
+        line = root.key_lines[key]
         if key in PROFILE_LISTS or key == "industry":
-            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            for item in items:
-                if not isinstance(item, yaml.ScalarNode):
-                    problems.append(Problem(shown, item.start_mark.line + 1, f"'{key}' expects names"))
-                    continue
-                ident = resolve(str(item.value))
+            items = list(zip(value, value.item_lines, strict=True)) if isinstance(value, YList) else [(value, line)]
+            for item, at in items:
+                ident = resolve(str(item))
                 if ident is None:
-                    problems.append(Problem(shown, item.start_mark.line + 1,
-                                            f"'{key}': no entity is called '{item.value}'"))
+                    problems.append(Problem(shown, at, f"'{key}': no entity is called '{item}'"))
                     continue
                 kind = "industry" if key == "industry" else PROFILE_LISTS[key]
                 if kind == "requirement" and not ident.startswith("certification:"):
-                    problems.append(Problem(shown, item.start_mark.line + 1,
-                                            f"'{key}': '{item.value}' is not a certification"))
+                    problems.append(Problem(shown, at, f"'{key}': '{item}' is not a certification"))
                     continue
-                out.append(Observation(kind, ident, src(item)))
-            continue
-        if not isinstance(value_node, yaml.ScalarNode):
-            problems.append(Problem(shown, line, f"'{key}' expects a single value"))
+                out.append(Observation(kind, ident, src(at)))
             continue
         try:
-            value = coerce(key, yaml.safe_load(value_node.value) if value_node.style is None else value_node.value)
+            out.append(Observation(key, coerce(key, value), src(line)))
         except ValueError as exc:
             problems.append(Problem(shown, line, str(exc)))
-            continue
-        out.append(Observation(key, value, src(value_node)))
     if problems:
         raise KnowledgeError(problems)
     return out

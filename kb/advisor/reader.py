@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from kb.advisor.phrasebook import Entry, FieldDecl, Phrasebook
+from kb.model.answer import Unsure
 from kb.model.facts import Scalar, Source
 
 log = logging.getLogger("kb.advisor.reader")
@@ -83,17 +84,6 @@ class Observation:
     source: Source
     negated: bool = False
     """The question denies it ("we're not a bank", "instead of Llama"): a conversation drops it."""
-
-
-@dataclass(frozen=True)
-class Unsure:
-    """A reading that would matter but was not sure enough to take: asked back instead."""
-
-    field: str
-    value: Scalar
-    score: float
-    text: str
-    question: str
 
 
 @dataclass(frozen=True)
@@ -1008,7 +998,7 @@ class Reader:
                     found.append(_Candidate(Observation(fname, value, source, negated), hedged))
                     taken.add(fname)
                 elif decl.decisive and score >= threshold - ASK_BAND and not negated:
-                    unsure.append(Unsure(fname, value, round(score, 3), text[start:end],
+                    unsure.append(Unsure(f"asker.{fname}", value, round(score, 3), text[start:end],
                                          self._confirm(decl, value)))
         return found, unsure, asked_best
 

@@ -70,9 +70,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def questions(path: Path = QUESTIONS) -> list[str]:
-    import yaml
+    from kb.model.problems import KnowledgeError, Problem
+    from kb.retrieval.evaluation import QUESTIONS_SCHEMA
+    from kb.yamlfile import read_mapping, validate
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    problems: list[Problem] = []
+    data = read_mapping(path, problems, "the retrieval questions", "the labelled questions are kept here")
+    if data is None or not validate(data, QUESTIONS_SCHEMA, str(path), problems):
+        raise KnowledgeError(problems)
     return [q["question"] for q in data["questions"]] + list(data.get("no_answer") or [])
 
 

@@ -33,7 +33,7 @@ def _consult(ns: argparse.Namespace) -> Answer:
         advisor = Advisor(kb)
         for assignment in ns.set or ():
             name, _, value = assignment.partition("=")
-            conversation.set_fact(name.strip(), value.strip())
+            advisor.set_fact(conversation, name.strip(), value.strip())
         question = " ".join(ns.question).strip()
         if question:
             conversation, doc = advisor.ask(conversation, question)

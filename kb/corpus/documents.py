@@ -158,10 +158,13 @@ class Document:
 
 @dataclass(frozen=True, eq=False)
 class Corpus:
-    """The documents that could be read, and the problems of those that could not."""
+    """The documents that could be read, the problems of those that could not, and what they were read
+    with (provenance and furniture), so the index can be brought up to date from this one reading."""
 
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
+    metadata: dict[str, DocumentMeta] = field(default_factory=dict)
+    furniture: Furniture | None = None
 
     def get(self, doc_id: str) -> Document:
         for doc in self.documents:
@@ -719,7 +722,7 @@ def load_corpus(paths: Paths, only: Iterable[str] | None = None) -> Corpus:
         except UnreadableDocument as exc:
             log.info("skipping %s: %s", doc_id, exc)
             problems.append(Problem(display_path(path), 0, f"skipped, {exc}"))
-    return Corpus(tuple(docs), tuple(problems))
+    return Corpus(tuple(docs), tuple(problems), metadata, furniture)
 
 
 def check_corpus(paths: Paths) -> list[Problem]:

@@ -119,7 +119,8 @@ class WhyNot:
 
 @dataclasses.dataclass(frozen=True)
 class Unsure:
-    """A reading that would matter but was not sure enough to take: asked back instead."""
+    """A reading that would matter but was not sure enough to take (`field` as `asker.name`): asked back
+    instead of taken."""
 
     field: str
     value: Scalar

@@ -12,15 +12,16 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import yaml
 
 from kb.config import PROJECT_ROOT, Paths
 from kb.corpus.documents import load_corpus
 from kb.corpus.passages import Passage
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.search import ALPHA, SUPPORT_THRESHOLD, FusionSettings, Mode, Retriever, rank
+from kb.yamlfile import read_mapping, validate
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "retrieval" / "questions.yaml"
 
@@ -63,21 +64,41 @@ class Metrics:
     mrr: float
 
 
+QUESTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["questions"],
+    "additionalProperties": False,
+    "properties": {
+        "questions": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "question", "answers"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string"},
+                "question": {"type": "string", "minLength": 1},
+                "answers": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["doc", "quote"], "additionalProperties": False,
+                    "properties": {"doc": {"type": "string"}, "quote": {"type": "string", "minLength": 1}},
+                }},
+            },
+        }},
+        "no_answer": {"type": "array", "items": {"type": "string"}},
+    },
+}
+"""The retrieval questions file: each question with the document and verbatim quote that answer it."""
+
+
 def load_questions(paths: Paths, path: Path = QUESTIONS) -> tuple[list[Question], list[str], list[Problem]]:
     """The labelled questions, the unanswerable ones, and problems (a quote not found in its document)."""
     shown = display_path(path)
-    text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text)
-    data = yaml.safe_load(text)
-    lines: list[int] = []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "questions" and isinstance(value, yaml.SequenceNode):
-                lines = [item.start_mark.line + 1 for item in value.value]
+    problems: list[Problem] = []
+    data = read_mapping(path, problems, "the retrieval questions", "the labelled questions are kept here")
+    if data is None or not validate(data, QUESTIONS_SCHEMA, shown, problems):
+        return [], [], problems
+    lines = data["questions"].item_lines
     corpus = load_corpus(paths)
     docs = {d.id: d for d in corpus.documents}
     questions: list[Question] = []
-    problems: list[Problem] = []
     for i, entry in enumerate(data.get("questions") or []):
         line = lines[i] if i < len(lines) else 0
         answers: list[Answer] = []

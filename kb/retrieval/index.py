@@ -40,6 +40,7 @@ import Stemmer
 
 from kb.config import Paths
 from kb.corpus.documents import (
+    Corpus,
     Document,
     UnreadableDocument,
     document_files,
@@ -403,8 +404,12 @@ def open_index(
     progress: Progress | None = None,
     chunking: ChunkSettings | None = None,
     exact_limit: int = EXACT_LIMIT,
+    corpus: Corpus | None = None,
 ) -> tuple[PassageIndex, UpdateReport]:
     """Load the stored index, bringing it up to date with corpus/ first if it differs.
+
+    `corpus`: the corpus as already read (a knowledge base reads it once); its documents' hashes and texts
+    are used rather than reading the files again. Without it, files are hashed, and read only if changed.
 
     Unchanged documents keep their stored passages and vectors; only added or changed documents are read,
     cut and embedded. A stored index that is missing, damaged or built under other settings is rebuilt
@@ -414,9 +419,13 @@ def open_index(
     started = time.perf_counter()
     report = UpdateReport()
     corpus_dir = paths.corpus
-    metadata, meta_problems = load_metadata(corpus_dir)
-    furniture, furniture_problems = load_furniture(corpus_dir)
-    report.problems += furniture_problems
+    if corpus is not None and corpus.furniture is not None:
+        metadata, furniture = corpus.metadata, corpus.furniture
+    else:
+        metadata, _ = load_metadata(corpus_dir)
+        furniture, furniture_problems = load_furniture(corpus_dir)
+        report.problems += furniture_problems
+    read = {d.id: d for d in corpus.documents} if corpus is not None else {}
     settings = IndexSettings(embedder.name, embedder.fingerprint, chunking or ChunkSettings(),
                              furniture.fingerprint, exact_limit)
     base = index_dir(paths)
@@ -426,7 +435,7 @@ def open_index(
     for path in document_files(corpus_dir):
         doc_id = document_id(corpus_dir, path)
         try:
-            digest = file_hash(path)
+            digest = read[doc_id].content_hash if doc_id in read else file_hash(path)
         except OSError as exc:
             report.problems.append(Problem(display_path(path), 0, f"skipped, can't read the file: {exc}"))
             continue
@@ -476,7 +485,8 @@ def open_index(
     for doc_id in report.added + report.changed:
         path, key = current[doc_id]
         try:
-            doc: Document = read_document(path, corpus_dir, metadata.get(doc_id), furniture)
+            doc: Document = read[doc_id] if doc_id in read else read_document(path, corpus_dir,
+                                                                              metadata.get(doc_id), furniture)
         except UnreadableDocument as exc:
             problem = Problem(display_path(path), 0, f"skipped, {exc}")
             report.problems.append(problem)

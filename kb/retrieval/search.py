@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from kb.config import Paths
+from kb.corpus.documents import Corpus
 from kb.corpus.passages import ChunkSettings, Citation
 from kb.retrieval.embeddings import Embedder, default_embedder
 from kb.retrieval.index import PassageIndex, Progress, UpdateReport, open_index
@@ -165,11 +166,13 @@ class Retriever:
         progress: Progress | None = None,
         embedder: Embedder | None = None,
         chunking: ChunkSettings | None = None,
+        corpus: Corpus | None = None,
     ) -> Retriever:
         """Load the index of `paths` (updating it first if the corpus changed); `progress(done, total)` is
-        called while passages are embedded. Unreadable documents are in `retriever.report.problems`."""
+        called while passages are embedded. Unreadable documents are in `retriever.report.problems`.
+        `corpus`: the corpus as already read, so its files are not read again."""
         embedder = embedder or default_embedder()
-        index, report = open_index(paths, embedder, progress=progress, chunking=chunking)
+        index, report = open_index(paths, embedder, progress=progress, chunking=chunking, corpus=corpus)
         for problem in report.problems:
             log.info("%s", problem)
         return cls(index, embedder, report)

@@ -16,7 +16,7 @@ from kb.advisor.conversation import Conversation
 from kb.model.answer import Answer, validate
 from kb.render.text import render_text
 
-CASES = yaml.safe_load((Path(__file__).parent / "data" / "advisor" / "questions.yaml").read_text())
+CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "advisor" / "questions.yaml").read_text())
 
 
 @pytest.fixture(scope="module")

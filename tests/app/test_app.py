@@ -20,7 +20,7 @@ from kb.model.answer import Answer, Citation
 from kb.render import chat as render
 from kb.render.templating import markdown_text
 
-DOC = json.loads((Path(__file__).parent / "data" / "justification.json").read_text())
+DOC = json.loads((Path(__file__).parents[1] / "data" / "justification.json").read_text())
 ANSWER = Answer.from_dict(DOC)
 HOSTILE = [
     "<script>alert(1)</script>",

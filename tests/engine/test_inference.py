@@ -13,7 +13,7 @@ from kb.engine.rulebase import ConsequentError, LiveRuleBase, RuleBase, RunawayR
 from kb.model.facts import Fact, Source
 from kb.model.problems import KnowledgeError
 
-DATA = Path(__file__).parent / "data" / "rules"
+DATA = Path(__file__).parents[1] / "data" / "rules"
 SRC = Source(kind="profile", file="profile.yaml")
 
 

@@ -19,7 +19,7 @@ from kb.render.html import to_html
 from kb.render.markdown import to_markdown
 from kb.render.prov import to_prov
 
-DOC = json.loads((Path(__file__).parent / "data" / "justification.json").read_text())
+DOC = json.loads((Path(__file__).parents[1] / "data" / "justification.json").read_text())
 ANSWER = Answer.from_dict(DOC)
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
@@ -36,7 +36,7 @@ def test_example_document_matches_the_schema_and_a_broken_one_does_not() -> None
 
 
 def test_the_shipped_schema_file_is_the_one_generated_from_the_answer_type() -> None:
-    shipped = json.loads((Path(__file__).parents[1] / "kb" / "schema" / "justification.schema.json").read_text())
+    shipped = json.loads((Path(__file__).parents[2] / "kb" / "schema" / "justification.schema.json").read_text())
     assert shipped == json_schema(), "regenerate it: kb schema > kb/schema/justification.schema.json"
 
 

@@ -180,7 +180,7 @@ def test_the_parser_reads_only_keys_of_the_documented_language() -> None:
 
 
 def test_every_keyword_and_operator_is_documented() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for doc in (root / "docs" / "rules.md", root / "rules" / "README.md"):
         text = doc.read_text()
         words = [*vocab.RULE_KEYWORDS, *vocab.OPERATORS, *vocab.CONCLUSION_KINDS]

@@ -186,7 +186,7 @@ def test_a_process_question_is_answered(knowledge_base) -> None:  # type: ignore
 def test_a_bad_pattern_is_reported_with_file_and_line(tmp_path: Path) -> None:
     reader = tmp_path / "reader"
     (reader / "phrases").mkdir(parents=True)
-    shipped = Path(__file__).resolve().parent.parent / "reader"
+    shipped = Path(__file__).resolve().parents[2] / "reader"
     for name in ("fields.yaml", "cues.yaml", "quantities.yaml"):
         (reader / name).write_text((shipped / name).read_text())
     (reader / "phrases" / "x.yaml").write_text(
