@@ -88,12 +88,20 @@ class DenseIndex(Protocol):
         """(scores, rows) of the k best rows for one query vector; rows are -1 where there are fewer."""
         ...
 
+    def save(self, path: Path) -> None:
+        """Write it to `path` (a file), to be loaded back by the implementation's `load`."""
+        ...
+
 
 class LexicalIndex(Protocol):
     """Term-matching scores for every passage."""
 
     def scores(self, query: str) -> np.ndarray:
         """One BM25 score per row (0 where no query term occurs)."""
+        ...
+
+    def save(self, folder: Path) -> None:
+        """Write it into `folder`, to be loaded back by the implementation's `load`."""
         ...
 
 
@@ -227,8 +235,8 @@ class PassageIndex:
 
     passages: tuple[Passage, ...]
     vectors: np.ndarray
-    dense: FaissDense
-    lexical: BM25Lexical
+    dense: DenseIndex
+    lexical: LexicalIndex
     documents: dict[str, dict[str, Any]]  # doc id -> {key, file, rows}
     skipped: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc id -> {key, file, problem}
 

@@ -284,10 +284,13 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         row.locator("input").fill("4")
         row.get_by_role("button", name="Set").click()
         assert shown(small) in tab.wait_answers(2)
+        # the one-click rows are drawn again after each answer: act on the new ones, as a person sees them
+        tab.page.locator(".oscar-missing-asker-team_size").wait_for(state="detached", timeout=ANSWER_TIMEOUT)
         skills = tab.page.locator(".oscar-missing-asker-ml_skills")
         skills.get_by_role("button", name="strong").click()
         assert "ml skills set to strong" in tab.wait_answers(3)
         tab.tab("Facts")
+        tab.page.locator(".oscar-fact-asker-ml_skills").wait_for(timeout=ANSWER_TIMEOUT)
         tab.page.locator(".oscar-fact-asker-team_size").get_by_role("button", name="Remove").click()
         removed = tab.wait_answers(4)
         assert "Removed team size" in removed
