@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "retrieval": "kb.benchmarks.retrieval",
     "ontology": "kb.benchmarks.ontology",
     "reader": "kb.benchmarks.reader",
+    "answer": "kb.benchmarks.answer",
 }
 
 
