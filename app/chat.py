@@ -16,6 +16,7 @@ import gradio as gr
 
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
 from kb.advisor.conversation import ASKER_FIELDS
+from kb.advisor.question import MAX_QUESTION_CHARS
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
@@ -198,7 +199,8 @@ class ChatPage:
                     with gr.Row():
                         question = gr.Textbox(
                             elem_id="oscar-question", show_label=False, scale=5, lines=1, max_lines=6,
-                            max_length=20_000, placeholder="e.g. we're a 6-person health-tech team, need HIPAA: "
+                            max_length=MAX_QUESTION_CHARS,
+                            placeholder="e.g. we're a 6-person health-tech team, need HIPAA: "
                             "self-host PyTorch + MLflow or buy a managed platform?",
                         )
                         ask_btn = gr.Button("Ask", variant="primary", elem_id="oscar-ask", scale=1)

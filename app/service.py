@@ -20,6 +20,7 @@ from typing import Any
 from kb import render as exporter
 from kb.advisor.advise import Advisor, KnowledgeBase, LiveKnowledgeBase
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
+from kb.advisor.question import question_text
 from kb.model.answer import Answer, Citation
 from kb.model.problems import KnowledgeError, Problem
 from kb.render.chat import CONTEXT_CHARS, PassageContext
@@ -29,8 +30,6 @@ log = logging.getLogger("kb.app")
 
 Session = dict[str, Any]
 EXPORT_FORMATS = ("md", "json", "html", "prov")
-MAX_QUESTION_CHARS = 20_000
-"""Longer questions are refused before they reach the advisor (a page can paste a whole file)."""
 
 
 def new_session() -> Session:
@@ -106,9 +105,7 @@ class ChatService:
         text = (question or "").strip()
         if not text:
             raise ValueError("Type a question first.")
-        if len(text) > MAX_QUESTION_CHARS:
-            raise ValueError(f"That question is {len(text):,} characters long; keep it under "
-                             f"{MAX_QUESTION_CHARS:,}.")
+        question_text(text)  # refused here, before the advisor, when too long
         conversation, answer = self.advisor.ask(conversation_of(session), text)
         return {"conversation": conversation.to_dict(), "answer": answer}
 

@@ -22,6 +22,7 @@ from typing import Any
 from kb import vocab
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.advisor.phrasebook import Phrasebook, load_phrasebook
+from kb.advisor.question import question_text
 from kb.advisor.reader import EntityMatcher, Reader, Understanding
 from kb.config import Paths
 from kb.corpus.documents import Corpus, load_corpus
@@ -33,7 +34,6 @@ from kb.model import answer as model
 from kb.model.conclusions import Conclusion, RuleRef
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem
-from kb.render.words import encodable
 from kb.retrieval.embeddings import Embedder
 from kb.retrieval.search import Retriever
 
@@ -207,7 +207,7 @@ class Advisor:
     def ask(self, conversation: Conversation, question: str) -> tuple[Conversation, model.Answer]:
         """Add a turn to (a copy of) the conversation and answer it."""
         kb = self.kb
-        understanding = kb.understand(encodable(question))
+        understanding = kb.understand(question_text(question))
         updated = Conversation(turns=list(conversation.turns), observations=list(conversation.observations))
         updated.add_turn(understanding)
         return updated, self._answer(kb, updated, understanding)
@@ -261,7 +261,8 @@ class Advisor:
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f.id for f in entries}
         # Every query this answer will search with, embedded in one batch rather than one model call each.
-        kb.retriever.prepare(q for c in drawn for q in (self._query(c), f"{self._query(c)} {question}"))
+        kb.retriever.prepare(q for c in drawn
+                             for q in (self._query(c), kb.retriever.evidence_query(self._query(c), question)))
         cited = tuple(self._conclusion_entry(kb, c, question, numbering, known) for c in drawn)
         weighing = [s for s in consultation.weighing() if s.score > 0]
         recommendation = None

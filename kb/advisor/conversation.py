@@ -7,8 +7,14 @@ this record on every turn, so a conclusion that rested on a corrected fact canno
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-from collections.abc import Callable, Iterable
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,7 +58,7 @@ def coerce(name: str, value: object) -> Scalar:
             number = float(str(value).replace(",", "").strip())
         except ValueError:
             raise ValueError(f"'{name}' expects a number, got {value!r}") from None
-        if number < 0:
+        if not math.isfinite(number) or number < 0:
             raise ValueError(f"'{name}' expects a number of zero or more, got {value!r}")
         return int(number) if spec.type == "int" else number
     text = str(value).strip()
@@ -191,22 +197,56 @@ class Conversation:
         return Conversation(turns=list(data.get("turns", [])), observations=observations)
 
     def save(self, path: str | Path) -> None:
-        """Write the conversation as JSON, atomically (a crash never leaves half a file)."""
+        """Write the conversation atomically: a temporary file of its own beside the target, flushed to disk,
+        then renamed over it (a reader sees the old file or the new one, never half of one)."""
         target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @staticmethod
     def load(path: str | Path) -> Conversation:
-        """Read a saved conversation; a missing file is a new conversation."""
+        """Read a saved conversation; a missing file is a new conversation. KnowledgeError says why a file
+        that is there can't be read as one (a folder, not JSON, not a conversation)."""
         p = Path(path)
         if not p.exists():
             return Conversation()
         try:
-            return Conversation.from_dict(json.loads(p.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
+            data = json.loads(p.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError(f"expected a JSON object, found {type(data).__name__}")
+            return Conversation.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KnowledgeError([Problem(display_path(p), 0, f"not a saved conversation: {exc}")]) from None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def locked(path: str | Path, timeout: float = 120.0) -> Iterator[None]:
+        """Hold the session file's lock (a `.lock` file beside it) while it is read, answered and saved, so
+        two commands on one session take turns instead of one silently dropping the other's turn."""
+        lock = Path(path).with_name(Path(path).name + ".lock")
+        with lock.open("a") as fh:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise KnowledgeError([Problem(display_path(Path(path)), 0, "the session is in use by "
+                                                      f"another command for over {timeout:.0f} s")]) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 # --- profiles ----------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import numpy as np
 from kb.advisor.phrasebook import Entry, FieldDecl, Phrasebook
 from kb.model.answer import Unsure
 from kb.model.facts import Scalar, Source
+from kb.retrieval.embeddings import READS_CHARS
 
 log = logging.getLogger("kb.advisor.reader")
 
@@ -100,6 +101,15 @@ class Understanding:
     hedged: tuple[Observation, ...] = ()
     """Facts stated as a maybe ("we might fine-tune later"): shown, not taken."""
     asked_how: Source | None = None
+
+
+def _coverage(length: int, spans: Iterable[tuple[int, int]]) -> bytearray:
+    """Which characters of a text some span covers (one pass per span, so a long question with many
+    readings stays linear, not tokens x spans)."""
+    covered = bytearray(length + 1)
+    for start, end in spans:
+        covered[max(0, start):max(0, min(end, length))] = b"\x01" * max(0, min(end, length) - max(0, start))
+    return covered
 
 
 # --- entities ---------------------------------------------------------------------------------------------
@@ -603,8 +613,9 @@ class Reader:
             if key == "requirement" and not negated and (maybe or not self._required(toks, s)):
                 key = "mention"
             cands.append(_Candidate(Observation(key, ident, src(start, end, "label", text[start:end]), negated)))
+        is_covered = _coverage(len(text), covered)
         for t in toks:
-            if any(s <= t.start < e for s, e in covered) or not self._fuzzy:
+            if is_covered[t.start] or not self._fuzzy:
                 continue
             misspelt = self._misspelt(toks, t.i)
             if misspelt is not None:
@@ -946,7 +957,7 @@ class Reader:
         if len(ranges) > MAX_CLAUSES:
             ranges = sorted(sorted(ranges, key=lambda r: r[0] - r[1])[:MAX_CLAUSES])
         clause_texts = [text[toks[s].start:toks[e - 1].end] for s, e in ranges]
-        vectors = self._embed([text, *clause_texts])
+        vectors = self._embed([t[:READS_CHARS] for t in (text, *clause_texts)])
         scores = vectors @ sem.vectors.T  # (1 + clauses) x examples
         found: list[_Candidate] = []
         unsure: list[Unsure] = []
@@ -1024,8 +1035,9 @@ class Reader:
                 out.append(text[run[0].start:run[-1].end])
             run.clear()
 
+        is_covered = _coverage(len(text), covered)
         for n, t in enumerate(toks):
-            inside = any(s <= t.start < e for s, e in covered)
+            inside = bool(is_covered[t.start])
             first = n == 0 or toks[n - 1].text in (".", "!", "?", "\n", ":", ";", '"')
             name_like = (
                 not inside and any(ch.isalpha() for ch in t.text) and t.lower not in self._known
@@ -1041,7 +1053,7 @@ class Reader:
             if name_like:
                 run.append(t)
             elif (t.text == "&" and 0 < n < len(toks) - 1 and toks[n - 1].text[:1].isupper()
-                  and toks[n + 1].text[:1].isupper() and not any(s <= t.start < e for s, e in covered)):
+                  and toks[n + 1].text[:1].isupper() and not is_covered[t.start]):
                 if not run:
                     run.append(toks[n - 1])  # "Weights & Biases": a known word joined to a name by "&"
                 run.append(t)

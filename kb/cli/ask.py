@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -18,31 +19,40 @@ def _progress(stage: str, done: float) -> None:
 
 
 def _consult(ns: argparse.Namespace) -> Answer:
-    """Load the knowledge base, bring in the session and profile, answer, and save the session."""
+    """Load the knowledge base, bring in the session and profile, answer, and save the session.
+
+    The session file is read, answered and saved under its lock, so commands sharing a session take turns
+    and none drops another's turn; a broken session or profile is reported before anything heavy loads."""
     from kb.advisor.conversation import Conversation, load_profile, with_profile
+    from kb.advisor.question import question_text
     from kb.graph.ontology import load_ontology
 
     paths = Paths.default(ns.root)
-    conversation = Conversation.load(ns.session) if ns.session else Conversation()
-    if ns.profile:  # checked before the heavy load, so a mistake in it is reported at once
-        conversation = with_profile(conversation, load_profile(ns.profile, load_ontology(paths).resolve))
+    question_text(" ".join(ns.question))  # a question too long is refused before anything loads
+    if ns.session:
+        Conversation.load(ns.session)  # a broken session file is reported at once
+    profile = load_profile(ns.profile, load_ontology(paths).resolve) if ns.profile else []
     from kb.advisor.advise import Advisor, KnowledgeBase  # loads torch: only once the input is known to be good
 
     kb = KnowledgeBase.load(paths, _progress)
     try:
         advisor = Advisor(kb)
-        for assignment in ns.set or ():
-            name, _, value = assignment.partition("=")
-            advisor.set_fact(conversation, name.strip(), value.strip())
-        question = " ".join(ns.question).strip()
-        if question:
-            conversation, doc = advisor.ask(conversation, question)
-        elif conversation.turns or conversation.observations:
-            doc = advisor.answer(conversation)
-        else:
-            raise SystemExit("kb: give a question, or a --session or --profile to answer")
-        if ns.session:
-            conversation.save(ns.session)
+        with Conversation.locked(ns.session) if ns.session else contextlib.nullcontext():
+            conversation = Conversation.load(ns.session) if ns.session else Conversation()
+            if profile:
+                conversation = with_profile(conversation, profile)
+            for assignment in ns.set or ():
+                name, _, value = assignment.partition("=")
+                advisor.set_fact(conversation, name.strip(), value.strip())
+            question = " ".join(ns.question).strip()
+            if question:
+                conversation, doc = advisor.ask(conversation, question)
+            elif conversation.turns or conversation.observations:
+                doc = advisor.answer(conversation)
+            else:
+                raise SystemExit("kb: give a question, or a --session or --profile to answer")
+            if ns.session:
+                conversation.save(ns.session)
         if getattr(ns, "what_if", None):
             name, _, value = ns.what_if.partition("=")
             doc = advisor.what_if(conversation, name.strip(), value.strip())

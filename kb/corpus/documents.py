@@ -658,8 +658,22 @@ def document_files(corpus_dir: Path) -> list[Path]:
             continue
         if len(rel.parts) == 1 and rel.name in NOT_DOCUMENTS:
             continue
+        if outside(p, corpus_dir):
+            continue  # a link out of the folder is never read (kb check reports it)
         files.append(p)
     return files
+
+
+def outside(path: Path, folder: Path) -> bool:
+    """Whether `path`, its links resolved, lies outside `folder` (its links resolved too)."""
+    return not path.resolve().is_relative_to(folder.resolve())
+
+
+def links_outside(corpus_dir: Path) -> list[Path]:
+    """Files of the corpus folder that are links to somewhere outside it."""
+    if not corpus_dir.is_dir():
+        return []
+    return sorted(p for p in corpus_dir.rglob("*") if p.is_symlink() and outside(p, corpus_dir))
 
 
 def document_id(corpus_dir: Path, path: Path) -> str:
@@ -736,6 +750,9 @@ def check_corpus(paths: Paths) -> list[Problem]:
     problems += meta_problems
     furniture, furniture_problems = load_furniture(corpus_dir)
     problems += furniture_problems
+    for link in links_outside(corpus_dir):
+        problems.append(Problem(display_path(link), 0, "a link to a file outside the corpus folder: refused, "
+                                                       "copy the document into corpus/ instead"))
     ids = set()
     for path in document_files(corpus_dir):
         doc_id = document_id(corpus_dir, path)

@@ -26,6 +26,11 @@ DIMENSION = 384
 _SMALL_BATCH = 4
 
 
+
+READS_CHARS = 1_000
+"""About as much text as the model reads: it truncates at 256 word pieces (roughly 1,000 characters of
+English), so longer texts are cut here before tokenising, which would otherwise cost time for nothing."""
+
 class Embedder(Protocol):
     """What the index needs from an embedding model."""
 

@@ -350,6 +350,35 @@ def _load_stored(base: Path, settings: IndexSettings) -> _Stored | None:
     return stored
 
 
+STALE_SECONDS = 15 * 60
+"""A temporary folder or pointer file this old is left over from an interrupted build, not one under way."""
+
+
+def sweep(base: Path, now: float | None = None) -> list[str]:
+    """Remove what interrupted builds left behind (`.tmp-gen-*` folders, `.CURRENT-*` pointer files) once
+    they are older than STALE_SECONDS; the names removed."""
+    if not base.is_dir():
+        return []
+    now = time.time() if now is None else now
+    removed = []
+    for item in base.iterdir():
+        if not (item.name.startswith(".tmp-") or item.name.startswith(".CURRENT-")):
+            continue
+        try:
+            if now - item.lstat().st_mtime < STALE_SECONDS:
+                continue
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+            removed.append(item.name)
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d leftovers of interrupted index builds in %s", len(removed), base)
+    return removed
+
+
 def _write_generation(base: Path, settings: IndexSettings, index: PassageIndex) -> Path:
     """Write `index` as a new generation and make it current; return its folder."""
     base.mkdir(parents=True, exist_ok=True)
@@ -437,6 +466,7 @@ def open_index(
     settings = IndexSettings(embedder.name, embedder.fingerprint, chunking or ChunkSettings(),
                              furniture.fingerprint, exact_limit)
     base = index_dir(paths)
+    sweep(base)
 
     # What the corpus holds now: each document's key is its bytes' hash plus its provenance.
     current: dict[str, tuple[Path, str]] = {}

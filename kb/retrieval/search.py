@@ -26,7 +26,7 @@ import numpy as np
 from kb.config import Paths
 from kb.corpus.documents import Corpus
 from kb.corpus.passages import ChunkSettings, Citation
-from kb.retrieval.embeddings import Embedder, default_embedder
+from kb.retrieval.embeddings import READS_CHARS, Embedder, default_embedder
 from kb.retrieval.index import PassageIndex, Progress, UpdateReport, open_index
 
 log = logging.getLogger("kb.retrieval.search")
@@ -216,8 +216,13 @@ class Retriever:
                  min_score: float | None = SUPPORT_THRESHOLD) -> list[Citation]:
         """Passages supporting a conclusion: searched with the rule's evidence hint and the asker's
         question together, weak ones left out."""
-        query = f"{hint.strip()} {question.strip()}".strip()
-        return self.search(query, k=k, min_score=min_score)
+        return self.search(self.evidence_query(hint, question), k=k, min_score=min_score)
+
+    @staticmethod
+    def evidence_query(hint: str, question: str) -> str:
+        """The text evidence is searched with: the hint, then the start of the question (as much as the
+        model reads: a 20,000-character question costs no long tokenisation per conclusion)."""
+        return f"{hint.strip()} {question.strip()[:READS_CHARS]}".strip()
 
 
 def progress_bar(desc: str = "embedding passages") -> tuple[Progress, Callable[[], None]]:

@@ -830,10 +830,14 @@ def _check_evidence(rule: Rule, corpus: Path, cache: dict[str, str]) -> list[Pro
     ev = rule.evidence
     assert ev is not None and ev.doc is not None
     if ev.doc not in cache:
-        path = corpus / ev.doc
+        folder = corpus.resolve()
+        path = (corpus / ev.doc).resolve()
+        if not path.is_relative_to(folder) or path == folder:
+            return [Problem(rule.file, ev.line, f"rule `{rule.id}`: evidence names `{ev.doc}`, which is outside "
+                            "the corpus folder: name a file of corpus/")]
         try:
             cache[ev.doc] = _normalise(path.read_text(encoding="utf-8"))
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             cache[ev.doc] = ""
     text = cache[ev.doc]
     if not text:

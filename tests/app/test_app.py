@@ -15,7 +15,8 @@ from markdown_it import MarkdownIt
 
 from app import serve
 from app.server import ProgressPrinter
-from app.service import MAX_QUESTION_CHARS, ChatService, Control, control_for
+from app.service import ChatService, Control, control_for
+from kb.advisor.question import MAX_QUESTION_CHARS
 from kb.model.answer import Answer, Citation
 from kb.render import chat as render
 from kb.render.templating import markdown_text
