@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import regex
 
 from kb.config import Paths
 from kb.model.problems import Problem, display_path
@@ -227,7 +228,7 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, DocumentMeta], list[Probl
 class Furniture:
     """Patterns of page furniture to remove, from corpus/furniture.yaml."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[regex.Pattern[str], ...]
 
     @property
     def fingerprint(self) -> str:
@@ -250,6 +251,14 @@ FURNITURE_SCHEMA: dict[str, Any] = {
 """corpus/furniture.yaml: regular expressions of page furniture to remove, each with why."""
 
 
+FURNITURE_SECONDS = 2.0
+"""Time one furniture pattern may take over one document. Analysts' patterns run on the `regex` module,
+which takes a timeout (Python's `re` can't be stopped; RE2 is linear but has no lookarounds, which page
+furniture patterns use): a pattern that backtracks catastrophically is stopped and reported, never hangs."""
+_FURNITURE_PROBE = "".join(c * 48 + "!\n" for c in "aAxX0 -._=*#") + "Subscribe to our blog\n"
+"""Runs of one character ended by another: where a backtracking pattern shows itself."""
+
+
 def load_furniture(corpus_dir: Path) -> tuple[Furniture, list[Problem]]:
     """The furniture patterns of corpus/furniture.yaml (none if the file is absent) and its problems."""
     path = corpus_dir / FURNITURE_FILE
@@ -258,15 +267,23 @@ def load_furniture(corpus_dir: Path) -> tuple[Furniture, list[Problem]]:
     data = read_mapping(path, problems, "the furniture file")
     if data is None or not validate(data, FURNITURE_SCHEMA, shown, problems):
         return Furniture(()), problems
-    compiled: list[re.Pattern[str]] = []
+    compiled: list[regex.Pattern[str]] = []
     entries = data["patterns"]
     for i, entry in enumerate(entries):
         line = entries.item_lines[i]
         pattern = entry["pattern"]
         try:
-            compiled.append(re.compile(pattern, re.MULTILINE))
-        except re.error as exc:
+            compiled.append(regex.compile(pattern, regex.MULTILINE))
+        except (regex.error, ValueError, OverflowError) as exc:
             problems.append(Problem(shown, line, f"bad regular expression {pattern!r}: {exc}"))
+            continue
+        try:  # a pattern that backtracks catastrophically is caught here, before any document meets it
+            compiled[-1].search(_FURNITURE_PROBE, timeout=FURNITURE_SECONDS)
+        except TimeoutError:
+            compiled.pop()
+            problems.append(Problem(shown, line, f"the regular expression {pattern!r} takes longer than "
+                                    f"{FURNITURE_SECONDS} s on a short test text (alternatives that overlap under a "
+                                    "repetition, such as `(a|aa)+`?): refused"))
     return Furniture(tuple(compiled)), problems
 
 
@@ -296,7 +313,12 @@ def _remove_furniture(mt: MappedText, furniture: Furniture) -> MappedText:
     for pattern in furniture.patterns:
         edits: list[tuple[int, int, str]] = []
         text = mt.text
-        for m in pattern.finditer(text):
+        try:
+            found = list(pattern.finditer(text, timeout=FURNITURE_SECONDS))
+        except TimeoutError:
+            raise UnreadableDocument(f"the furniture pattern {pattern.pattern!r} took longer than "
+                                     f"{FURNITURE_SECONDS} s on this document; fix corpus/furniture.yaml") from None
+        for m in found:
             start, end = m.start(), m.end()
             if end == start:
                 continue
