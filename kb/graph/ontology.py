@@ -224,12 +224,24 @@ def _role(path: Path, text: str) -> Role:
     return "generated" if text.startswith(GENERATED_MARKER) else "curated"
 
 
+MAX_TURTLE_BYTES = 20_000_000
+"""A Turtle file larger than this is refused unread (the generated licence catalogue is under 1 MB)."""
+
+
 def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[OntologyFile | None, list[Problem]]:
     """Parse one Turtle file. Syntax errors and refused content come back as problems, never raised."""
     try:
+        if not path.is_file():
+            return None, [Problem(display, 0, "not a file: an ontology entry ending in .ttl must be a Turtle file")]
+        size = path.stat().st_size
+        if size > MAX_TURTLE_BYTES:
+            return None, [Problem(display, 0, f"{size:,} bytes, more than {MAX_TURTLE_BYTES:,}: refused unread; "
+                                              "split the file")]
         data = path.read_bytes()
     except OSError as err:
         return None, [Problem(display, 0, f"cannot read: {err.strerror or err}")]
+    if not data.strip():
+        return None, [Problem(display, 1, "empty file: add triples or remove it")]
     sha = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
@@ -237,7 +249,7 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
         line = data.count(b"\n", 0, err.start) + 1
         return None, [Problem(display, line, f"not UTF-8 text ({err.reason}); Turtle files are UTF-8")]
     role = _role(path, text)
-    m = re.search(r"<\?xml|<!(DOCTYPE|ENTITY)|<rdf:RDF", text[:4096])
+    m = re.search(r"<\?xml|<!(DOCTYPE|ENTITY)|<rdf:RDF", text[:4096]) or re.search(r"<!(DOCTYPE|ENTITY)", text)
     if m:
         line = text.count("\n", 0, m.start()) + 1
         return None, [Problem(display, line, "refused: this is XML (RDF/XML?), not Turtle; XML is never parsed "
