@@ -525,7 +525,8 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
     if doc is UNREADABLE:
         return None
     if doc is None:
-        return RuleFile(shown, "", (), (), ())
+        problems.append(Problem(shown, 1, "empty rule file: add `rules:` or remove the file"))
+        return None
     reader = _Reader(shown, problems)
     if not isinstance(doc, YMap):
         reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
@@ -917,8 +918,9 @@ def stratify(files: Sequence[RuleFile], derived: Mapping[str, DerivedKind]) -> t
 
 
 def rule_files(folder: Path) -> list[Path]:
-    """The rule files of a folder: every `*.yaml` / `*.yml`, found by glob, sorted."""
-    return sorted(p for p in folder.glob("*.y*ml") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    """The rule files of a folder: every `*.yaml` / `*.yml`, found by glob, sorted (a folder so named is
+    listed too, and reported as not a file rather than skipped in silence)."""
+    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
 def parse_rules(paths: Iterable[str | Path], terms: frozenset[str] | None = None, corpus: Path | None = None,
