@@ -160,6 +160,45 @@ def unpartitioned(path: str, count: int, timeout: float) -> dict[str, Any]:
     return {"survives": "error" not in result, "max_alpha_children": fanout, **result}
 
 
+def chain_rules(n: int) -> str:
+    """A rule file whose rules derive one fact from the last, n steps deep (rule i: `k{i-1}` -> `k{i}`)."""
+    out = ["topic: a derivation chain", "derives:"]
+    for i in range(1, n + 1):
+        out += [f"  k{i}:", f"    doc: step {i}", "    fields:", "      n: {type: int, doc: the step}"]
+    out.append("rules:")
+    for i in range(1, n + 1):
+        cond = "      - fact: asker\n        where: {team_size: {ge: 1}}" if i == 1 else f"      - fact: k{i - 1}"
+        out += [f"  - id: chain.s{i}", f"    title: step {i}", "    when:", cond, "    then:", f"      - derive: k{i}",
+                f"        fields: {{n: {i}}}"]
+    out += ["  - id: chain.end", "    title: the last step", "    when:", f"      - fact: k{n}", "    then:",
+            "      - kind: note", "        statement: the chain reached its end", "    evidence: {query: chain}"]
+    return "\n".join(out) + "\n"
+
+
+def chain(n: int, rounds: int = 5) -> dict[str, Any]:
+    """Load and consult a derivation chain n steps deep: seconds to load, consultation p50/max in ms."""
+    from kb.engine.rulebase import RuleBase
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "chain.yaml"
+        path.write_text(chain_rules(n), encoding="utf-8")
+        started = time.perf_counter()
+        base = RuleBase.load([path])
+        load_s = time.perf_counter() - started
+        try:
+            asker = [Fact.make("asker", "asker", {"team_size": 3}, Source(kind="user"))]
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                result = base.consult(asker)
+                times.append((time.perf_counter() - started) * 1000)
+            assert len(result.derived) == n
+        finally:
+            base.close()
+    return {"chain": n, "load_s": round(load_s, 3), "consult_ms_p50": round(statistics.median(times), 1),
+            "consult_ms_max": round(max(times), 1), "load_average": round(os.getloadavg()[0], 2)}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kb bench rules", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -167,7 +206,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--consultations", type=int, default=CONSULTATIONS, help="consultations to time")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the unpartitioned run")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unpartitioned run")
+    parser.add_argument("--chain", type=int, metavar="N", help="instead: a derivation chain N steps deep")
     ns = parser.parse_args(argv)
+    if ns.chain:
+        print(json.dumps(chain(ns.chain), indent=2))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "synthetic.yaml")
         Path(path).write_text(synthetic_rules(ns.rules), encoding="utf-8")

@@ -429,12 +429,18 @@ class DurableEngine:
         known = deriving.known
         # each fact is encoded once per consultation (with its session id), then sent to every partition
         engine_facts = {f.id: _encode(f, sid) for f in known.values()}
+        ids_by_kind: dict[str, list[str]] = {}
+        for f in known.values():
+            ids_by_kind.setdefault(f.kind, []).append(f.id)
         seen: set[tuple[int, str, tuple[tuple[str, str], ...]]] = set()
         partitions_run: set[int] = set()
         rounds = 0
         gate = json.dumps({"kind": GATE_KIND, "id": GATE_KIND, "sid": sid})
         for stratum in range(self.strata):
             opened: set[int] = set()
+            # opened partitions by the kinds they read: a new fact reaches the sessions that can use it without
+            # a scan of every open partition each round (that scan made long derivation chains quadratic)
+            opened_by_kind: dict[str, set[int]] = {}
             new = list(known.values())
             while new:
                 rounds += 1
@@ -443,18 +449,18 @@ class DurableEngine:
                     for index in self._triggered(f):
                         if self.partitions[index].stratum == stratum:
                             targets.add(index)
-                for index in opened:
-                    kinds = self.partitions[index].kinds
-                    if any(f.kind in kinds for f in new):
-                        targets.add(index)
+                    targets.update(opened_by_kind.get(f.kind, ()))
                 start = len(record.activations)
                 for index in sorted(targets):
                     kinds = self.partitions[index].kinds
                     if index in opened:
                         batch = [engine_facts[f.id] for f in new if f.kind in kinds]
                     else:
-                        batch = [d for fid, d in engine_facts.items() if known[fid].kind in kinds] + [gate]
+                        batch = [engine_facts[fid] for kind in sorted(kinds) for fid in ids_by_kind.get(kind, ())]
+                        batch.append(gate)
                         opened.add(index)
+                        for kind in kinds:
+                            opened_by_kind.setdefault(kind, set()).add(index)
                         partitions_run.add(index)
                     if batch:
                         self._step(index, sid, batch, record)
@@ -469,6 +475,7 @@ class DurableEngine:
                     seen.add(key)
                     for fact in deriving.fire(engine_rule.rule, engine_rule.alternative, bindings):
                         engine_facts[fact.id] = _encode(fact, sid)
+                        ids_by_kind.setdefault(fact.kind, []).append(fact.id)
                         new.append(fact)
         stats = RunStats(len(partitions_run), sum(len(self.partitions[i].rules) for i in partitions_run), rounds,
                          len(deriving.activations))
