@@ -7,6 +7,7 @@ this process's own for uploads and exports, so the file routes can serve nothing
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import shutil
@@ -25,6 +26,39 @@ log = logging.getLogger("kb.app")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+
+
+class SignIn:
+    """Checks a sign-in against the configured pairs, and slows down guessing: after `MAX_FAILURES` wrong
+    attempts for one name within `WINDOW` seconds, every attempt for that name is refused until the window
+    has passed (right password or not), and each wrong attempt costs `DELAY` seconds. Passwords are
+    compared in constant time."""
+
+    MAX_FAILURES = 5
+    WINDOW = 60.0
+    DELAY = 0.5
+
+    def __init__(self, pairs: list[tuple[str, str]], clock: Any = time.monotonic, sleep: Any = time.sleep):
+        self._pairs = {user: password for user, password in pairs}
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def __call__(self, username: str, password: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(username, []) if now - t < self.WINDOW]
+            self._failures[username] = recent
+            if len(recent) >= self.MAX_FAILURES:
+                log.warning("sign-in for %r refused: too many wrong attempts", username)
+                return False
+        expected = self._pairs.get(username)
+        ok = expected is not None and hmac.compare_digest(expected.encode(), password.encode())
+        if not ok:
+            with self._lock:
+                self._failures.setdefault(username, []).append(now)
+            self._sleep(self.DELAY)
+        return ok
 
 
 @dataclass(frozen=True)
@@ -94,7 +128,7 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
         server_name=host,
         server_port=port,
         share=False,
-        auth=auth or None,
+        auth=SignIn(auth) if auth else None,
         auth_message="OSCAR: sign in" if auth else None,
         allowed_paths=[],
         blocked_paths=blocked,
