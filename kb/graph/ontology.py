@@ -18,12 +18,12 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from typing import Literal as TypingLiteral
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -48,7 +48,7 @@ REFUSED_FORMATS = {
     ".rdf": "RDF/XML", ".owl": "RDF/XML", ".xml": "RDF/XML", ".jsonld": "JSON-LD", ".json": "JSON-LD",
     ".nt": "N-Triples", ".n3": "N3", ".nq": "N-Quads", ".trig": "TriG", ".trix": "TriX", ".hext": "Hextuples",
 }
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 Role = TypingLiteral["curated", "generated", "shapes"]
 
@@ -254,13 +254,12 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
         line = text.count("\n", 0, m.start()) + 1
         return None, [Problem(display, line, "refused: this is XML (RDF/XML?), not Turtle; XML is never parsed "
                                              "(entity expansion); write the file in Turtle")]
-    cached = _cache_file(cache, f"parsed-{sha}.pickle") if role == "generated" else None
+    cached = _cache_file(cache, f"parsed-{sha}.json") if role == "generated" else None
     if cached is not None and cached.exists():
         try:
-            with cached.open("rb") as fh:
-                triples, lines = pickle.load(fh)
+            triples, lines = _from_json(cached.read_bytes(), sha)
             return OntologyFile(path, display, role, triples, lines, sha), []
-        except Exception:  # a stale or truncated cache is rebuilt, never trusted
+        except Exception:  # a stale, truncated or altered cache is rebuilt, never trusted
             log.debug("ignoring unreadable cache %s", cached)
     graph = Graph()
     try:
@@ -277,12 +276,71 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
         log.debug("cannot scan %s for lines: %s", display, err)
         lines = LineIndex()
     if cached is not None:
-        write_cache(cached, pickle.dumps((triples, lines), protocol=pickle.HIGHEST_PROTOCOL))
+        write_cache(cached, _to_json(triples, lines, sha))
     return OntologyFile(path, display, role, triples, lines, sha), []
 
 
 def _cache_file(cache: Path | None, name: str) -> Path | None:
     return cache / "ontology" / f"v{CACHE_VERSION}-{name}" if cache is not None else None
+
+
+def _term(t: Node) -> list[Any]:
+    if isinstance(t, URIRef):
+        return ["u", str(t)]
+    if isinstance(t, BNode):
+        return ["b", str(t)]
+    if isinstance(t, Literal):
+        return ["l", str(t), str(t.datatype) if t.datatype else None, t.language]
+    raise TypeError(f"no cache form for {t!r}")
+
+
+def _node(data: list[Any]) -> Node:
+    kind = data[0]
+    if kind == "u":
+        return URIRef(data[1])
+    if kind == "b":
+        return BNode(data[1])
+    if kind == "l":
+        return Literal(data[1], datatype=URIRef(data[2]) if data[2] else None, lang=data[3])
+    raise ValueError(f"unknown term kind {kind!r}")
+
+
+def _to_json(triples: list[tuple[Node, Node, Node]], lines: LineIndex, source_sha: str) -> bytes:
+    """Parsed triples and their lines as JSON (data, never code: the cache folder may be writable by others),
+    with the source file's hash and a checksum of the payload, checked when it is read back."""
+    payload = json.dumps({
+        "source": source_sha,
+        "triples": [[_term(s), _term(p), _term(o)] for s, p, o in triples],
+        "subjects": lines.subjects,
+        "predicates": [[s, p, n] for (s, p), n in lines.predicates.items()],
+        "objects": [[s, p, o, n] for (s, p, o), n in lines.objects.items()],
+    }, ensure_ascii=False, separators=(",", ":"))
+    checksum = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return json.dumps({"sha256": checksum, "payload": payload}, ensure_ascii=False).encode("utf-8")
+
+
+def _from_json(data: bytes, source_sha: str) -> tuple[list[tuple[Node, Node, Node]], LineIndex]:
+    wrapper = json.loads(data)
+    payload = wrapper["payload"]
+    if hashlib.sha256(payload.encode("utf-8")).hexdigest() != wrapper["sha256"]:
+        raise ValueError("checksum mismatch")
+    body = json.loads(payload)
+    if body["source"] != source_sha:
+        raise ValueError("cache of another version of the file")
+    seen: dict[tuple[Any, ...], Node] = {}  # terms repeat (predicates, types, datatypes): built once each
+
+    def node(data: list[Any]) -> Node:
+        key = tuple(data)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = _node(data)
+        return found
+
+    triples = [(node(s), node(p), node(o)) for s, p, o in body["triples"]]
+    lines = LineIndex({str(k): int(v) for k, v in body["subjects"].items()},
+                      {(s, p): int(n) for s, p, n in body["predicates"]},
+                      {(s, p, o): int(n) for s, p, o, n in body["objects"]})
+    return triples, lines
 
 
 def write_cache(path: Path, data: bytes) -> None:
@@ -994,24 +1052,12 @@ class Ontology:
 def load_ontology(paths: Paths) -> Ontology:
     """Load and validate the ontology folder; raises KnowledgeError with every problem if it is not valid.
 
-    A valid ontology is cached (under paths.cache, keyed by the digest of every file and of this code),
-    so loading an unchanged one is a file read."""
-    key = _check_key(paths)
-    cached = _cache_file(paths.cache, f"ontology-{key}.pickle") if key else None
-    if cached is not None and cached.exists():
-        try:
-            with cached.open("rb") as fh:
-                loaded = pickle.load(fh)
-            if isinstance(loaded, Ontology):
-                loaded._paths = paths
-                return loaded
-        except Exception:  # a stale or truncated cache is rebuilt, never trusted
-            log.debug("ignoring unreadable cache %s", cached)
+    The generated licence catalogue's parse and the validation of unchanged files are cached under
+    paths.cache as JSON (never pickles: a cache is data, not code), so loading an unchanged ontology
+    reads, checks and builds in well under a second."""
     m = read_all(paths)
     problems = m.problems + validate(m, paths.cache)
     if problems:
         raise KnowledgeError(problems)
     ontology = Ontology(m, paths)
-    if cached is not None:
-        write_cache(cached, pickle.dumps(ontology, protocol=pickle.HIGHEST_PROTOCOL))
     return ontology

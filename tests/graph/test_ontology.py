@@ -330,8 +330,8 @@ def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) 
     paths = Paths(root=kb_copy.root, cache=own)
     assert check_ontology(paths) == []
     assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
-    damaged = [p for p in (own / "ontology").iterdir() if p.name.split("-")[1] in ("generated", "check", "ontology")]
-    assert {p.name.split("-")[1] for p in damaged} == {"generated", "check", "ontology"}
+    damaged = [p for p in (own / "ontology").iterdir() if p.name.split("-")[1] in ("generated", "check", "parsed")]
+    assert {p.name.split("-")[1] for p in damaged} == {"generated", "check", "parsed"}
     for path in damaged:
         path.write_bytes(b"\x80not a cache")
     assert check_ontology(paths) == []
@@ -345,9 +345,9 @@ def test_damaged_parse_cache_is_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.ttl"
     path.write_text(GENERATED_MARKER + "\n" + PREFIXES + 'spdx:X-1.0 oscar:spdxId "X-1.0" .\n', encoding="utf-8")
     first, _ = read_turtle(path, "catalogue.ttl", tmp_path / "cache")
-    pickles = list((tmp_path / "cache" / "ontology").glob("*parsed-*.pickle"))
-    assert first is not None and len(first.triples) == 1 and len(pickles) == 1
-    pickles[0].write_bytes(b"\x80not a pickle")
+    caches = list((tmp_path / "cache" / "ontology").glob("*parsed-*.json"))
+    assert first is not None and len(first.triples) == 1 and len(caches) == 1
+    caches[0].write_bytes(caches[0].read_bytes().replace(b"X-1.0", b"Y-9.9"))  # altered: the checksum fails
     again, problems = read_turtle(path, "catalogue.ttl", tmp_path / "cache")
     assert problems == [] and again is not None and again.triples == first.triples
 
