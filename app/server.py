@@ -17,8 +17,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import IO, Any
+
+from starlette.middleware import Middleware
 
 from kb.config import Paths
 
@@ -59,6 +62,48 @@ class SignIn:
                 self._failures.setdefault(username, []).append(now)
             self._sleep(self.DELAY)
         return ok
+
+
+class SignedInOnly:
+    """ASGI middleware: when a sign-in is set, every `/gradio_api/...` route answers 401 to a caller without
+    a signed-in session cookie. Gradio checks the login on its page, `/config` and event routes, but
+    `/gradio_api/reset`, `/cancel` and the heartbeat answered anyone."""
+
+    OPEN = ("/gradio_api/login", "/gradio_api/login_check", "/gradio_api/startup-events")
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        gradio = scope.get("app")
+        if (scope.get("type") in ("http", "websocket") and path.startswith("/gradio_api/")
+                and not path.startswith(self.OPEN) and getattr(gradio, "auth", None) is not None
+                and not self._signed_in(scope, gradio)):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"detail": "Not authenticated"}'})
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _signed_in(scope: dict[str, Any], gradio: Any) -> bool:
+        jar = SimpleCookie()
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                try:
+                    jar.load(value.decode("latin-1"))
+                except CookieError:
+                    return False
+        cookie_id = getattr(gradio, "cookie_id", "")
+        tokens = getattr(gradio, "tokens", {})
+        for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
+            if name in jar and tokens.get(jar[name].value) is not None:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -144,6 +189,7 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
         prevent_thread_lock=not block,
         strict_cors=True,
         css=css,
+        app_kwargs={"middleware": [Middleware(SignedInOnly)]},
     )
     return app, url
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 # benchmark name -> module with a `main(argv) -> int`; imported only when that benchmark runs.
 BENCHMARKS: dict[str, str] = {
@@ -14,6 +14,12 @@ BENCHMARKS: dict[str, str] = {
     "reader": "kb.benchmarks.reader",
     "answer": "kb.benchmarks.answer",
 }
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The value below which a share `q` (0-1) of `values` lies (nearest rank); 0.0 for none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def main(argv: list[str]) -> int:

@@ -16,12 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kb.benchmarks import quantile
 from kb.config import Paths
-
-
-def _pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def main(argv: list[str]) -> int:
@@ -66,7 +62,7 @@ def main(argv: list[str]) -> int:
     ms = [s * 1000 for s in seconds]
     print(json.dumps({
         "answers": len(ms),
-        "answer_ms": {"p50": round(statistics.median(ms), 1), "p95": round(_pct(ms, 0.95), 1),
+        "answer_ms": {"p50": round(statistics.median(ms), 1), "p95": round(quantile(ms, 0.95), 1),
                       "max": round(max(ms), 1)},
         "model_calls_per_answer": {"p50": statistics.median(per_answer_calls), "max": max(per_answer_calls)},
         "texts_embedded_per_answer": {"p50": statistics.median(per_answer_texts), "max": max(per_answer_texts)},

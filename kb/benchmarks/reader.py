@@ -17,12 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from kb.benchmarks import quantile
 from kb.config import Paths
-
-
-def _pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def main(argv: list[str]) -> int:
@@ -65,10 +61,10 @@ def main(argv: list[str]) -> int:
     out: dict[str, Any] = {
         "questions": len(total),
         "read_without_embedding_ms": {"p50": round(statistics.median(apart) * ms, 2),
-                                      "p95": round(_pct(apart, 0.95) * ms, 2)},
+                                      "p95": round(quantile(apart, 0.95) * ms, 2)},
         "embedding_ms": {"p50": round(statistics.median(embed_seconds) * ms, 2),
-                         "p95": round(_pct(embed_seconds, 0.95) * ms, 2)},
-        "read_total_ms": {"p50": round(statistics.median(total) * ms, 2), "p95": round(_pct(total, 0.95) * ms, 2)},
+                         "p95": round(quantile(embed_seconds, 0.95) * ms, 2)},
+        "read_total_ms": {"p50": round(statistics.median(total) * ms, 2), "p95": round(quantile(total, 0.95) * ms, 2)},
         "loadavg_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
     print(json.dumps(out, indent=2))

@@ -417,10 +417,38 @@ def test_a_sign_in_is_required_when_one_is_set(server: Server) -> None:
             refused = http.post(url + "login", data={"username": "ana", "password": "guess"})
             assert refused.status_code == 400
             assert http.get(url + "config").status_code == 401
+            for route in ("gradio_api/reset", "gradio_api/cancel"):  # these answered anyone before
+                assert http.post(url + route, json={"event_id": "x", "session_hash": "y", "fn_index": 0}
+                                 ).status_code == 401
+            assert http.get(url + "gradio_api/heartbeat/abc").status_code == 401
             signed_in = http.post(url + "login", data={"username": "ana", "password": "a long passphrase"})
             assert signed_in.status_code == 200
             assert http.get(url + "config").status_code == 200
+            assert http.get(url + "gradio_api/info").status_code == 200
     finally:
+        page.close()
+
+
+def test_a_person_signs_in_through_the_page_and_then_asks(server: Server, browser: Any) -> None:
+    from app.chat import build
+    from app.server import launch
+
+    page = build(server.service)
+    _, url = launch(page, server.workdir, port=free_port(), auth=[("ana", "a long passphrase")], block=False)
+    tab = Tab.__new__(Tab)
+    tab.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab.page = tab.context.new_page()
+    tab.outside, tab.dialogs = [], []
+    try:
+        tab.page.goto(url)
+        tab.page.get_by_label("username").fill("ana")
+        tab.page.get_by_label("password").fill("a long passphrase")
+        tab.page.get_by_role("button", name=re.compile("login", re.I)).click()
+        tab.page.wait_for_selector("#oscar-question textarea", timeout=60_000)
+        tab.ask(SMALL_TEAM)
+        assert shown(advised(server, SMALL_TEAM)) in tab.wait_answers(1)
+    finally:
+        tab.close()
         page.close()
 
 
