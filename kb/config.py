@@ -15,6 +15,13 @@ SHIPPED_DATA = Path(sys.prefix) / "share" / "oscar"
 """Where an installed wheel puts the shipped knowledge base (pyproject.toml's data-files)."""
 
 
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, its links resolved, lies inside `folder` (its links resolved too), `folder` itself
+    excluded: what an analyst's file names or links to must stay within its own folder."""
+    resolved, base = path.resolve(), folder.resolve()
+    return resolved != base and resolved.is_relative_to(base)
+
+
 def is_knowledge_base(folder: Path) -> bool:
     return all((folder / name).is_dir() for name in FOLDERS)
 

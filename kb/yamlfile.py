@@ -169,6 +169,16 @@ def read_mapping(path: Path, problems: list[Problem], what: str, missing: str | 
     return doc
 
 
+def read_checked(path: Path, schema: Mapping[str, Any], problems: list[Problem], what: str,
+                 missing: str | None = None) -> YMap | None:
+    """A file that must hold a YAML mapping valid under `schema`: the mapping, or None with every problem
+    recorded (see `read_mapping` for `missing`)."""
+    doc = read_mapping(path, problems, what, missing)
+    if doc is None or not validate(doc, schema, display_path(path), problems):
+        return None
+    return doc
+
+
 def line_at(doc: Any, where: Sequence[str | int], default: int = 1) -> int:
     """The line of the key or item at JSON path `where` in a document read by `read_yaml`: the deepest one
     the path reaches."""

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kb import vocab
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, coerce
@@ -247,14 +246,11 @@ class Advisor:
         reading = self._reading(understanding) if understanding is not None else None
         facts = conversation.facts(kb.ontology, asked)
 
-        def answer(entries: list[model.FactEntry], abstention: str | None, **rest: Any) -> model.Answer:
-            return model.Answer(question=question, turns=tuple(conversation.turns), asked=asked,
-                                facts=tuple(entries), versions=dict(kb.versions), abstention=abstention,
-                                reading=reading, **{"conclusions": (), "recommendation": None, "missing": (),
-                                                    "why_not": (), **rest})
-
+        declined = model.Answer(question=question, turns=tuple(conversation.turns), asked=asked, facts=(),
+                                conclusions=(), recommendation=None, missing=(), why_not=(),
+                                versions=dict(kb.versions), abstention=OUT_OF_SCOPE, reading=reading)
         if understanding is not None and asked == "out_of_scope":
-            return answer(self._fact_entries(kb, conversation, facts, None), OUT_OF_SCOPE)
+            return dataclasses.replace(declined, facts=tuple(self._fact_entries(kb, conversation, facts, None)))
         consultation = kb.rules.consult(facts)
         entries = self._fact_entries(kb, conversation, facts, consultation)
         numbering = _Citations()
@@ -278,8 +274,9 @@ class Advisor:
         questions = [c for c in drawn if c.kind == "question"]
         missing = self._confirmations(conversation, understanding) + self._missing(
             kb, conversation, questions, chosen, asked)
-        return answer(entries, None if cited else NO_RULE, conclusions=cited, recommendation=recommendation,
-                      missing=tuple(missing), why_not=tuple(self._why_not(kb, consultation, chosen)))
+        return dataclasses.replace(declined, facts=tuple(entries), abstention=None if cited else NO_RULE,
+                                   conclusions=cited, recommendation=recommendation, missing=tuple(missing),
+                                   why_not=tuple(self._why_not(kb, consultation, chosen)))
 
     @staticmethod
     def _reading(understanding: Understanding) -> model.Reading:

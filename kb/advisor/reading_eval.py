@@ -21,8 +21,8 @@ from typing import Any
 
 from kb.advisor.reader import Reader, Understanding
 from kb.config import Paths
-from kb.model.problems import KnowledgeError, Problem, display_path
-from kb.yamlfile import read_mapping, validate
+from kb.model.problems import KnowledgeError, Problem
+from kb.yamlfile import read_checked
 
 SPLITS = ("dev", "test")
 THRESHOLD_GRID = tuple(round(0.40 + 0.02 * i, 2) for i in range(28))  # 0.40 .. 0.94
@@ -92,10 +92,8 @@ def end_to_end_schema() -> dict[str, Any]:
 def _read(path: Path, schema: dict[str, Any]) -> Any:
     """A labelled file, checked; KnowledgeError naming file and line when it is not well formed."""
     problems: list[Problem] = []
-    data = read_mapping(path, problems, "a labelled file", "the labelled utterances are kept here")
-    if data is not None:
-        validate(data, schema, display_path(path), problems)
-    if problems:
+    data = read_checked(path, schema, problems, "a labelled file", "the labelled utterances are kept here")
+    if data is None or problems:
         raise KnowledgeError(problems)
     return data
 
@@ -106,9 +104,7 @@ def check_labelled(paths: Paths) -> list[Problem]:
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         schema = end_to_end_schema() if path.name == "end_to_end.yaml" else labelled_schema()
-        data = read_mapping(path, problems, "a labelled file")
-        if data is not None:
-            validate(data, schema, display_path(path), problems)
+        read_checked(path, schema, problems, "a labelled file")
     return problems
 
 

@@ -71,12 +71,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def questions(path: Path = QUESTIONS) -> list[str]:
     from kb.model.problems import KnowledgeError, Problem
-    from kb.retrieval.evaluation import QUESTIONS_SCHEMA
-    from kb.yamlfile import read_mapping, validate
+    from kb.retrieval.evaluation import read_questions
 
     problems: list[Problem] = []
-    data = read_mapping(path, problems, "the retrieval questions", "the labelled questions are kept here")
-    if data is None or not validate(data, QUESTIONS_SCHEMA, str(path), problems):
+    data = read_questions(path, problems)
+    if data is None:
         raise KnowledgeError(problems)
     return [q["question"] for q in data["questions"]] + list(data.get("no_answer") or [])
 

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import regex
 
-from kb.config import Paths
+from kb.config import Paths, inside
 from kb.model.problems import Problem, display_path
-from kb.yamlfile import read_mapping, validate
+from kb.yamlfile import read_checked, read_mapping, validate
 
 log = logging.getLogger("kb.corpus.documents")
 
@@ -264,8 +264,8 @@ def load_furniture(corpus_dir: Path) -> tuple[Furniture, list[Problem]]:
     path = corpus_dir / FURNITURE_FILE
     shown = display_path(path)
     problems: list[Problem] = []
-    data = read_mapping(path, problems, "the furniture file")
-    if data is None or not validate(data, FURNITURE_SCHEMA, shown, problems):
+    data = read_checked(path, FURNITURE_SCHEMA, problems, "the furniture file")
+    if data is None:
         return Furniture(()), problems
     compiled: list[regex.Pattern[str]] = []
     entries = data["patterns"]
@@ -680,22 +680,17 @@ def document_files(corpus_dir: Path) -> list[Path]:
             continue
         if len(rel.parts) == 1 and rel.name in NOT_DOCUMENTS:
             continue
-        if outside(p, corpus_dir):
+        if not inside(p, corpus_dir):
             continue  # a link out of the folder is never read (kb check reports it)
         files.append(p)
     return files
-
-
-def outside(path: Path, folder: Path) -> bool:
-    """Whether `path`, its links resolved, lies outside `folder` (its links resolved too)."""
-    return not path.resolve().is_relative_to(folder.resolve())
 
 
 def links_outside(corpus_dir: Path) -> list[Path]:
     """Files of the corpus folder that are links to somewhere outside it."""
     if not corpus_dir.is_dir():
         return []
-    return sorted(p for p in corpus_dir.rglob("*") if p.is_symlink() and outside(p, corpus_dir))
+    return sorted(p for p in corpus_dir.rglob("*") if p.is_symlink() and not inside(p, corpus_dir))
 
 
 def document_id(corpus_dir: Path, path: Path) -> str:

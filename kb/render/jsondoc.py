@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from kb.advisor.question import encodable
 from kb.model.answer import Answer
-from kb.render.words import encodable
 
 
 def to_json(answer: Answer) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from kb.advisor.question import encodable
 from kb.render import words
 
 _ASCII_PUNCTUATION = frozenset("!\"#$%'()*+,-./:;=?@[\\]^_`{|}~")
@@ -104,4 +105,4 @@ def environment(kind: str) -> jinja2.Environment:
 
 def render(kind: str, template: str, **context: Any) -> str:
     """Render `templates/<template>` in the `kind` environment."""
-    return words.encodable(environment(kind).get_template(template).render(**context))
+    return encodable(environment(kind).get_template(template).render(**context))

@@ -5,7 +5,6 @@ Plain text: every function returns text to be escaped where it is put (the templ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from kb.model.answer import Answer
@@ -20,8 +19,6 @@ KIND_HEADINGS = (
     ("question", "Open questions"),
 )
 """Conclusion kinds in the order an answer shows them, with their headings."""
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 OUTWEIGHED = "its conditions held, but other options weighed more"
 """Why a rule that fired for an option not chosen did not carry the decision."""
@@ -126,8 +123,3 @@ def derivation_lines(answer: Answer, fact_ids: tuple[str, ...] | list[str], inde
     for fid in fact_ids:
         walk(fid, indent, frozenset())
     return out
-
-
-def encodable(text: str) -> str:
-    """Text that can be written as UTF-8: a lone surrogate (which a JSON client can send) becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)

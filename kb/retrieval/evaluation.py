@@ -21,7 +21,7 @@ from kb.corpus.documents import load_corpus
 from kb.corpus.passages import Passage
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.search import ALPHA, SUPPORT_THRESHOLD, FusionSettings, Mode, Retriever, rank
-from kb.yamlfile import read_mapping, validate
+from kb.yamlfile import read_checked
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "retrieval" / "questions.yaml"
 
@@ -88,12 +88,18 @@ QUESTIONS_SCHEMA: dict[str, Any] = {
 """The retrieval questions file: each question with the document and verbatim quote that answer it."""
 
 
+def read_questions(path: Path, problems: list[Problem]) -> Any:
+    """The retrieval questions file, checked against QUESTIONS_SCHEMA; None with the problems recorded."""
+    return read_checked(path, QUESTIONS_SCHEMA, problems, "the retrieval questions",
+                        "the labelled questions are kept here")
+
+
 def load_questions(paths: Paths, path: Path = QUESTIONS) -> tuple[list[Question], list[str], list[Problem]]:
     """The labelled questions, the unanswerable ones, and problems (a quote not found in its document)."""
     shown = display_path(path)
     problems: list[Problem] = []
-    data = read_mapping(path, problems, "the retrieval questions", "the labelled questions are kept here")
-    if data is None or not validate(data, QUESTIONS_SCHEMA, shown, problems):
+    data = read_questions(path, problems)
+    if data is None:
         return [], [], problems
     lines = data["questions"].item_lines
     corpus = load_corpus(paths)

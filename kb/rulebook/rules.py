@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import vocab
-from kb.config import Paths
+from kb.config import Paths, inside
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.yamlfile import UNREADABLE, YList, YMap, read_yaml
@@ -863,9 +863,8 @@ def _check_evidence(rule: Rule, corpus: Path, cache: dict[str, str]) -> list[Pro
     ev = rule.evidence
     assert ev is not None and ev.doc is not None
     if ev.doc not in cache:
-        folder = corpus.resolve()
-        path = (corpus / ev.doc).resolve()
-        if not path.is_relative_to(folder) or path == folder:
+        path = corpus / ev.doc
+        if not inside(path, corpus):
             return [Problem(rule.file, ev.line, f"rule `{rule.id}`: evidence names `{ev.doc}`, which is outside "
                             "the corpus folder: name a file of corpus/")]
         try:
