@@ -17,6 +17,7 @@ import gradio as gr
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
 from kb.advisor.conversation import ASKER_FIELDS
 from kb.advisor.question import MAX_QUESTION_CHARS
+from kb.engine import InferenceError
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
@@ -116,6 +117,10 @@ class ChatPage:
             name = Path(profile).name if profile else None
             shown = "\n".join(str(Problem(name or p.path, p.line, p.message)) for p in exc.problems)
             raise gr.Error(f"{'The profile has problems' if profile else 'Problems'}:\n{shown}",
+                           print_exception=False) from None
+        except InferenceError as exc:  # a rule ran away or past the time budget: the rule is named, nothing leaks
+            log.warning("consultation stopped: %s", exc)
+            raise gr.Error(f"The rules could not finish answering: {exc}. Your conversation is unchanged.",
                            print_exception=False) from None
         except Exception:
             log.exception("answering failed")

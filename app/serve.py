@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from kb.config import Paths
+from kb.cli import options
 from kb.model.problems import Problem, display_path
 
 AUTH_ENV = "OSCAR_AUTH"
@@ -58,12 +58,10 @@ def credentials(auth_file: str | None, env: dict[str, str] | None = None) -> lis
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kb serve", description="Start the OSCAR chat in a web browser.")
+    p = options.parser("kb serve", "Start the OSCAR chat in a web browser.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth-file", help=f"file of user:password lines to require a sign-in (or set ${AUTH_ENV})")
-    p.add_argument("--root", help="knowledge base folder holding ontology/, rules/, corpus/ (default: this project)")
-    p.add_argument("--cache", help="folder for the index and caches (default $OSCAR_CACHE or ~/.cache/oscar)")
     p.add_argument("--concurrency", type=int, default=2, help="answers computed at once (default 2)")
     return p
 
@@ -84,5 +82,5 @@ def main(argv: list[str]) -> int:
         return 2
     from app.server import serve
 
-    return serve(Paths.default(ns.root, ns.cache), host=ns.host, port=ns.port, auth=auth,
+    return serve(options.paths(ns), host=ns.host, port=ns.port, auth=auth,
                  concurrency=ns.concurrency)

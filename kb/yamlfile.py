@@ -198,15 +198,67 @@ def line_at(doc: Any, where: Sequence[str | int], default: int = 1) -> int:
 
 def validate(doc: Any, schema: Mapping[str, Any], shown: str, problems: list[Problem]) -> bool:
     """Check a document read by `read_yaml` against a JSON Schema; each error becomes a problem at the line
-    of the key or item it concerns. True when there was none."""
+    of the key or item it concerns, worded for the analyst who wrote the file. True when there was none."""
+    validator = _validator(json.dumps(schema))  # key order kept: "expected one of" lists keys as declared
+    found: list[tuple[int, str]] = []
+    for error in validator.iter_errors(doc):
+        found.extend(_explain(doc, error))
+    for line, message in sorted(set(found)):
+        problems.append(Problem(shown, line, message))
+    return not found
 
-    validator = _validator(json.dumps(schema, sort_keys=True))
-    errors = sorted(validator.iter_errors(doc), key=lambda e: (line_at(doc, list(e.absolute_path)), e.message))
-    for error in errors:
-        where = "/".join(str(p) for p in error.absolute_path)
-        message = error.message if not where else f"{where}: {error.message}"
-        problems.append(Problem(shown, line_at(doc, list(error.absolute_path)), message))
-    return not errors
+
+_TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping", "number": "a number",
+               "integer": "a whole number", "boolean": "true or false", "null": "empty"}
+
+
+def _explain(doc: Any, error: Any) -> list[tuple[int, str]]:
+    """(line, message) for one schema error: unknown keys at their own lines, a missing key at its mapping's,
+    a wrong type named in words; an error among alternatives (`anyOf`) explained by its likeliest branch."""
+    import jsonschema
+
+    path = list(error.absolute_path)
+    line = line_at(doc, path)
+    where = "/".join(str(p) for p in path)
+    name = f"`{path[-1]}`" if path and isinstance(path[-1], str) else (where or "the file")
+    title = error.schema.get("title") if isinstance(error.schema, Mapping) else None
+    within = f" in {title}" if title else (f" in {where}" if where else "")
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed and not any(
+            regex_match(p, str(k)) for p in error.schema.get("patternProperties", {}))]
+        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        key_lines = getattr(error.instance, "key_lines", {})
+        return [(key_lines.get(k, line), f"unknown key `{k}`{within}{hint}") for k in extra]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return [(line, f"{title or where or 'the file'} needs `{missing}`")]
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
+        return [(line, f"{name} must be {words}, not {error.instance!r}"[:300])]
+    if error.validator in ("minLength", "pattern") and isinstance(error.instance, str):
+        return [(line, f"{name} must be non-empty text")]
+    if error.validator == "minItems":
+        return [(line, f"{name} must not be empty")]
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values()  # branches whose own type fits the value
+                   if not any(e.validator == "type" and not e.relative_path for e in errs)]
+        if len(fitting) == 1:
+            return [found for sub in fitting[0] for found in _explain(doc, sub)]
+        return _explain(doc, jsonschema.exceptions.best_match(error.context))
+    message = error.message if not where else f"{where}: {error.message}"
+    return [(line, message[:300])]
+
+
+def regex_match(pattern: str, text: str) -> bool:
+    """Whether a schema's `patternProperties` pattern matches a key (schemas' patterns are ours, not analysts')."""
+    import re
+
+    return re.search(pattern, text) is not None
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.model.problems import Problem, display_path
-from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_mapping, read_yaml
+from kb.yamlfile import UNREADABLE, YList, YMap, read_checked, read_yaml
+from kb.yamlfile import validate as validate_shape
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
 FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues", "counter_cues", "counter_cues_unless")
@@ -148,11 +149,8 @@ def _texts(value: Any) -> tuple[str, ...]:
 def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
     """The asker fields of `fields.yaml` (those without mistakes); mistakes are appended to `problems`."""
     shown = display_path(path)
-    doc = read_mapping(path, problems, "the fields file", "the asker's fields are declared here")
+    doc = read_checked(path, FIELDS_FILE_SCHEMA, problems, "the fields file", "the asker's fields are declared here")
     if doc is None:
-        return {}
-    if not isinstance(doc.get("fields"), YMap):
-        problems.append(Problem(shown, doc.line, "the fields file is a mapping with `fields:`"))
         return {}
     out: dict[str, FieldDecl] = {}
     fields: YMap = doc["fields"]
@@ -162,22 +160,7 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         def err(at: int, message: str, name: str = name) -> None:
             problems.append(Problem(shown, at, f"field `{name}`: {message}"))
 
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            err(line, "a field's name is lowercase letters, digits and `_`")
-            continue
-        if not isinstance(spec, YMap):
-            err(line, "needs `type` and `doc`")
-            continue
-        bad = [k for k in spec if k not in FIELD_KEYS]
-        for key in bad:
-            err(spec.key_lines[key], f"unknown key `{key}` (expected one of: {', '.join(FIELD_KEYS)})")
-        ftype, fdoc = spec.get("type"), spec.get("doc")
-        if ftype not in FIELD_TYPES:
-            err(spec.key_lines.get("type", line), f"`type` is one of: {', '.join(FIELD_TYPES)}")
-            continue
-        if not isinstance(fdoc, str) or not fdoc.strip():
-            err(spec.key_lines.get("doc", line), "needs `doc`: one line saying what it means")
-            continue
+        ftype, fdoc = spec["type"], spec["doc"]
         values: list[tuple[str, str]] = []
         raw_values = spec.get("values")
         if raw_values is not None:
@@ -185,21 +168,12 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                 err(spec.key_lines["values"], "only `str` fields take `values`")
             elif isinstance(raw_values, YMap):
                 values = [(str(k), str(v or "")) for k, v in raw_values.items()]
-            elif isinstance(raw_values, YList):
-                values = [(str(v), "") for v in raw_values]
             else:
-                err(spec.key_lines["values"], "`values` maps each allowed value to a description")
+                values = [(str(v), "") for v in raw_values]
         unit = spec.get("unit", "")
         if unit and ftype not in ("int", "float"):
             err(spec.key_lines["unit"], "only number fields take a `unit`")
-        decisive = spec.get("decisive", False)
-        if not isinstance(decisive, bool):
-            err(spec.key_lines["decisive"], "`decisive` is true or false")
-            decisive = False
-        ask = spec.get("ask", "")
-        if not isinstance(ask, str):
-            err(spec.key_lines["ask"], "`ask` is the question that asks for this field")
-            ask = ""
+        decisive, ask = spec.get("decisive", False), spec.get("ask", "")
         for key in ("cues", "counter_cues", "counter_cues_unless"):
             if key in spec and not unit:
                 err(spec.key_lines[key], f"only number fields with a `unit` take `{key}`")
@@ -299,8 +273,7 @@ def load_entries(folder: Path, fields: Mapping[str, FieldDecl], asked_kinds: tup
         if doc is None:
             problems.append(Problem(shown, 0, "empty phrase file: give `phrases:` with at least one entry"))
             continue
-        if not isinstance(doc, YMap) or not isinstance(doc.get("phrases"), YList):
-            problems.append(Problem(shown, line_of(doc, 1), "a phrase file is a mapping with a list `phrases:`"))
+        if not validate_shape(doc, PHRASE_FILE_SCHEMA, shown, problems):
             continue
         items: YList = doc["phrases"]
         for item, line in zip(items, items.item_lines, strict=True):
@@ -317,12 +290,6 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
     def err(at: int, message: str) -> None:
         problems.append(Problem(shown, at, message))
 
-    if not isinstance(item, YMap):
-        err(line, "a phrase entry is a mapping: `field` and `value` (or `asked`), `patterns`, `examples`")
-        return None
-    for key in item:
-        if key not in ENTRY_KEYS:
-            err(item.key_lines[key], f"unknown key `{key}` (expected one of: {', '.join(ENTRY_KEYS)})")
     name, asked = item.get("field"), item.get("asked")
     value: Any = None
     if (name is None) == (asked is None):
@@ -348,25 +315,11 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
     elif asked not in asked_kinds:
         err(item.key_lines["asked"], f"`asked` is one of: {', '.join(asked_kinds)}")
         return None
-    role = item.get("role")
-    if role is not None and role not in ROLES:
-        err(item.key_lines["role"], f"`role` is one of: {', '.join(ROLES)}")
-        role = None
-    hedge = item.get("hedge", False)
-    start = item.get("start", False)
-    if not isinstance(start, bool) or not isinstance(hedge, bool):
-        err(line, "`hedge` and `start` are true or false")
-        start, hedge = bool(start), bool(hedge)
+    role, hedge, start = item.get("role"), item.get("hedge", False), item.get("start", False)
     patterns: list[tuple[list[dict[str, Any]], int]] = []
     raw = item.get("patterns", YList())
-    if not isinstance(raw, YList):
-        err(item.key_lines.get("patterns", line), "`patterns` is a list")
-        raw = YList()
     for pattern, at in zip(raw, raw.item_lines, strict=True):
         if isinstance(pattern, str):
-            if not pattern.strip():
-                err(at, "an empty phrase")
-                continue
             patterns.append((_tokens_pattern(pattern), at))
             continue
         problem = _check_pattern(pattern)
@@ -377,16 +330,7 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
 
     def texts(key: str) -> list[tuple[str, int]]:
         lst = item.get(key, YList())
-        if not isinstance(lst, YList):
-            err(item.key_lines.get(key, line), f"`{key}` is a list of utterances")
-            return []
-        out = []
-        for text, at in zip(lst, lst.item_lines, strict=True):
-            if not isinstance(text, str) or not text.strip():
-                err(at, f"an item of `{key}` must be non-empty text")
-            else:
-                out.append((text.strip(), at))
-        return out
+        return [(text.strip(), at) for text, at in zip(lst, lst.item_lines, strict=True)]
 
     examples, near = texts("examples"), texts("near_misses")
     if not patterns and not examples:
@@ -398,27 +342,16 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
-    shown = display_path(path)
-    doc = read_mapping(path, problems, "the cues file", "negation, hedge and role words are declared here")
+    doc = read_checked(path, CUES_SCHEMA, problems, "the cues file", "negation, hedge and role words are declared here")
     if doc is None:
         return Cues()
-    allowed = ("negation", "hedges", "roles", "requirement", "first_person", "industry", "not_names", "domain")
-    for key in doc:
-        if key not in allowed:
-            problems.append(Problem(shown, doc.key_lines[key], f"unknown key `{key}` (expected: {', '.join(allowed)})"))
+
     def section(name: str) -> YMap:
         value = doc.get(name)
         return value if isinstance(value, YMap) else YMap.empty()
 
     neg, hedges, roles, industry = section("negation"), section("hedges"), section("roles"), section("industry")
-    for role in roles:
-        if role not in ROLES:
-            problems.append(Problem(shown, roles.key_lines[role], f"role `{role}`: roles are {', '.join(ROLES)}"))
     window = neg.get("window", 6)
-    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 20:
-        problems.append(Problem(shown, neg.key_lines.get("window", 0),
-                                "`window` is a whole number of tokens from 1 to 20"))
-        window = 6
 
     def low(v: Any) -> tuple[str, ...]:
         return tuple(t.lower() for t in _texts(v))
@@ -436,48 +369,19 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     shown = display_path(path)
-    doc = read_mapping(path, problems, "the quantities file", "units and currencies are declared here")
+    doc = read_checked(path, QUANTITIES_SCHEMA, problems, "the quantities file",
+                       "units and currencies are declared here")
     if doc is None:
         return Quantities()
 
-    def number(v: Any, at: int, what: str) -> float | None:
-        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-            problems.append(Problem(shown, at, f"{what} must be a positive number, not {v!r}"))
-            return None
-        return float(v)
-
-    currencies = []
-    cur = doc.get("currencies", YMap())
-    for code, spec in cur.items() if isinstance(cur, YMap) else ():
-        at = cur.key_lines[code]
-        if not isinstance(spec, YMap) or "usd" not in spec:
-            problems.append(Problem(shown, at, f"currency `{code}` needs `symbols` and `usd` (its rate)"))
-            continue
-        rate = number(spec["usd"], spec.key_lines["usd"], f"the rate of {code}")
-        if rate is not None:
-            currencies.append((str(code), tuple(s.lower() for s in _texts(spec.get("symbols"))), rate))
+    currencies = [(str(code), tuple(s.lower() for s in _texts(spec["symbols"])), float(spec["usd"]))
+                  for code, spec in doc.get("currencies", {}).items()]
 
     def pairs(key: str) -> tuple[tuple[str, float], ...]:
-        m = doc.get(key, YMap())
-        out = []
-        for word, v in m.items() if isinstance(m, YMap) else ():
-            f = number(v, m.key_lines[word], f"`{word}` in `{key}`")
-            if f is not None:
-                out.append((str(word), f))
-        return tuple(out)
+        return tuple((str(word), float(v)) for word, v in doc.get(key, {}).items())
 
-    units = []
-    raw_units = doc.get("units", YMap())
-    for kind, words in raw_units.items() if isinstance(raw_units, YMap) else ():
-        if not isinstance(words, YMap):
-            problems.append(Problem(shown, raw_units.key_lines[kind], f"unit kind `{kind}` maps words to factors"))
-            continue
-        ws = []
-        for word, v in words.items():
-            f = number(v, words.key_lines[word], f"unit `{word}`")
-            if f is not None:
-                ws.append((str(word).lower(), f))
-        units.append((str(kind), tuple(ws)))
+    units = [(str(kind), tuple((str(word).lower(), float(v)) for word, v in words.items()))
+             for kind, words in doc.get("units", {}).items()]
     lead = doc.get("lead_ins", YMap())
     lead_ins = tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lead.items()) if isinstance(
         lead, YMap) else ()
@@ -496,21 +400,88 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
-    shown = display_path(path)
-    doc = read_mapping(path, problems, "the thresholds file")
+    doc = read_checked(path, THRESHOLDS_SCHEMA, problems, "the thresholds file")
     if doc is None:
         return {}
-    if not isinstance(doc.get("thresholds"), YMap):
-        problems.append(Problem(shown, doc.line, "the thresholds file is a mapping with `thresholds:`"))
-        return {}
-    out: dict[str, float] = {}
-    th: YMap = doc["thresholds"]
-    for name, v in th.items():
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
-            problems.append(Problem(shown, th.key_lines[name], f"threshold of `{name}` is a number in (0, 1]"))
-        else:
-            out[str(name)] = float(v)
-    return out
+    return {str(name): float(v) for name, v in doc["thresholds"].items()}
+
+
+# --- The shapes of the reader's files (JSON Schema, checked by the one YAML reader) ---------------------
+_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+_WORDS: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": ["string", "number"]}}]}
+_POSITIVE: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0}
+
+
+def _mapping(title: str, properties: dict[str, Any], required: tuple[str, ...] = (), **more: Any) -> dict[str, Any]:
+    return {"type": "object", "title": title, "properties": properties, "additionalProperties": False,
+            **({"required": list(required)} if required else {}), **more}
+
+
+FIELD_SCHEMA = _mapping("a field", {
+    "type": {"enum": list(FIELD_TYPES)},
+    "doc": _TEXT,
+    "values": {"type": ["object", "array"]},
+    "unit": {"type": "string"},
+    "ask": {"type": "string"},
+    "decisive": {"type": "boolean"},
+    "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
+}, required=("type", "doc"))
+assert tuple(FIELD_SCHEMA["properties"]) == FIELD_KEYS
+FIELDS_FILE_SCHEMA = _mapping("the fields file", {
+    "fields": {"type": "object", "additionalProperties": FIELD_SCHEMA,
+               "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"}},
+}, required=("fields",))
+"""reader/fields.yaml: the asker's fields."""
+
+_UTTERANCES: dict[str, Any] = {"type": "array", "items": _TEXT}
+ENTRY_SCHEMA = _mapping("a phrase entry", {
+    "field": _TEXT,
+    "value": {"type": ["string", "number", "boolean"]},
+    "asked": _TEXT,
+    "role": {"enum": list(ROLES)},
+    "patterns": {"type": "array", "items": {"anyOf": [_TEXT, {"type": "array", "items": {"type": "object"}}]}},
+    "examples": _UTTERANCES,
+    "near_misses": _UTTERANCES,
+    "hedge": {"type": "boolean"},
+    "start": {"type": "boolean"},
+})
+assert tuple(ENTRY_SCHEMA["properties"]) == ENTRY_KEYS
+PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "minItems": 1, "items": ENTRY_SCHEMA}},
+                              required=("phrases",))
+"""reader/phrases/*.yaml: what utterances read as a field's value or a kind of question."""
+
+_BEFORE_AFTER = _mapping("a list of cues", {"before": _WORDS, "after": _WORDS})
+CUES_SCHEMA = _mapping("the cues file", {
+    "negation": _mapping("`negation`", {"window": {"type": "integer", "minimum": 1, "maximum": 20},
+                                        "before": _WORDS, "after": _WORDS, "pseudo": _WORDS,
+                                        "terminators": _WORDS}),
+    "hedges": _BEFORE_AFTER,
+    "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
+    "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
+    "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS}),
+})
+"""reader/cues.yaml: negation, hedge, role and requirement words."""
+
+_FACTORS: dict[str, Any] = {"type": "object", "additionalProperties": _POSITIVE}
+QUANTITIES_SCHEMA = _mapping("the quantities file", {
+    "rates_as_of": {"type": "string"},
+    "currencies": {"type": "object", "additionalProperties": _mapping(
+        "a currency", {"symbols": _WORDS, "usd": _POSITIVE}, required=("symbols", "usd"))},
+    "scales": _FACTORS,
+    "vague": _FACTORS,
+    "no_article": _WORDS,
+    "not_after": _WORDS,
+    "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},
+    "lead_ins": {"type": "object", "additionalProperties": _WORDS},
+    "units": {"type": "object", "additionalProperties": _FACTORS},
+})
+"""reader/quantities.yaml: currencies, scales, vague amounts and units."""
+
+THRESHOLDS_SCHEMA = _mapping("the thresholds file", {
+    "thresholds": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0,
+                                                              "maximum": 1}},
+}, required=("thresholds",))
+"""reader/thresholds.yaml: per-field similarity thresholds."""
 
 
 def reader_files(folder: Path) -> list[Path]:

@@ -9,7 +9,6 @@ used for fitting) and writes `reader/thresholds.yaml`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.advisor.reader import Reader, Understanding
+from kb.cli import options
 from kb.config import Paths
 from kb.model.problems import KnowledgeError, Problem
 from kb.yamlfile import read_checked
@@ -348,16 +348,14 @@ def load_reader(paths: Paths) -> Reader:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb eval understanding", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
-    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser = options.parser("kb eval understanding", __doc__)
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
     parser.add_argument("--fit", action="store_true", help="fit thresholds on dev and write reader/thresholds.yaml")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--confusions", type=int, default=0, help="list up to N misread utterances")
     parser.add_argument("--end-to-end", action="store_true", help="also answer reader/eval/end_to_end.yaml")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root, ns.cache)
+    paths = options.paths(ns)
     reader = load_reader(paths)
     folder = paths.reader / "eval"
     if ns.fit:

@@ -8,7 +8,6 @@ evidence, the answer value) with the load average before and after.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -17,20 +16,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from kb.benchmarks import quantile
-from kb.config import Paths
+from kb.cli import options
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb bench answer", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
-    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser = options.parser("kb bench answer", __doc__)
     parser.add_argument("--rounds", type=int, default=1)
     ns = parser.parse_args(argv)
     from kb.advisor.advise import Advisor, KnowledgeBase
     from kb.advisor.conversation import Conversation
     from kb.advisor.reading_eval import _read, end_to_end_schema
 
-    paths = Paths.default(ns.root, ns.cache)
+    paths = options.paths(ns)
     kb = KnowledgeBase.load(paths)
     embedder = kb.retriever.embedder
     calls: list[int] = []

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from kb.cli import options
 from kb.config import Paths
 
 
@@ -93,13 +94,12 @@ def timings(paths: Paths, runs: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb bench ontology", description=__doc__,
+    parser = options.parser("kb bench ontology", __doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
     parser.add_argument("--runs", type=int, default=3, help="repetitions; the median is reported (default 3)")
     parser.add_argument("--size-only", action="store_true", help="report the size figures only")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root)
+    paths = options.paths(ns)
     out: dict[str, Any] = {"size": size(paths)}
     if not ns.size_only:
         out["timings"] = timings(paths, max(1, ns.runs))

@@ -7,7 +7,6 @@ The embedding cache is bypassed so every reading embeds afresh. Prints medians a
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -18,20 +17,18 @@ from typing import Any
 import numpy as np
 
 from kb.benchmarks import quantile
-from kb.config import Paths
+from kb.cli import options
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb bench reader", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
-    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser = options.parser("kb bench reader", __doc__)
     parser.add_argument("--rounds", type=int, default=2)
     ns = parser.parse_args(argv)
     from kb.advisor.advise import KnowledgeBase
     from kb.advisor.reader import Reader
     from kb.advisor.reading_eval import load_split
 
-    paths = Paths.default(ns.root, ns.cache)
+    paths = options.paths(ns)
     kb = KnowledgeBase.load(paths)
     embedder = kb.retriever.embedder
     embed_seconds: list[float] = []

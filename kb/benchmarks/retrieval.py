@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.cli import options
 from kb.config import Paths
 from kb.corpus.documents import load_corpus
 from kb.corpus.passages import Passage, sentences
@@ -82,7 +83,7 @@ def questions(path: Path = QUESTIONS) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Run the benchmark and print its figures as JSON."""
-    parser = argparse.ArgumentParser(prog="kb bench retrieval", description=__doc__,
+    parser = options.parser("kb bench retrieval", __doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts (comma-separated)")
     parser.add_argument("--build", type=int, default=1000, help="passages embedded for build throughput")
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     ns = parser.parse_args(argv)
     sizes = [int(s) for s in ns.sizes.split(",") if s.strip()]
-    paths = Paths.default()
+    paths = options.paths(ns)
     pool = corpus_sentences(paths)
 
     t = time.perf_counter()

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kb.cli import options
 from kb.model.facts import Fact, Scalar, Source
 
 OFFERINGS = 400
@@ -175,13 +176,33 @@ def chain_rules(n: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def chain(n: int, rounds: int = 5) -> dict[str, Any]:
-    """Load and consult a derivation chain n steps deep: seconds to load, consultation p50/max in ms."""
+def negation_chain_rules(n: int) -> str:
+    """A rule file of n rules written in reverse order, rule i deriving `k{i}` when no `k{i+1}` exists: each
+    `none` puts its rule one stratum after the rule it waits for, n strata in all. From the last rule back,
+    every other step is derived (k{n}, k{n-2}, ...): (n + 1) // 2 facts, `k1` among them when n is odd."""
+    out = ["topic: a chain of negations", "derives:"]
+    for i in range(1, n + 1):
+        out += [f"  k{i}:", f"    doc: step {i}", "    fields:", "      n: {type: int, doc: the step}"]
+    out.append("rules:")
+    for i in range(n, 0, -1):
+        cond = ["      - fact: asker", "        where: {team_size: {ge: 1}}"]
+        if i < n:
+            cond.append(f"      - none: {{fact: k{i + 1}}}")
+        out += [f"  - id: neg.s{i}", f"    title: step {i}", "    when:", *cond, "    then:", f"      - derive: k{i}",
+                f"        fields: {{n: {i}}}"]
+    out += ["  - id: neg.end", "    title: the chain's end", "    when:", "      - fact: k1", "    then:",
+            "      - kind: note", "        statement: the first step holds", "    evidence: {query: chain}"]
+    return "\n".join(out) + "\n"
+
+
+def chain(n: int, rounds: int = 5, negation: bool = False) -> dict[str, Any]:
+    """Load and consult a derivation chain n steps deep (`negation`: the reverse-ordered chain of `none`
+    conditions, n strata): seconds to load, consultation p50/max in ms."""
     from kb.engine.rulebase import RuleBase
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "chain.yaml"
-        path.write_text(chain_rules(n), encoding="utf-8")
+        path.write_text(negation_chain_rules(n) if negation else chain_rules(n), encoding="utf-8")
         started = time.perf_counter()
         base = RuleBase.load([path])
         load_s = time.perf_counter() - started
@@ -192,24 +213,26 @@ def chain(n: int, rounds: int = 5) -> dict[str, Any]:
                 started = time.perf_counter()
                 result = base.consult(asker)
                 times.append((time.perf_counter() - started) * 1000)
-            assert len(result.derived) == n
+            assert len(result.derived) == (n + 1) // 2 if negation else n
         finally:
             base.close()
-    return {"chain": n, "load_s": round(load_s, 3), "consult_ms_p50": round(statistics.median(times), 1),
+    return {"chain": n, "negation": negation, "load_s": round(load_s, 3),
+            "consult_ms_p50": round(statistics.median(times), 1),
             "consult_ms_max": round(max(times), 1), "load_average": round(os.getloadavg()[0], 2)}
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb bench rules", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = options.parser("kb bench rules", __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rules", type=int, default=1000, help="number of synthetic rules (default 1000)")
     parser.add_argument("--consultations", type=int, default=CONSULTATIONS, help="consultations to time")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the unpartitioned run")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unpartitioned run")
     parser.add_argument("--chain", type=int, metavar="N", help="instead: a derivation chain N steps deep")
+    parser.add_argument("--negation-chain", type=int, metavar="N",
+                        help="instead: N rules in reverse order, each waiting for the absence of the next (N strata)")
     ns = parser.parse_args(argv)
-    if ns.chain:
-        print(json.dumps(chain(ns.chain), indent=2))
+    if ns.chain or ns.negation_chain:
+        print(json.dumps(chain(ns.chain or ns.negation_chain, negation=bool(ns.negation_chain)), indent=2))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "synthetic.yaml")

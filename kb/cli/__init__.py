@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "licenses": ("kb.graph.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
     "ask": ("kb.cli.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
     "export": ("kb.cli.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
-    "schema": ("kb.model.answer", "schema_main", "print the JSON Schema of the justification document (generated)"),
+    "schema": ("kb.cli.schemas", "main", "print a JSON Schema: the justification document, or an analysts' file kind"),
     "serve": ("app.serve", "main", "start the chat in a web browser on 127.0.0.1:7860 (--host, --port)"),
     "test": ("kb.rulebook.examples", "main", "run the examples written beside the rules; print a diff of failures"),
     "index": ("kb.retrieval.search", "index_main", "build or update the corpus passage index (--search to try it)"),
@@ -26,8 +26,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kb", description="OSCAR knowledge base and advisor.")
-    parser.add_argument("--trace", action="store_true", help="log each pipeline stage to stderr")
+    from kb.cli import options
+
+    parser = argparse.ArgumentParser(prog="kb", description="OSCAR knowledge base and advisor.",
+                                     parents=[options.shared()])
     parser.add_argument("command", choices=sorted(COMMANDS), help="; ".join(
         f"{name}: {spec[2]}" for name, spec in sorted(COMMANDS.items())))
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the subcommand's own arguments (-h)")
@@ -38,7 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module, func, _ = COMMANDS[ns.command]
     run: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
-    return run(list(ns.args))
+    try:
+        return run([*options.forwarded(ns), *ns.args])
+    except BrokenPipeError:  # `kb schema | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

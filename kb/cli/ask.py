@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from kb.config import Paths
+from kb.cli import options
+from kb.engine import InferenceError
 from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError
 
@@ -27,7 +28,7 @@ def _consult(ns: argparse.Namespace) -> Answer:
     from kb.advisor.question import question_text
     from kb.graph.ontology import load_ontology
 
-    paths = Paths.default(ns.root)
+    paths = options.paths(ns)
     question_text(" ".join(ns.question))  # a question too long is refused before anything loads
     if ns.session:
         Conversation.load(ns.session)  # a broken session file is reported at once
@@ -67,12 +68,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session", help="JSON file that keeps the conversation across calls")
     parser.add_argument("--set", action="append", metavar="FIELD=VALUE",
                         help="state or correct a fact by hand, e.g. --set regulated=no (repeatable)")
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
 
 
 def main(argv: list[str]) -> int:
     """`kb ask`: print the answer for a person, or the justification document with --json."""
-    parser = argparse.ArgumentParser(prog="kb ask", description="Ask the advisor a question.")
+    parser = options.parser("kb ask", "Ask the advisor a question.")
     _common(parser)
     parser.add_argument("--json", action="store_true", help="print the justification document (JSON)")
     parser.add_argument("--why", action="store_true", help="show the facts behind each conclusion")
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
 
     try:
         doc = _consult(ns)
-    except (KnowledgeError, ValueError) as exc:
+    except (KnowledgeError, InferenceError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     print(to_json(doc) if ns.json else render_text(doc, why=ns.why), end="")
@@ -97,7 +97,7 @@ def export_main(argv: list[str]) -> int:
 
     from kb.render import FORMATS, export
 
-    parser = argparse.ArgumentParser(prog="kb export", description=export_main.__doc__)
+    parser = options.parser("kb export", export_main.__doc__)
     _common(parser)
     parser.add_argument("--format", choices=[*FORMATS, "all"], default="md")
     parser.add_argument("--from-json", metavar="FILE", help="render a saved justification document instead")
@@ -112,7 +112,7 @@ def export_main(argv: list[str]) -> int:
         where = "/".join(str(p) for p in exc.absolute_path) or "(document)"
         print(f"{ns.from_json}: not a justification document: at {where}: {exc.message}", file=sys.stderr)
         return 1
-    except (KnowledgeError, ValueError) as exc:
+    except (KnowledgeError, InferenceError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     formats = list(FORMATS) if ns.format == "all" else [ns.format]

@@ -3,12 +3,12 @@ printed one problem a line."""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 import time
 from collections.abc import Callable
 
+from kb.cli import options
 from kb.config import Paths
 from kb.model.problems import Problem, display_path
 
@@ -84,12 +84,11 @@ def _file_table_rows(markdown: str) -> list[tuple[int, str]]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb check", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
+    parser = options.parser("kb check", __doc__)
     parser.add_argument("--only", action="append", choices=[c[0] for c in CHECKERS],
                         help="check only this part (repeatable)")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root)
+    paths = options.paths(ns)
     started = time.perf_counter()
     problems = run_checks(paths, set(ns.only or ()))
     for problem in problems:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 from kb import vocab
+from kb.cli import options
 
 
 def vocabulary() -> dict[str, object]:
@@ -30,7 +30,7 @@ def vocabulary() -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb vocab", description=__doc__)
+    parser = options.parser("kb vocab", __doc__)
     parser.add_argument("--json", action="store_true", help="print as JSON")
     ns = parser.parse_args(argv)
     data = vocabulary()

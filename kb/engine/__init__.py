@@ -15,6 +15,7 @@ runaway rule), so the two can't differ on anything but which rules match.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +28,10 @@ MAX_ACTIVATIONS = 20_000
 """Activations in one consultation before it is stopped as runaway."""
 MAX_DERIVED_PER_RULE = 2_000
 """New facts one rule may derive in one consultation before it is stopped as runaway."""
+MAX_SECONDS = 10.0
+"""Wall time one consultation may take before it is stopped (checked between the engine's steps; the join
+explosions a single step could take are refused earlier, by `kb check`'s fan-out estimate). Memory is
+bounded by the same caps: at most MAX_ACTIVATIONS activations and facts of at most MAX_FACT_KEYS fields."""
 MAX_FACT_KEYS = 24
 """Fields per fact an engine may see (with kind, id and sid); durable_rules crashed beyond 28 keys."""
 
@@ -41,6 +46,10 @@ class InferenceError(RuntimeError):
 
 class RunawayRuleError(InferenceError):
     """A rule kept firing or deriving facts past the bound."""
+
+
+class OverBudgetError(InferenceError):
+    """A consultation ran past its time budget and was stopped."""
 
 
 class ClosedError(InferenceError):
@@ -104,7 +113,9 @@ class Deriving:
     and the bounds (activations per consultation, new facts per rule, fields per fact)."""
 
     def __init__(self, facts: Sequence[Fact], max_activations: int = MAX_ACTIVATIONS,
-                 max_derived_per_rule: int = MAX_DERIVED_PER_RULE):
+                 max_derived_per_rule: int = MAX_DERIVED_PER_RULE, max_seconds: float | None = None):
+        self.started = time.monotonic()
+        self.max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
         self.known: dict[str, Fact] = {f.id: f for f in facts}
         self.activations: list[Activation] = []
         self.max_activations = max_activations
@@ -123,6 +134,8 @@ class Deriving:
             worst = max(self._fired_by_rule, key=lambda r: self._fired_by_rule[r])
             raise self.runaway(self._rules[worst], f"more than {self.max_activations} activations in one "
                                f"consultation; rule fired {self._fired_by_rule[worst]} times")
+        if len(self.activations) % 64 == 0:
+            self.check_time()
         if not rule.derives:
             return []
         by_name = {n: self.known[fid] for n, fid in bindings}
@@ -141,6 +154,18 @@ class Deriving:
             self.known[fact.id] = fact
             new.append(fact)
         return new
+
+    def check_time(self) -> None:
+        """Stop the consultation once it has run past its time budget, naming the rule that fired most."""
+        elapsed = time.monotonic() - self.started
+        if elapsed <= self.max_seconds:
+            return
+        worst = max(self._fired_by_rule, key=lambda r: self._fired_by_rule[r], default=None)
+        blame = (f"; rule {rule_ref(self._rules[worst])} fired most ({self._fired_by_rule[worst]} times)"
+                 if worst else "")
+        raise OverBudgetError(f"the consultation was stopped after {elapsed:.1f} s (budget {self.max_seconds:g} s, "
+                              f"{len(self.activations)} activations){blame}",
+                              rule_ref(self._rules[worst]) if worst else None)
 
     @staticmethod
     def runaway(rule: Rule, why: str) -> RunawayRuleError:

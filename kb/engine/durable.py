@@ -444,6 +444,7 @@ class DurableEngine:
             new = list(known.values())
             while new:
                 rounds += 1
+                deriving.check_time()
                 targets: set[int] = set()
                 for f in new:
                     for index in self._triggered(f):

@@ -42,6 +42,7 @@ class ReferenceEngine:
             changed = True
             while changed:
                 rounds += 1
+                deriving.check_time()
                 changed = False
                 current = list(deriving.known.values())
                 for rule in rules:

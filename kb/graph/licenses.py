@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kb.config import Paths
+from kb.cli import options
 from kb.vocab import OSCAR, SCANCODE_LICENSE, SPDX_LICENSE
 
 log = logging.getLogger("kb.graph.licenses")
@@ -243,14 +243,13 @@ def generate() -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb licenses", description=__doc__,
+    parser = options.parser("kb licenses", __doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
     parser.add_argument("--output", help=f"file to write (default: <root>/ontology/{OUTPUT_NAME})")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if the file differs from what the data gives")
     ns = parser.parse_args(argv)
-    out = Path(ns.output) if ns.output else Paths.default(ns.root).ontology / OUTPUT_NAME
+    out = Path(ns.output) if ns.output else options.paths(ns).ontology / OUTPUT_NAME
     recs, versions = records(), data_versions()
     text = render(recs, versions)
     if ns.check:

@@ -289,13 +289,3 @@ def _close(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _close(value)
-
-
-def schema_main(argv: list[str]) -> int:
-    """`kb schema`: print the JSON Schema of the justification document, generated from `Answer`."""
-    import argparse
-    import json
-
-    argparse.ArgumentParser(prog="kb schema", description=schema_main.__doc__).parse_args(argv)
-    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-    return 0

@@ -7,7 +7,6 @@ holds at least half of one of the quotes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.cli import options
 from kb.config import PROJECT_ROOT, Paths
 from kb.corpus.documents import load_corpus
 from kb.corpus.passages import Passage
@@ -200,14 +200,12 @@ def main(argv: list[str]) -> int:
         from kb.advisor.reading_eval import main as understanding_main
 
         return understanding_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="kb eval", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
-    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser = options.parser("kb eval", __doc__)
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="labelled questions (YAML)")
     parser.add_argument("--sweep", action="store_true", help="also compare RRF and convex weights")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root, ns.cache)
+    paths = options.paths(ns)
     questions, no_answer, problems = load_questions(paths, ns.questions)
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from kb.cli import options
 from kb.config import Paths
 from kb.corpus.documents import Corpus
 from kb.corpus.passages import ChunkSettings, Citation
@@ -245,16 +246,13 @@ def progress_bar(desc: str = "embedding passages") -> tuple[Progress, Callable[[
 
 def index_main(argv: list[str]) -> int:
     """`kb index`: build or update the passage index and say what was done."""
-    import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="kb index", description="Build or update the corpus index.")
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
-    parser.add_argument("--cache", help="cache folder (default: $OSCAR_CACHE or ~/.cache/oscar)")
+    parser = options.parser("kb index", "Build or update the corpus index.")
     parser.add_argument("--search", metavar="QUERY", help="afterwards, print the best passages for QUERY")
     parser.add_argument("-k", type=int, default=5, help="passages to print with --search (default 5)")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root, ns.cache)
+    paths = options.paths(ns)
     update, close = progress_bar()
     try:
         retriever = Retriever.open(paths, progress=update)

@@ -7,13 +7,12 @@ reported as uncovered.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb.config import Paths
+from kb.cli import options
 from kb.engine.rulebase import Consultation, RuleBase
 from kb.model.facts import Fact
 from kb.model.problems import KnowledgeError
@@ -114,12 +113,11 @@ def ontology_facts(onto: Any) -> OntologyFacts | None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kb test", description=__doc__)
-    parser.add_argument("--root", help="knowledge base folder (default: $OSCAR_ROOT or this project)")
+    parser = options.parser("kb test", __doc__)
     parser.add_argument("--no-coverage", action="store_true", help="do not fail on rules no test expects")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every test, also passing ones")
     ns = parser.parse_args(argv)
-    paths = Paths.default(ns.root)
+    paths = options.paths(ns)
     ontology = load_ontology_or_none(paths)
     terms, _ = ontology_terms(paths, ontology)
     try:

@@ -24,7 +24,8 @@ from kb import vocab
 from kb.config import Paths, inside
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
-from kb.yamlfile import UNREADABLE, YList, YMap, read_yaml
+from kb.rulebook.schema import RULE_FILE_SCHEMA
+from kb.yamlfile import UNREADABLE, YList, YMap, read_yaml, validate
 
 # --- The parsed form -----------------------------------------------------------------------------------
 
@@ -265,12 +266,6 @@ class _Reader:
     def err(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
 
-    def keys(self, m: YMap, allowed: Iterable[str], what: str) -> None:
-        allowed = tuple(allowed)
-        for key in m:
-            if key not in allowed:
-                self.err(m.key_lines[key], f"unknown key `{key}` in {what} (expected one of: {', '.join(allowed)})")
-
     def text(self, m: YMap, key: str, what: str, required: bool = True) -> str | None:
         value = m.get(key)
         if value is None:
@@ -293,10 +288,8 @@ class _Reader:
             return None
         head = heads[0]
         if head in ("all", "any"):
-            self.keys(node, vocab.RULE_KEYS[f"an `{head}` group"], f"an `{head}` group")
             return self.group(head, node[head], node.key_lines[head], names)
         if head == "none":
-            self.keys(node, vocab.RULE_KEYS["a `none` condition"], "a `none` condition")
             inner = node["none"]
             if not isinstance(inner, YMap) or "fact" not in inner:
                 self.err(node.key_lines["none"], "`none` takes one fact condition (`fact:` and `where:`)")
@@ -316,7 +309,6 @@ class _Reader:
         return Group(op, tuple(p for p in parsed if p is not None), line)
 
     def match(self, node: YMap, names: set[str], negated: bool) -> Match | None:
-        self.keys(node, vocab.RULE_KEYS["a fact condition"], "a fact condition")
         kind = node.get("fact")
         if not isinstance(kind, str) or not kind:
             self.err(node.line, "`fact` must name a fact kind")
@@ -390,7 +382,6 @@ class _Reader:
             self.err(line, "each item of `then` is a mapping with `kind:` (a conclusion) or `derive:` (a fact)")
             return None
         if "derive" in node:
-            self.keys(node, vocab.RULE_KEYS["a `derive`"], "a `derive`")
             kind = node.get("derive")
             fields = node.get("fields", YMap())
             if not isinstance(kind, str) or not isinstance(fields, YMap):
@@ -405,7 +396,6 @@ class _Reader:
                 else:
                     self.err(fields.key_lines[fname], f"field `{fname}` must be a value, a `$name.field` or text")
             return Derive(kind, tuple(sorted(values)), node.line)
-        self.keys(node, vocab.RULE_KEYS["a conclusion"], "a conclusion")
         kind = node.get("kind")
         if kind not in vocab.CONCLUSION_KINDS:
             self.err(node.key_lines.get("kind", node.line),
@@ -451,7 +441,6 @@ class _Reader:
         if not isinstance(node, YMap):
             self.err(line, "`evidence` is a mapping with `doc`, `quote` and `query`")
             return None
-        self.keys(node, vocab.RULE_KEYS["`evidence`"], "`evidence`")
         doc = self.text(node, "doc", "`evidence`", required=False)
         quote = self.text(node, "quote", "`evidence`", required=False)
         query = self.text(node, "query", "`evidence`", required=False)
@@ -465,7 +454,6 @@ class _Reader:
         if not isinstance(node, YMap):
             self.err(line, "each rule is a mapping with `id`, `title`, `when`, `then`")
             return None
-        self.keys(node, vocab.RULE_KEYS["a rule"], "a rule")
         rule_id = node.get("id")
         if not isinstance(rule_id, str) or not _ID.match(rule_id):
             self.err(node.key_lines.get("id", node.line),
@@ -563,7 +551,8 @@ def _parse_file(path: Path, shown: str, problems: list[Problem]) -> RuleFile | N
     if not isinstance(doc, YMap):
         reader.err(1, "a rule file is a mapping with `topic`, `derives`, `rules` and `tests`")
         return None
-    reader.keys(doc, vocab.RULE_KEYS["a rule file"], "a rule file")
+    if not validate(doc, RULE_FILE_SCHEMA, shown, problems):
+        return None  # the shape is wrong: what the values mean is checked once it is right
     topic = doc.get("topic", "")
     derived: list[DerivedKind] = []
     decl = doc.get("derives", YMap())
@@ -602,7 +591,6 @@ def _derived_kind(reader: _Reader, name: str, spec: Any, line: int) -> DerivedKi
     if not isinstance(spec, YMap):
         reader.err(line, f"derived fact kind `{name}` needs `doc` and `fields`")
         return None
-    reader.keys(spec, vocab.RULE_KEYS["a derived fact kind"], f"derived fact kind `{name}`")
     doc = reader.text(spec, "doc", f"derived fact kind `{name}`") or ""
     fields: dict[str, vocab.FieldSpec] = {}
     raw = spec.get("fields", YMap())
@@ -628,7 +616,6 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
     if not isinstance(node, YMap):
         reader.err(line, "each test is a mapping with `name`, `given`, `expect`")
         return None
-    reader.keys(node, vocab.RULE_KEYS["a test"], "a test")
     name = reader.text(node, "name", "a test") or f"line {line}"
     facts: list[Fact] = []
     given = node.get("given", YList())
@@ -670,7 +657,6 @@ def _rule_test(reader: _Reader, node: Any, line: int) -> RuleTest | None:
             if not isinstance(e, YMap):
                 reader.err(eline, "an expectation is a rule id or a mapping of rule/kind/option/fact/statement")
                 continue
-            reader.keys(e, vocab.RULE_KEYS["an expectation"], "an expectation")
             out.append(Expectation(eline, **{k: str(v) for k, v in e.items()}))
         return tuple(out)
 

@@ -210,7 +210,7 @@ def test_check_reports_unreadable_files_and_missing_or_dangling_metadata(tmp_pat
     assert any("bad.txt" in m and "unreadable" in m for m in messages)
     assert any("new.txt" in m and "no provenance" in m for m in messages)
     assert any("metadata.yaml" in m and "gone.txt: no such document" in m for m in messages)
-    assert any(re.search(r"metadata.yaml:\d+: documents/c.txt: 'publisher' is a required property", m)
+    assert any(re.search(r"metadata.yaml:\d+: documents/c.txt needs `publisher`", m)
                for m in messages), messages
 
 

@@ -13,6 +13,7 @@ from kb.engine.durable import compile_rulebook, max_fanout
 from kb.engine.rulebase import RuleBase
 from kb.model.problems import KnowledgeError
 from kb.rulebook.rules import load_rules, parse_rules, rule_files
+from kb.rulebook.schema import RULE_FILE_SCHEMA
 
 GOOD = """\
 topic: good
@@ -177,6 +178,29 @@ def test_partitions_stay_far_below_engine_limits(tmp_path: Path) -> None:
 def test_the_parser_reads_only_keys_of_the_documented_language() -> None:
     keys = {k for allowed in vocab.RULE_KEYS.values() for k in allowed}
     assert keys <= set(vocab.RULE_KEYWORDS), sorted(keys - set(vocab.RULE_KEYWORDS))
+    # the rule file's schema is built from the same table: each of its parts allows exactly those keys
+    parts = [RULE_FILE_SCHEMA, *RULE_FILE_SCHEMA["$defs"].values(),
+             *RULE_FILE_SCHEMA["$defs"]["expectation"]["anyOf"]]
+    titled = {p["title"]: list(p["properties"]) for p in parts if "properties" in p and "title" in p}
+    assert titled == {title: list(keys) for title, keys in vocab.RULE_KEYS.items()}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  - id: ok.big\n", "  - id: ok.big\n    colour: red\n", "r.yaml:9: unknown key `colour` in a rule"),
+    ("        where:", "        were:", "r.yaml:12: unknown key `were` in a fact condition"),
+    ("      - kind: note\n", "      - kind: note\n        strenght: 1\n",
+     "r.yaml:23: unknown key `strenght` in a conclusion"),
+])
+def test_a_misplaced_key_is_named_with_its_line_and_the_keys_allowed_there(
+        tmp_path: Path, old: str, new: str, expected: str) -> None:
+    found = problems_of(tmp_path, mutate(old, new))
+    assert any(p.startswith(expected + " (expected one of: ") for p in found), found
+
+
+def test_a_value_of_the_wrong_shape_is_named_in_words(tmp_path: Path) -> None:
+    found = problems_of(tmp_path, mutate("    then:\n", "    then: 3\n    thenx:\n").replace(
+        "    thenx:\n", "    evidence_list:\n"))
+    assert any(": `then` must be a list, not 3" in p for p in found), found
 
 
 def test_every_keyword_and_operator_is_documented() -> None:

@@ -1,0 +1,49 @@
+"""`kb schema KIND`: each kind of analysts' file has one published schema, and every shipped file of that kind
+is valid under it (the schema the reader checks with is the one editors are given)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kb.cli import main
+from kb.cli.schemas import SCHEMAS
+from kb.model.problems import Problem
+from kb.yamlfile import read_yaml, validate
+
+FILES = {  # kind -> the files of that kind in a knowledge base, by glob
+    "rules": "rules/*.yaml", "phrases": "reader/phrases/*.yaml", "fields": "reader/fields.yaml",
+    "cues": "reader/cues.yaml", "quantities": "reader/quantities.yaml", "thresholds": "reader/thresholds.yaml",
+    "metadata": "corpus/metadata.yaml", "furniture": "corpus/furniture.yaml",
+}
+
+
+@pytest.mark.parametrize("kind", list(SCHEMAS))
+def test_each_schema_is_printed_and_is_a_valid_json_schema(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", kind]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+@pytest.mark.parametrize("kind", list(FILES))
+def test_every_shipped_file_of_a_kind_is_valid_under_its_schema(kind: str, kb_root: Path) -> None:
+    files = sorted(kb_root.glob(FILES[kind]))
+    assert files, f"no {FILES[kind]} in {kb_root}"
+    schema = SCHEMAS[kind][0]()
+    for path in files:
+        problems: list[Problem] = []
+        doc = read_yaml(path, path.name, problems, kind)
+        assert problems == [] and validate(doc, schema, path.name, problems), [str(p) for p in problems]
+
+
+def test_shared_options_mean_the_same_before_and_after_the_subcommand(
+        tmp_path: Path, kb_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "x.yaml").write_text("topic: x\nrulez: []\n")
+    for argv in (["--root", str(tmp_path), "check", "--only", "rules"],
+                 ["check", "--only", "rules", "--root", str(tmp_path)]):
+        assert main(argv) == 1
+        assert "x.yaml:2: unknown key `rulez` in a rule file" in capsys.readouterr().out
