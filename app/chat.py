@@ -178,6 +178,11 @@ class ChatPage:
 
     def reload(self) -> tuple[str, str]:
         problems = self.service.reload()
+        if problems is None:
+            running = self.service.reload_running_for() or 0.0
+            return render.problems_html([], ok=f"Still reloading ({running:.0f} s so far); answering with the "
+                                        "current knowledge base meanwhile. Press Reload again for the "
+                                        "outcome."), self._status()
         if problems:
             head = ("<p><strong>Reload refused</strong>; still answering with the last good knowledge base. "
                     "Fix these and reload again:</p>")

@@ -211,7 +211,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
     from app.chat import build
-    from app.service import ChatService
+    from app.service import RELOAD_LIMIT, ChatService
     from kb.render.chat import CSS
 
     service = ChatService(live, workdir.exports)
@@ -224,17 +224,35 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         live.current.close()
         shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
-    shown = url.replace("0.0.0.0", "127.0.0.1")
-    loaded = getattr(live.current, "load_seconds", 0.0)
-    print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "
-          f"{time.perf_counter() - started:.1f} s"
-          f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
+
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # a plain `kill` stops the server as Ctrl+C does, tidying up
 
+    def reload_on_hangup(signum: int, frame: object) -> None:
+        # `kill -HUP`: reload in the background, as the Reload button does; the outcome goes to the log stream
+        def report() -> None:
+            problems = service.reload(wait=RELOAD_LIMIT)
+            if problems is None:
+                print("kb serve: a reload is still running", file=stream, flush=True)
+                return
+            for problem in problems:
+                print(problem, file=stream)
+            print("kb serve: reload refused; still answering with the last good knowledge base" if problems
+                  else "kb serve: reloaded", file=stream, flush=True)
+
+        print("kb serve: reloading (SIGHUP)", file=stream, flush=True)
+        threading.Thread(target=report, name="oscar-sighup", daemon=True).start()
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, reload_on_hangup)
+    shown = url.replace("0.0.0.0", "127.0.0.1")
+    loaded = getattr(live.current, "load_seconds", 0.0)
     try:
+        print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "
+              f"{time.perf_counter() - started:.1f} s"
+              f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
         page.block_thread()
     except KeyboardInterrupt:
         pass

@@ -12,8 +12,9 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ class ChatService:
         self.exports = Path(exports or tempfile.mkdtemp(prefix="oscar-exports-")).resolve()
         self.exports.mkdir(parents=True, exist_ok=True)
         self._reload_lock = threading.Lock()
+        self._reload: _Reload | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -190,10 +192,54 @@ class ChatService:
     def export_all(self, answer: Answer) -> dict[str, Path]:
         return {fmt: self.export(answer, fmt) for fmt in EXPORT_FORMATS}
 
-    def reload(self) -> list[Problem]:
-        """Reload rules, ontology and corpus; on problems the last good knowledge base keeps answering."""
+    def reload(self, wait: float | None = None) -> list[Problem] | None:
+        """Reload rules, ontology, reader and corpus in a background thread, off every request's path; wait up
+        to `wait` seconds (default RELOAD_WAIT) for the outcome: [] when the new knowledge base answers, the
+        problems when it was refused (the last good one keeps answering), None while it is still loading.
+
+        One reload runs at a time: asking again while one runs waits for that one; an outcome nobody has
+        seen yet is reported before a new reload starts. A reload that outlives RELOAD_LIMIT is discarded."""
         with self._reload_lock:
-            try:
-                return self.live.reload()
-            except KnowledgeError as exc:  # a live knowledge base reports them; this guards older ones
-                return list(exc.problems)
+            running = self._reload is not None and not self._reload.done.is_set()
+            if not running and (self._reload is None or self._reload.reported):
+                self._reload = _Reload(time.monotonic())
+                threading.Thread(target=self._reload_in_background, args=(self._reload,), name="oscar-reload",
+                                 daemon=True).start()  # daemon: a SIGTERM mid-reload never waits for it
+            job = self._reload
+        assert job is not None
+        if not job.done.wait(RELOAD_WAIT if wait is None else wait):
+            return None
+        job.reported = True
+        return list(job.problems)
+
+    def reload_running_for(self) -> float | None:
+        """Seconds the current reload has been running, None when none is."""
+        job = self._reload
+        return time.monotonic() - job.started if job is not None and not job.done.is_set() else None
+
+    def _reload_in_background(self, job: _Reload) -> None:
+        try:
+            job.problems = self.live.reload(deadline=job.started + RELOAD_LIMIT)
+        except KnowledgeError as exc:  # a live knowledge base reports them; this guards older ones
+            job.problems = list(exc.problems)
+        except Exception as exc:  # noqa: BLE001 - a reload must never take the server down; logged
+            log.exception("reload failed")
+            job.problems = [Problem("", 0, f"the reload failed: {exc!r}; the details are in the server's log")]
+        finally:
+            job.done.set()
+
+
+RELOAD_WAIT = 60.0
+"""Seconds a reload request waits for the outcome before answering "still reloading"."""
+RELOAD_LIMIT = 600.0
+"""A reload still loading after this many seconds is discarded when it ends (the old knowledge base stays)."""
+
+
+@dataclass
+class _Reload:
+    """One background reload: when it started, whether it is done, its problems, whether anyone saw them."""
+
+    started: float
+    done: threading.Event = field(default_factory=threading.Event)
+    problems: list[Problem] = field(default_factory=list)
+    reported: bool = False

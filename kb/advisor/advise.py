@@ -32,7 +32,7 @@ from kb.graph.ontology import Ontology, load_ontology
 from kb.model import answer as model
 from kb.model.conclusions import Conclusion, RuleRef
 from kb.model.facts import Fact, Scalar, Source
-from kb.model.problems import KnowledgeError, Problem
+from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.embeddings import Embedder
 from kb.retrieval.search import Retriever
 
@@ -163,12 +163,17 @@ class LiveKnowledgeBase:
         self.current = KnowledgeBase.load(paths, progress)
         self._retired: list[KnowledgeBase] = []
 
-    def reload(self, progress: Progress | None = None) -> list[Problem]:
-        """Load again; on success swap and return []; on failure keep the current one and return the problems."""
+    def reload(self, progress: Progress | None = None, deadline: float | None = None) -> list[Problem]:
+        """Load again; on success swap and return []; on failure keep the current one and return the problems.
+        `deadline` (time.monotonic()): a load that ends after it is discarded, not swapped in."""
         try:
             fresh = KnowledgeBase.load(self.paths, progress)
         except KnowledgeError as exc:
             return list(exc.problems)
+        if deadline is not None and time.monotonic() > deadline:
+            fresh.close()
+            return [Problem(display_path(self.paths.root), 0, "the reload took too long and was discarded; "
+                            "still answering with the last good knowledge base")]
         with self._lock:
             old, self.current = self.current, fresh
             # Close what was retired one reload ago: by now no answer is still running on it.
