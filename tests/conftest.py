@@ -14,11 +14,11 @@ import pytest
 
 from kb.config import Paths
 from kb.graph.ontology import Ontology, load_ontology
-from kb.retrieval.embeddings import SentenceTransformerEmbedder, default_embedder
+from kb.retrieval.embeddings import Embedder, default_embedder
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
+def embedder() -> Embedder:
     """The packaged all-MiniLM-L6-v2 model (hash-checked), shared by every test that embeds."""
     return default_embedder()
 
@@ -42,7 +42,7 @@ def shipped_ontology(kb_root: Path, ontology_cache: Path) -> Ontology:
 
 
 @pytest.fixture(scope="session")
-def knowledge_base(kb_root: Path, embedder: SentenceTransformerEmbedder,  # type: ignore[no-untyped-def]
+def knowledge_base(kb_root: Path, embedder: Embedder,  # type: ignore[no-untyped-def]
                    tmp_path_factory: pytest.TempPathFactory):
     """The knowledge base under test (ontology, rules, corpus index) loaded once, its index in a test cache."""
     from kb.advisor.advise import KnowledgeBase

@@ -33,7 +33,7 @@ from kb.model import answer as model
 from kb.model.conclusions import Conclusion, RuleRef
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
-from kb.retrieval.embeddings import Embedder
+from kb.retrieval.embeddings import READS_CHARS, Embedder
 from kb.retrieval.search import Retriever
 
 log = logging.getLogger("kb.advisor.advise")
@@ -113,6 +113,9 @@ class KnowledgeBase:
 
             say("index", 0.4)
             retriever = Retriever.open(paths, progress=embedded, embedder=embedder, corpus=corpus)
+            # Rules' evidence queries are fixed text: embedded once here (or read from the cache), never per answer.
+            retriever.fixed_queries((r.evidence.query for r in rules.book.rules if r.evidence and r.evidence.query),
+                                    paths.cache)
         except BaseException:
             rules.close()
             raise
@@ -261,9 +264,9 @@ class Advisor:
         numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f.id for f in entries}
-        # Every query this answer will search with, embedded in one batch rather than one model call each.
-        kb.retriever.prepare(q for c in drawn
-                             for q in (self._query(c), kb.retriever.evidence_query(self._query(c), question)))
+        # Queries not known at load (a rule without an evidence query searches with its filled-in statement),
+        # embedded in one batch; rules' own queries and the question already have their vectors.
+        kb.retriever.prepare(q for c in drawn for q in (self._query(c), question.strip()[:READS_CHARS]))
         cited = tuple(self._conclusion_entry(kb, c, question, numbering, known) for c in drawn)
         weighing = [s for s in consultation.weighing() if s.score > 0]
         recommendation = None
@@ -478,8 +481,8 @@ class Advisor:
             changes[fid] = 0
             if kind == "asker":
                 for value in self._candidates(kb, name)[:12]:
-                    trial = kb.rules.consult(conversation.what_if(name, value).facts(kb.ontology, asked))
-                    scores = [s for s in trial.weighing() if s.score > 0]
+                    trial = kb.rules.weigh(conversation.what_if(name, value).facts(kb.ontology, asked))
+                    scores = [s for s in trial if s.score > 0]
                     if (scores[0].option if scores else None) != chosen:
                         changes[fid] += 1
         return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from kb.advisor.reader import Reader, Understanding
-from kb.cli import options
 from kb.config import Paths
 from kb.model.problems import KnowledgeError, Problem
 from kb.yamlfile import read_checked
@@ -348,6 +347,8 @@ def load_reader(paths: Paths) -> Reader:
 
 
 def main(argv: list[str]) -> int:
+    from kb.cli import options
+
     parser = options.parser("kb eval understanding", __doc__)
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
     parser.add_argument("--fit", action="store_true", help="fit thresholds on dev and write reader/thresholds.yaml")

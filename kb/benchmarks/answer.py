@@ -22,6 +22,9 @@ from kb.cli import options
 def main(argv: list[str]) -> int:
     parser = options.parser("kb bench answer", __doc__)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--question", help="time this one question, --rounds times (default: every end-to-end "
+                                           "question once per round); each time embedded afresh, as a new "
+                                           "question would be")
     ns = parser.parse_args(argv)
     from kb.advisor.advise import Advisor, KnowledgeBase
     from kb.advisor.conversation import Conversation
@@ -39,8 +42,8 @@ def main(argv: list[str]) -> int:
 
     embedder.encode = counted  # type: ignore[method-assign]
     advisor = Advisor(kb)
-    questions = [str(q["text"]) for q in _read(paths.reader / "eval" / "end_to_end.yaml",
-                                                end_to_end_schema())["questions"]]
+    questions = [ns.question] if ns.question else [
+        str(q["text"]) for q in _read(paths.reader / "eval" / "end_to_end.yaml", end_to_end_schema())["questions"]]
     advisor.ask(Conversation(), "warm-up: we are a small team, build or buy?")
     load_before = os.getloadavg()
     seconds: list[float] = []
@@ -48,6 +51,7 @@ def main(argv: list[str]) -> int:
     per_answer_texts: list[int] = []
     for _ in range(ns.rounds):
         for q in questions:
+            kb.retriever.forget_asked()
             n = len(calls)
             started = time.perf_counter()
             advisor.ask(Conversation(), q)

@@ -107,14 +107,16 @@ class Consultation:
 
 
 def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
-                   rules: Mapping[str, Rule]) -> tuple[Conclusion, ...]:
-    """The conclusions the activations draw (`rules` by id). One per rule and statement: the same
-    statement drawn from several matches cites all their facts."""
+                   rules: Mapping[str, Rule], kinds: frozenset[str] | None = None) -> tuple[Conclusion, ...]:
+    """The conclusions the activations draw (`rules` by id), of `kinds` only if given. One per rule and
+    statement: the same statement drawn from several matches cites all their facts."""
     drawn: dict[str, tuple[Then, Rule, str, set[str]]] = {}
     for act in activations:
         rule = rules[act.rule]
         bindings: dict[str, Fact] | None = None
         for then in rule.then:
+            if kinds is not None and then.kind not in kinds:
+                continue
             if "{" in then.statement:
                 if bindings is None:
                     bindings = {name: facts[fid] for name, fid in act.bindings}
@@ -195,6 +197,20 @@ class RuleBase:
 
     def consult(self, facts: Iterable[Fact]) -> Consultation:
         """Run the rules over `facts` (the asker's and the related ontology facts)."""
+        run = self.engine.run(self._given(facts))
+        by_id = {f.id: f for f in run.facts}
+        conclusions = conclusions_of(run.activations, by_id, self._rules)
+        ordered = tuple(sorted(run.facts, key=lambda f: (f.source.kind == "derived", f.id)))
+        return Consultation(ordered, conclusions, run.activations, run.stats, self.book)
+
+    def weigh(self, facts: Iterable[Fact]) -> tuple[OptionScore, ...]:
+        """The options as `consult(facts).weighing()` would weigh them, drawing only the recommendations
+        (what-if trials need the winner, not the statements of every conclusion)."""
+        run = self.engine.run(self._given(facts))
+        return weigh(conclusions_of(run.activations, {f.id: f for f in run.facts}, self._rules,
+                                    kinds=frozenset({"recommendation"})))
+
+    def _given(self, facts: Iterable[Fact]) -> list[Fact]:
         given: dict[str, Fact] = {}
         for f in facts:
             if f.kind not in self._kinds:
@@ -207,11 +223,7 @@ class RuleBase:
             if f.id in given and given[f.id] != f:
                 raise ValueError(f"two different facts share the id {f.id}")
             given[f.id] = f
-        run = self.engine.run(sorted(given.values(), key=lambda f: f.id))
-        by_id = {f.id: f for f in run.facts}
-        conclusions = conclusions_of(run.activations, by_id, self._rules)
-        ordered = tuple(sorted(run.facts, key=lambda f: (f.source.kind == "derived", f.id)))
-        return Consultation(ordered, conclusions, run.activations, run.stats, self.book)
+        return sorted(given.values(), key=lambda f: f.id)
 
     def close(self) -> None:
         self.engine.close()

@@ -23,7 +23,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kb.cli import options
 from kb.vocab import OSCAR, SCANCODE_LICENSE, SPDX_LICENSE
 
 log = logging.getLogger("kb.graph.licenses")
@@ -243,6 +242,8 @@ def generate() -> str:
 
 
 def main(argv: list[str]) -> int:
+    from kb.cli import options
+
     parser = options.parser("kb licenses", __doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", help=f"file to write (default: <root>/ontology/{OUTPUT_NAME})")

@@ -1,6 +1,7 @@
 """Dense embeddings: the packaged all-MiniLM-L6-v2 sentence-transformers model, checked and loaded offline.
 
-The only module that imports sentence_transformers or torch. The weights file's sha256 is compared with
+The only module that imports sentence_transformers or torch (it also exports the model to ONNX, which
+`kb.retrieval.onnx` runs without them). The weights file's sha256 is compared with
 a pinned value before the model is loaded, so a swapped or damaged file is refused, never used.
 """
 
@@ -12,7 +13,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -86,6 +87,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, folder: Path | None = None, expected_sha256: str = WEIGHTS_SHA256):
         folder = folder or model_path()
         self._fingerprint = verify_weights(folder, expected_sha256)
+        self._folder = folder
         # No network: the model folder is complete, and a hub lookup would only stall an offline machine.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -141,14 +143,116 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+    def export_onnx(self, cache: Path, probes: Sequence[str] = ()) -> float | None:
+        """Export the model to ONNX in `cache` (see kb.retrieval.onnx) and check it on probe texts: the
+        lowest cosine between its vectors and this model's, or None when the export failed or fell short
+        (then nothing is left behind and this model keeps being used)."""
+        from kb.retrieval.onnx import MIN_COSINE, OnnxEmbedder, export_paths, write_manifest
+
+        target, manifest = export_paths(cache, self._fingerprint)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.onnx")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._export(tmp)
+            texts = [*PROBES, *probes]
+            onnx = OnnxEmbedder(tmp, self._folder / "tokenizer.json", self._fingerprint, self.name, self.dimension)
+            cosine = float((onnx.encode(texts) * self.encode(texts)).sum(axis=1).min())
+            if cosine < MIN_COSINE:
+                log.warning("the ONNX export's vectors differ from the model's (cosine %.4f); not used", cosine)
+                tmp.unlink(missing_ok=True)
+                return None
+            tmp.replace(target)
+            write_manifest(cache, self._fingerprint, cosine, len(texts))
+            return cosine
+        except Exception as exc:  # noqa: BLE001 - an export is an optimisation; the model works without it
+            log.warning("could not export the model to ONNX (%s); the model itself is used", exc)
+            tmp.unlink(missing_ok=True)
+            return None
+
+    def _export(self, path: Path) -> None:
+        """The transformer (ids, mask, type ids -> last hidden state) as ONNX, dynamic in batch and length."""
+        import warnings
+
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(str(self._folder), local_files_only=True, attn_implementation="eager")
+        model.eval()
+
+        class Hidden(self._torch.nn.Module):  # type: ignore[name-defined]
+            def __init__(self, inner: Any):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        ids = self._torch.ones((2, 8), dtype=self._torch.long)
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        with warnings.catch_warnings(), self._torch.inference_mode():
+            warnings.simplefilter("ignore")
+            self._torch.onnx.export(
+                Hidden(model), (ids, ids, self._torch.zeros_like(ids)), str(path), input_names=names,
+                output_names=["hidden"], opset_version=17, dynamo=False,
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]})
+
+
+PROBES = (
+    "we're a 6-person health-tech team, need HIPAA, is self-hosting PyTorch + MLflow wise?",
+    "Open-source licences such as Apache-2.0 let you use, modify and distribute the software.",
+    "Vendor lock-in", "a", "GPL-3.0 obliges you to publish the source when you distribute",
+    "Ünïcödé, emoji 🚀 and numbers 1,234.56 € in one line",
+    " ".join(["A long passage that goes on past what the model reads, so truncation is compared too."] * 40),
+)
+"""Texts every ONNX export is checked on (with the corpus's passages when the index build gives them)."""
+
+
 _shared: SentenceTransformerEmbedder | None = None
+_shared_onnx: dict[Path, Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def default_embedder() -> SentenceTransformerEmbedder:
-    """The process's one loaded model (loading takes seconds and ~100 MB; load it once)."""
+def default_embedder(cache: Path | None = None) -> Embedder:
+    """The process's one loaded model (load it once). With a `cache` holding a checked ONNX export of the
+    pinned weights, that export through onnxruntime (no torch import: a cold start saves seconds); else the
+    sentence-transformers model."""
     global _shared
     with _shared_lock:
+        onnx = _onnx_embedder(cache)
+        if onnx is not None:
+            return onnx
         if _shared is None:
             _shared = SentenceTransformerEmbedder()
         return _shared
+
+
+def export_onnx(embedder: Embedder, cache: Path, probes: Sequence[str] = ()) -> None:
+    """Export `embedder`'s model to ONNX in `cache` unless a checked export is there already (a model that
+    is not the sentence-transformers one has nothing to export)."""
+    from kb.retrieval.onnx import trusted_export
+
+    if isinstance(embedder, SentenceTransformerEmbedder) and not os.environ.get("OSCAR_NO_ONNX") \
+            and trusted_export(cache, embedder.fingerprint) is None:
+        cosine = embedder.export_onnx(cache, probes)
+        if cosine is not None:
+            log.info("exported the model to ONNX (lowest cosine to the model on %d probes: %.6f)",
+                     len(PROBES) + len(probes), cosine)
+
+
+def _onnx_embedder(cache: Path | None) -> Embedder | None:
+    from kb.retrieval.onnx import OnnxEmbedder, trusted_export
+
+    if os.environ.get("OSCAR_NO_ONNX"):
+        return None
+    if cache is not None and cache.resolve() in _shared_onnx:
+        return _shared_onnx[cache.resolve()]
+    model = trusted_export(cache, WEIGHTS_SHA256)
+    if cache is None or model is None:
+        return None
+    try:
+        loaded = OnnxEmbedder(model, model_path() / "tokenizer.json", WEIGHTS_SHA256, MODEL_NAME, DIMENSION)
+    except Exception as exc:  # noqa: BLE001 - a damaged export falls back to the model itself
+        log.warning("the ONNX export %s could not be loaded (%s); using the model", model, exc)
+        return None
+    _shared_onnx[cache.resolve()] = loaded
+    return loaded

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from kb.cli import options
 from kb.config import PROJECT_ROOT, Paths
 from kb.corpus.documents import load_corpus
 from kb.corpus.passages import Passage
@@ -196,6 +195,8 @@ def support_separation(retriever: Retriever, questions: list[Question], no_answe
 def main(argv: list[str]) -> int:
     """`kb eval`: print recall@1, recall@5 and MRR for BM25, dense and hybrid retrieval;
     `kb eval understanding`: how well questions are read (kb.advisor.reading_eval)."""
+    from kb.cli import options
+
     if argv and argv[0] == "understanding":
         from kb.advisor.reading_eval import main as understanding_main
 

@@ -14,20 +14,22 @@ absolute measure (unlike fused scores, which are relative to one query's candida
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from kb.cli import options
 from kb.config import Paths
 from kb.corpus.documents import Corpus
 from kb.corpus.passages import ChunkSettings, Citation
-from kb.retrieval.embeddings import READS_CHARS, Embedder, default_embedder
+from kb.retrieval.embeddings import READS_CHARS, Embedder, default_embedder, export_onnx
 from kb.retrieval.index import PassageIndex, Progress, UpdateReport, open_index
 
 log = logging.getLogger("kb.retrieval.search")
@@ -120,6 +122,7 @@ class Retriever:
         self.fusion = fusion or FusionSettings()
         # Rules' evidence hints recur from one consultation to the next; their vectors need computing once.
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._fixed: dict[str, np.ndarray] = {}  # rules' evidence queries, embedded at load (`fixed_queries`)
         self._vectors_lock = threading.Lock()
 
     @staticmethod
@@ -131,7 +134,7 @@ class Retriever:
         instead of one each (queries are normalised as `search` normalises them)."""
         wanted = list(dict.fromkeys(q for q in map(self._normal, queries) if q))
         with self._vectors_lock:
-            missing = [q for q in wanted if q not in self._vectors]
+            missing = [q for q in wanted if q not in self._vectors and q not in self._fixed]
         if missing:
             self._remember(missing, self.embedder.encode(missing))
 
@@ -141,6 +144,12 @@ class Retriever:
         normal = [self._normal(t) or " " for t in texts]
         self.prepare(normal)
         return np.stack([self._query_vector(t) for t in normal]) if normal else np.zeros((0, 1), np.float32)
+
+    def forget_asked(self) -> None:
+        """Drop the vectors of questions and other queries embedded at answer time (the load's fixed ones
+        stay): the next answer embeds its question as a new one would be."""
+        with self._vectors_lock:
+            self._vectors.clear()
 
     def _remember(self, queries: Sequence[str], vectors: np.ndarray) -> None:
         with self._vectors_lock:
@@ -152,6 +161,9 @@ class Retriever:
 
     def _query_vector(self, query: str) -> np.ndarray:
         with self._vectors_lock:
+            vector = self._fixed.get(query)
+            if vector is not None:
+                return vector
             vector = self._vectors.get(query)
             if vector is not None:
                 self._vectors.move_to_end(query)
@@ -171,12 +183,16 @@ class Retriever:
     ) -> Retriever:
         """Load the index of `paths` (updating it first if the corpus changed); `progress(done, total)` is
         called while passages are embedded. Unreadable documents are in `retriever.report.problems`.
-        `corpus`: the corpus as already read, so its files are not read again."""
-        embedder = embedder or default_embedder()
-        index, report = open_index(paths, embedder, progress=progress, chunking=chunking, corpus=corpus)
+        `corpus`: the corpus as already read, so its files are not read again. Without an `embedder`, the
+        process's default one is used, and the model is exported to ONNX in the cache if it was not yet
+        (checked on the corpus's passages), so later processes embed questions without importing torch."""
+        chosen = embedder or default_embedder(paths.cache)
+        index, report = open_index(paths, chosen, progress=progress, chunking=chunking, corpus=corpus)
         for problem in report.problems:
             log.info("%s", problem)
-        return cls(index, embedder, report)
+        if embedder is None:
+            export_onnx(chosen, paths.cache, [p.text for p in index.passages[:64]])
+        return cls(index, chosen, report)
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", min_score: float | None = None
                ) -> list[Citation]:
@@ -213,17 +229,87 @@ class Retriever:
                 return row
         return None
 
+    def fixed_queries(self, queries: Iterable[str], cache: Path | None) -> int:
+        """Vectors of queries known when the knowledge base loads (rules' evidence queries), kept in memory
+        for its life and on disk under `cache`, keyed by the model and each text's hash: an unchanged rule
+        base embeds nothing, and an answer embeds only its question. Returns how many were embedded now."""
+        wanted = list(dict.fromkeys(q for q in map(self._normal, queries) if q))
+        stored = _load_query_vectors(cache, self.embedder.fingerprint)
+        keys = {q: hashlib.sha256(q.encode("utf-8")).hexdigest() for q in wanted}
+        missing = [q for q in wanted if keys[q] not in stored]
+        if missing:
+            for q, v in zip(missing, self.embedder.encode(missing), strict=True):
+                stored[keys[q]] = np.asarray(v, dtype=np.float32)
+            _save_query_vectors(cache, self.embedder.fingerprint, {keys[q]: stored[keys[q]] for q in wanted})
+        with self._vectors_lock:
+            for q in wanted:
+                self._fixed[q] = stored[keys[q]]
+        return len(missing)
+
     def evidence(self, hint: str, question: str = "", k: int = 3,
                  min_score: float | None = SUPPORT_THRESHOLD) -> list[Citation]:
-        """Passages supporting a conclusion: searched with the rule's evidence hint and the asker's
-        question together, weak ones left out."""
-        return self.search(self.evidence_query(hint, question), k=k, min_score=min_score)
+        """Passages supporting a conclusion, weak ones left out: searched densely with the rule's evidence
+        hint and the asker's question (the sum of their vectors, each embedded once: the hint at load, the
+        question when it was read) and lexically with both texts."""
+        text = self.evidence_query(hint, question)
+        if not text:
+            return []
+        vector = self.evidence_vector(hint, question)
+        ranked = rank(self.index, vector, text, k, "hybrid", self.fusion)
+        out = [Citation(self.index.passages[row], score) for row, score in ranked]
+        return out if min_score is None else [c for c in out if c.score >= min_score]
+
+    def evidence_vector(self, hint: str, question: str = "") -> np.ndarray:
+        """The dense query of `evidence`: the hint's vector plus the question's, at unit length."""
+        vector = self._query_vector(self._normal(hint))
+        asked = self._normal(question.strip()[:READS_CHARS])
+        if asked:
+            vector = vector + self._query_vector(asked)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
 
     @staticmethod
     def evidence_query(hint: str, question: str) -> str:
         """The text evidence is searched with: the hint, then the start of the question (as much as the
         model reads: a 20,000-character question costs no long tokenisation per conclusion)."""
         return f"{hint.strip()} {question.strip()[:READS_CHARS]}".strip()
+
+
+QUERY_VECTORS = "query-vectors"
+"""Folder of the cache holding fixed queries' vectors, one .npz per model (no pickles: data only)."""
+
+
+def _query_vectors_path(cache: Path | None, model: str) -> Path | None:
+    return cache / QUERY_VECTORS / f"{model[:16]}.npz" if cache is not None else None
+
+
+def _load_query_vectors(cache: Path | None, model: str) -> dict[str, np.ndarray]:
+    """Stored vectors by text hash; an unreadable or mismatched file counts as empty (it is rebuilt)."""
+    path = _query_vectors_path(cache, model)
+    if path is None or not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, vectors = data["keys"], data["vectors"]
+            if keys.shape[0] != vectors.shape[0] or vectors.ndim != 2:
+                return {}
+            return {str(k): np.asarray(v, dtype=np.float32) for k, v in zip(keys, vectors, strict=True)}
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("ignoring the query vector cache %s: %s", path, exc)
+        return {}
+
+
+def _save_query_vectors(cache: Path | None, model: str, vectors: dict[str, np.ndarray]) -> None:
+    path = _query_vectors_path(cache, model)
+    if path is None or not vectors:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        np.savez(tmp, keys=np.array(list(vectors), dtype="U64"), vectors=np.stack(list(vectors.values())))
+        tmp.replace(path)
+    except OSError as exc:  # a read-only cache costs an embedding per load, nothing else
+        log.info("could not store query vectors in %s: %s", path, exc)
 
 
 def progress_bar(desc: str = "embedding passages") -> tuple[Progress, Callable[[], None]]:
@@ -247,6 +333,8 @@ def progress_bar(desc: str = "embedding passages") -> tuple[Progress, Callable[[
 def index_main(argv: list[str]) -> int:
     """`kb index`: build or update the passage index and say what was done."""
     import sys
+
+    from kb.cli import options
 
     parser = options.parser("kb index", "Build or update the corpus index.")
     parser.add_argument("--search", metavar="QUERY", help="afterwards, print the best passages for QUERY")

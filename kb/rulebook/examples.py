@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb.cli import options
 from kb.engine.rulebase import Consultation, RuleBase
 from kb.model.facts import Fact
 from kb.model.problems import KnowledgeError
@@ -113,6 +112,8 @@ def ontology_facts(onto: Any) -> OntologyFacts | None:
 
 
 def main(argv: list[str]) -> int:
+    from kb.cli import options
+
     parser = options.parser("kb test", __doc__)
     parser.add_argument("--no-coverage", action="store_true", help="do not fail on rules no test expects")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every test, also passing ones")

@@ -1,0 +1,62 @@
+"""The ONNX export questions are embedded with: made from the pinned model, checked against it, trusted only
+while its bytes match its manifest, and equal to the model's vectors on the corpus."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.config import Paths
+from kb.corpus.documents import load_corpus
+from kb.corpus.passages import chunk
+from kb.retrieval.embeddings import WEIGHTS_SHA256, SentenceTransformerEmbedder, default_embedder
+from kb.retrieval.onnx import MIN_COSINE, OnnxEmbedder, export_paths, trusted_export
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    assert embedder.export_onnx(cache) is not None
+    return cache
+
+
+def test_the_export_gives_the_models_vectors_on_every_corpus_passage(
+        exported: Path, embedder: SentenceTransformerEmbedder, kb_root: Path) -> None:
+    onnx = default_embedder(exported)
+    assert isinstance(onnx, OnnxEmbedder) and onnx.fingerprint == embedder.fingerprint
+    texts = [p.text for d in load_corpus(Paths(root=kb_root, cache=exported)).documents for p in chunk(d)]
+    texts += ["we're a 6-person health-tech team, need HIPAA", ""]
+    cosine = (onnx.encode(texts) * embedder.encode(texts)).sum(axis=1)
+    assert cosine.min() >= MIN_COSINE, float(cosine.min())
+    assert np.allclose(np.linalg.norm(onnx.encode(texts[:3]), axis=1), 1.0, atol=1e-5)
+
+
+def test_a_changed_export_is_not_trusted_and_the_model_is_used(exported: Path, tmp_path: Path) -> None:
+    model, manifest = export_paths(exported, WEIGHTS_SHA256)
+    copy = tmp_path / "cache"
+    (copy / "onnx").mkdir(parents=True)
+    (copy / "onnx" / manifest.name).write_bytes(manifest.read_bytes())
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "onnx" / model.name).write_bytes(bytes(data))
+    assert trusted_export(copy, WEIGHTS_SHA256) is None
+    assert isinstance(default_embedder(copy), SentenceTransformerEmbedder)
+    assert trusted_export(exported, "0" * 64) is None  # another model's weights: not this export
+
+
+def test_a_question_is_answered_without_importing_torch_once_the_export_exists(exported: Path, kb_root: Path,
+                                                                                 tmp_path: Path) -> None:
+    script = ("import sys\nfrom kb.cli import main\ncode = main(['ask', '--root', sys.argv[1], '--cache', sys.argv[2], "
+              "'we are five people, build or buy?'])\nprint('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n"
+              "sys.exit(code)")
+    first = subprocess.run([sys.executable, "-c", script, str(kb_root), str(exported)], capture_output=True,
+                           text=True, timeout=600, cwd=tmp_path)  # builds the index in this cache
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run([sys.executable, "-c", script, str(kb_root), str(exported)], capture_output=True,
+                           text=True, timeout=600, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith("NO-TORCH") and "Recommendation" in again.stdout
