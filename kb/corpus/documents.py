@@ -29,7 +29,7 @@ log = logging.getLogger("kb.corpus.documents")
 
 # Bump when the cleaning code changes what text it produces: stored passages cut from older text are
 # then no longer trusted by the index.
-CLEANING_VERSION = 2
+CLEANING_VERSION = 3
 METADATA_FILE = "metadata.yaml"
 FURNITURE_FILE = "furniture.yaml"
 # Files in corpus/ that describe the corpus rather than belong to it.
@@ -101,6 +101,7 @@ class DocumentMeta:
     publisher: str
     contributes: str = ""
     url: str = ""
+    not_evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,33 @@ class Document:
     url: str = ""
     """Where the document was published (corpus/metadata.yaml's optional `url`), shown as text."""
     has_metadata: bool = True
+    not_evidence: tuple[str, ...] = ()
+    """Headings and phrases of page furniture the text keeps (corpus/metadata.yaml): never cited."""
+    cuts: tuple[int, ...] = ()
+    """Offsets of `text` where something of the file was taken out (furniture, a Markdown fence or rule): a
+    passage never runs across one, so its span in the file holds its text and nothing else."""
+
+    def citable(self, heading: str, text: str) -> bool:
+        """Whether a passage of this document (its section heading and text) may be cited: not page furniture
+        named by `not_evidence` (a heading it sits under, or a phrase it holds; case and spacing aside)."""
+        if not self.not_evidence:
+            return True
+        folded_heading = " ".join(heading.split()).lower()
+        folded = " ".join(text.split()).lower()
+        return not any(mark.lower() == folded_heading or mark.lower() in folded for mark in self.not_evidence)
 
     def source_offset(self, offset: int) -> int:
         """The offset in `source_text` of the cleaned text's character at `offset` (end allowed)."""
         if not 0 <= offset <= len(self.text):
             raise IndexError(f"{self.id}: offset {offset} outside 0..{len(self.text)}")
         return int(self.source_offsets[offset])
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of `source_text` holding the cleaned text's `start:end` (and nothing after it)."""
+        if end <= start:
+            at = self.source_offset(start)
+            return at, at
+        return self.source_offset(start), self.source_offset(end - 1) + 1
 
     def locate(self, offset: int) -> SourceLocation:
         """Where the cleaned text's character at `offset` comes from in the source file."""
@@ -195,10 +217,13 @@ METADATA_SCHEMA: dict[str, Any] = {
             "publisher": {"type": "string", "minLength": 1, "pattern": "\\S"},
             "contributes": {"type": "string"},
             "url": {"type": "string"},
+            "not_evidence": {"type": "array", "items": {"type": "string", "minLength": 3, "pattern": "\\S"}},
         },
     }}},
 }
-"""corpus/metadata.yaml: every document's provenance (title and publisher; what it contributes; its URL)."""
+"""corpus/metadata.yaml: every document's provenance (title and publisher; what it contributes; its URL), and
+the page furniture it keeps in its text (`not_evidence`: section headings or phrases; a passage under such a
+heading or holding such a phrase is never cited: an author's biography, a sign-off, advice to vendors)."""
 
 
 def load_metadata(corpus_dir: Path) -> tuple[dict[str, DocumentMeta], list[Problem]]:
@@ -219,7 +244,8 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, DocumentMeta], list[Probl
         entries = dict(data["documents"])
     out = {str(name): DocumentMeta(
         title=str(entry["title"]).strip(), publisher=str(entry["publisher"]).strip(),
-        contributes=str(entry.get("contributes") or "").strip(), url=str(entry.get("url") or "").strip())
+        contributes=str(entry.get("contributes") or "").strip(), url=str(entry.get("url") or "").strip(),
+        not_evidence=tuple(" ".join(str(p).split()) for p in entry.get("not_evidence") or ()))
         for name, entry in entries.items()}
     return out, problems
 
@@ -309,7 +335,8 @@ def _split_run_together(mt: MappedText) -> MappedText:
     return mt.edit(edits) if edits else mt
 
 
-def _remove_furniture(mt: MappedText, furniture: Furniture) -> MappedText:
+def _remove_furniture(mt: MappedText, furniture: Furniture, cuts: list[int] | None = None) -> MappedText:
+    """`mt` without the furniture; the source offset where each removed piece ended goes to `cuts`."""
     for pattern in furniture.patterns:
         edits: list[tuple[int, int, str]] = []
         text = mt.text
@@ -326,17 +353,20 @@ def _remove_furniture(mt: MappedText, furniture: Furniture) -> MappedText:
             if whole_line and end < len(text):
                 end += 1  # take the line break with the line
             edits.append((start, end, ""))
+            if cuts is not None:
+                cuts.append(int(mt.source[end]))
         if edits:
             mt = mt.edit(edits)
     return mt
 
 
-def clean(mt: MappedText, furniture: Furniture) -> MappedText:
-    """Normalise line breaks and spaces, split glued lines, remove furniture, tidy blank lines."""
+def clean(mt: MappedText, furniture: Furniture, cuts: list[int] | None = None) -> MappedText:
+    """Normalise line breaks and spaces, split glued lines, remove furniture (the source offset after each
+    removed piece goes to `cuts`), tidy blank lines."""
     mt = mt.sub(_NEWLINES, "\n")
     mt = mt.sub(_ODD_SPACES, " ")
     mt = _split_run_together(mt)
-    mt = _remove_furniture(mt, furniture)
+    mt = _remove_furniture(mt, furniture, cuts)
     mt = mt.sub(_TRAILING_SPACE, "")
     mt = mt.sub(_INNER_SPACES, " ")
     mt = mt.sub(_MANY_BLANK_LINES, "\n\n")
@@ -400,6 +430,7 @@ class _Raw:
     mapped: MappedText
     heading_spans: list[tuple[int, int]]  # spans of `mapped.text` that are headings in the markup
     title: str = ""
+    cuts: tuple[int, ...] = ()  # source offsets where a block of markup was removed (a fence, a rule)
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -463,6 +494,7 @@ def _read_markdown(data: bytes, path: Path) -> _Raw:
         s, e = line_starts[ln], min(line_starts[ln + 1], len(text))
         for m in _MD_HEADING_MARKS.finditer(text[s:e].rstrip("\n")):
             edits.append((s + m.start(), s + m.end(), ""))
+    cuts = tuple(sorted(e for _, e, _ in edits))  # a passage never runs across a removed fence or rule
     mt = mt.edit(edits)
     # Markup goes; a link's text stays where it was, so it keeps mapping to its own characters.
     inline: list[tuple[int, int, str]] = []
@@ -486,7 +518,7 @@ def _read_markdown(data: bytes, path: Path) -> _Raw:
         if tok.type == "heading_open" and tok.tag == "h1":
             title = tokens[tok_i + 1].content.strip()
             break
-    return _Raw(text, mt, spans, title)
+    return _Raw(text, mt, spans, title, cuts)
 
 
 _BLOCK_TAGS = {
@@ -717,7 +749,8 @@ def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furni
         raise UnreadableDocument(f"can't read the file: {exc.strerror or exc}") from None
     fmt, reader = _READERS[suffix]
     raw = reader(data, path)
-    mt = clean(raw.mapped, furniture)
+    removed: list[int] = list(raw.cuts)
+    mt = clean(raw.mapped, furniture, removed)
     if not mt.text.strip():
         raise UnreadableDocument("no text left after removing page furniture")
     headings = _headings_after_clean(raw, mt)
@@ -731,6 +764,8 @@ def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furni
         id=doc_id, path=path, title=title, publisher=publisher, format=fmt, text=mt.text,
         headings=headings, content_hash=hashlib.sha256(data).hexdigest(), source_text=raw.source_text,
         source_offsets=mt.source, has_metadata=meta is not None, url=meta.url if meta is not None else "",
+        not_evidence=meta.not_evidence if meta is not None else (),
+        cuts=tuple(sorted({int(np.searchsorted(mt.source, c)) for c in removed} - {0, len(mt.text)})),
     )
 
 
@@ -775,10 +810,17 @@ def check_corpus(paths: Paths) -> list[Problem]:
         doc_id = document_id(corpus_dir, path)
         ids.add(doc_id)
         try:
-            read_document(path, corpus_dir, metadata.get(doc_id), furniture)
+            doc = read_document(path, corpus_dir, metadata.get(doc_id), furniture)
         except UnreadableDocument as exc:
             problems.append(Problem(display_path(path), 0, f"unreadable: {exc}"))
             continue
+        folded = " ".join(doc.text.split()).lower()
+        headings = {" ".join(h.text.split()).lower() for h in doc.headings}
+        for mark in doc.not_evidence:
+            if mark.lower() not in folded and mark.lower() not in headings:
+                problems.append(Problem(display_path(corpus_dir / METADATA_FILE), 0,
+                                        f"{doc_id}: not_evidence `{mark}` is neither a heading nor a phrase of "
+                                        "the document (misspelt?)"))
         if doc_id not in metadata and (corpus_dir / METADATA_FILE).exists():
             problems.append(Problem(display_path(path), 0,
                                     f"no provenance: add `{doc_id}:` with title and publisher to {METADATA_FILE}"))

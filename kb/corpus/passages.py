@@ -119,8 +119,12 @@ def _sections(doc: Document) -> Iterator[tuple[str, int, int]]:
               for i, h in enumerate(headings)]
     first = headings[0].start if headings else len(doc.text)
     if first > 0:
-        yield "", 0, first
-    yield from bounds
+        bounds.insert(0, ("", 0, first))
+    for heading, start, end in bounds:  # a section is cut where something of the file was taken out
+        inner = [c for c in doc.cuts if start < c < end]
+        for s, e in zip([start, *inner], [*inner, end], strict=True):
+            if doc.text[s:e].strip():
+                yield heading, s, e
 
 
 def chunk(doc: Document, settings: ChunkSettings | None = None) -> list[Passage]:

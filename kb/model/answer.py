@@ -23,6 +23,29 @@ Kind = Literal["recommendation", "obligation", "risk", "note", "question"]
 
 
 @dataclasses.dataclass(frozen=True)
+class SourceSpan:
+    """Where a cited passage stands in its file as stored, so a reviewer can check it without OSCAR.
+
+    `start` and `end` are character offsets into the file (Unicode code points of its UTF-8 text as stored: a
+    CRLF is two characters, a byte-order mark is not counted); `line`,
+    `column`, `end_line`, `end_column` are 1-based (the end inclusive: the position of the last character).
+    `text` is the file's own characters there: `file[start:end]`. The citation's `text` is the same with
+    whitespace runs collapsed, and with what the reader takes out of a file's markup (Markdown emphasis and
+    link targets, HTML tags and entities) taken out. For a PDF the offsets are into the text its pages hold
+    (pages separated by form feeds), and `page` is the page the passage starts on."""
+
+    file: str
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    page: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Citation:
     """A passage cited in support of a conclusion: `text` is its document's cleaned text `[start:end]`.
 
@@ -36,6 +59,8 @@ class Citation:
     end: int
     text: str
     score: float
+    source: SourceSpan | None = None
+    """The passage's place in the file as stored (`start`/`end` above are offsets into the cleaned text)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -197,6 +197,10 @@ def main(argv: list[str]) -> int:
     `kb eval understanding`: how well questions are read (kb.advisor.reading_eval)."""
     from kb.cli import options
 
+    if argv and argv[0] == "citations":
+        from kb.advisor.citation_eval import main as citations_main
+
+        return citations_main(argv[1:])
     if argv and argv[0] == "understanding":
         from kb.advisor.reading_eval import main as understanding_main
 
