@@ -8,6 +8,7 @@ turns the activations into conclusions with the facts behind each; nothing here 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -106,6 +107,26 @@ class Consultation:
         }
 
 
+def recommending_slice(book: Rulebook) -> Rulebook:
+    """The rules a recommendation can depend on: those that recommend, and those deriving a kind such a rule
+    reads (matched or negated), transitively. Run alone, they weigh the options as the whole book does."""
+    producers: dict[str, list[Rule]] = {}
+    for rule in book.rules:
+        for d in rule.derives:
+            producers.setdefault(d.kind, []).append(rule)
+    keep: set[str] = set()
+    todo = [r for r in book.rules if any(t.kind == "recommendation" for t in r.then)]
+    while todo:
+        rule = todo.pop()
+        if rule.id in keep:
+            continue
+        keep.add(rule.id)
+        for kind in rule.reads:
+            todo.extend(producers.get(kind, ()))
+    return Rulebook(tuple(dataclasses.replace(f, rules=tuple(r for r in f.rules if r.id in keep), tests=())
+                          for f in book.files))
+
+
 def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
                    rules: Mapping[str, Rule], kinds: frozenset[str] | None = None) -> tuple[Conclusion, ...]:
     """The conclusions the activations draw (`rules` by id), of `kinds` only if given. One per rule and
@@ -159,12 +180,14 @@ class RuleBase:
     names, so a reload builds a new RuleBase beside the old one and the caller swaps it in whole.
     """
 
-    def __init__(self, book: Rulebook, engine: InferenceEngine):
+    def __init__(self, book: Rulebook, engine: InferenceEngine, recommending: InferenceEngine | None = None):
         self.book = book
         self.engine = engine
         self.version = book.fingerprint()
         self._kinds = set(vocab.FACT_KINDS) | set(book.derived_kinds)
         self._rules = {r.id: r for r in book.rules}
+        self._recommending = recommending or engine
+        """The engine `weigh` runs: the recommending slice of the rules when built (`from_rulebook`)."""
 
     @classmethod
     def load(cls, source: Paths | Iterable[str | Path], *, terms: frozenset[str] | None = None,
@@ -193,7 +216,13 @@ class RuleBase:
             from kb.engine.durable import durable_engine
 
             engine = durable_engine
-        return cls(book, engine(book, max_activations, max_derived_per_rule))
+        full = engine(book, max_activations, max_derived_per_rule)
+        try:
+            recommending = engine(recommending_slice(book), max_activations, max_derived_per_rule)
+        except BaseException:
+            full.close()
+            raise
+        return cls(book, full, recommending)
 
     def consult(self, facts: Iterable[Fact]) -> Consultation:
         """Run the rules over `facts` (the asker's and the related ontology facts)."""
@@ -204,11 +233,13 @@ class RuleBase:
         return Consultation(ordered, conclusions, run.activations, run.stats, self.book)
 
     def weigh(self, facts: Iterable[Fact]) -> tuple[OptionScore, ...]:
-        """The options as `consult(facts).weighing()` would weigh them, drawing only the recommendations
-        (what-if trials need the winner, not the statements of every conclusion)."""
-        run = self.engine.run(self._given(facts))
+        """The options as `consult(facts).weighing()` would weigh them. What-if trials need only the winner,
+        so they run the recommending slice of the rules (the rules that recommend, and those deriving what
+        they read, transitively), compiled once, and draw only the recommendations."""
+        run = self._recommending.run(self._given(facts))
         return weigh(conclusions_of(run.activations, {f.id: f for f in run.facts}, self._rules,
                                     kinds=frozenset({"recommendation"})))
+
 
     def _given(self, facts: Iterable[Fact]) -> list[Fact]:
         given: dict[str, Fact] = {}
@@ -227,6 +258,8 @@ class RuleBase:
 
     def close(self) -> None:
         self.engine.close()
+        if self._recommending is not self.engine:
+            self._recommending.close()
 
 
 class LiveRuleBase:
