@@ -84,30 +84,18 @@ class OnnxEmbedder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
-        self._fingerprint = weights_sha256
-        self._name = name
-        self._dimension = dimension
+        self.name = name
+        self.fingerprint = weights_sha256  # the weights it was exported from: the index and caches stay valid
+        self.dimension = dimension
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
 
     def encode(self, texts: Sequence[str], batch_size: int = _BATCH) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
-            return np.zeros((0, self._dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         # Sorted by length so each batch pads little; rows go back to the caller's order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for at in range(0, len(order), batch_size):
             rows = order[at:at + batch_size]
             out[rows] = self._batch([texts[i] for i in rows])
