@@ -391,13 +391,15 @@ class Advisor:
         # its filled-in statement, under its own fitted floor; the others with their evidence query.
         floor = MIN_SUPPORT if out else MIN_SUPPORT_UNANCHORED
         found = kb.retriever.evidence(query if out else c.statement, question, k=MAX_CITATIONS + 2, min_score=floor)
-        best = max((x.score for x in found), default=0.0)
         words = _content_words(f"{query} {c.statement}")
         seen = {cit.passage.key for cit in out}
-        for cit in sorted(found, key=lambda x: -x.score):
+        passing = [x for x in sorted(found, key=lambda x: -x.score)
+                   if x.passage.key not in seen and self._supports(kb, x, words)]
+        best = passing[0].score if passing else 0.0
+        for cit in passing:  # within reach of the best passage that passes the test
             if len(out) >= MAX_CITATIONS or cit.score < best - SUPPORT_MARGIN:
                 break
-            if cit.passage.key in seen or not self._supports(kb, cit, words):
+            if cit.passage.key in seen:
                 continue
             seen.add(cit.passage.key)
             out.append(cit)

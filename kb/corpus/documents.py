@@ -102,6 +102,9 @@ class DocumentMeta:
     contributes: str = ""
     url: str = ""
     not_evidence: tuple[str, ...] = ()
+    sections: str = "headings"
+    """How sections are found: `headings` (markup, or the plain-text heuristic) or `numbered` (a licence's
+    numbered clauses: kb.corpus.licence_texts)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class Document:
     has_metadata: bool = True
     not_evidence: tuple[str, ...] = ()
     """Headings and phrases of page furniture the text keeps (corpus/metadata.yaml): never cited."""
+    wrapped: bool = False
+    """The text is hard-wrapped (a licence's lines end mid-sentence): passages are cut at sentences and blank
+    lines, not at every line break."""
     cuts: tuple[int, ...] = ()
     """Offsets of `text` where something of the file was taken out (furniture, a Markdown fence or rule): a
     passage never runs across one, so its span in the file holds its text and nothing else."""
@@ -218,6 +224,7 @@ METADATA_SCHEMA: dict[str, Any] = {
             "contributes": {"type": "string"},
             "url": {"type": "string"},
             "not_evidence": {"type": "array", "items": {"type": "string", "minLength": 3, "pattern": "\\S"}},
+            "sections": {"enum": ["headings", "numbered"]},
         },
     }}},
 }
@@ -245,7 +252,8 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, DocumentMeta], list[Probl
     out = {str(name): DocumentMeta(
         title=str(entry["title"]).strip(), publisher=str(entry["publisher"]).strip(),
         contributes=str(entry.get("contributes") or "").strip(), url=str(entry.get("url") or "").strip(),
-        not_evidence=tuple(" ".join(str(p).split()) for p in entry.get("not_evidence") or ()))
+        not_evidence=tuple(" ".join(str(p).split()) for p in entry.get("not_evidence") or ()),
+        sections=str(entry.get("sections") or "headings"))
         for name, entry in entries.items()}
     return out, problems
 
@@ -753,7 +761,12 @@ def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furni
     mt = clean(raw.mapped, furniture, removed)
     if not mt.text.strip():
         raise UnreadableDocument("no text left after removing page furniture")
-    headings = _headings_after_clean(raw, mt)
+    if meta is not None and meta.sections == "numbered":
+        from kb.corpus.licence_texts import clause_headings
+
+        headings = clause_headings(mt.text)  # none found: one section (wrapped lines are no headings)
+    else:
+        headings = _headings_after_clean(raw, mt)
     if meta is not None:
         title, publisher = meta.title, meta.publisher
     else:
@@ -766,6 +779,7 @@ def read_document(path: Path, corpus_dir: Path, meta: DocumentMeta | None, furni
         source_offsets=mt.source, has_metadata=meta is not None, url=meta.url if meta is not None else "",
         not_evidence=meta.not_evidence if meta is not None else (),
         cuts=tuple(sorted({int(np.searchsorted(mt.source, c)) for c in removed} - {0, len(mt.text)})),
+        wrapped=meta is not None and meta.sections == "numbered",
     )
 
 

@@ -57,7 +57,7 @@ class Citation:
 
 
 # Bump when the chunking code changes where passages start and end.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class ChunkSettings:
 
 # A sentence ends at . ! ? (with closing quotes or brackets) before white space, or at a line break.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n")
+# In hard-wrapped text (a licence's lines end mid-sentence) the unit is the paragraph: a blank line ends it;
+# a paragraph longer than a passage is cut where a sentence or a list item ends (`.`, `;`, `:` at a line end).
+_WRAPPED_SENTENCE_END = re.compile(r"\n[ \t]*\n")
+_WRAPPED_LONG_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|(?<=[;:])[ \t]*\n")
+WRAPPED_PARAGRAPH_CHARS = 600
 # Words whose trailing full stop does not end a sentence.
 _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "vs", "cf", "al", "dr", "mr", "mrs", "ms", "prof", "inc", "ltd", "co", "corp", "no",
@@ -82,13 +87,19 @@ _ABBREVIATIONS = {
 }
 
 
-def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans of `text[start:end]` as absolute (start, end) offsets, white space trimmed."""
+def sentences(text: str, start: int = 0, end: int | None = None, wrapped: bool = False) -> list[tuple[int, int]]:
+    """Sentence spans of `text[start:end]` as absolute (start, end) offsets, white space trimmed. `wrapped`:
+    the text is hard-wrapped, so a single line break does not end a sentence."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cursor = start
+    if wrapped:
+        out: list[tuple[int, int]] = []
+        for s, e in _split(text, start, end, _WRAPPED_SENTENCE_END):
+            out.extend(_split(text, s, e, _WRAPPED_LONG_END) if e - s > WRAPPED_PARAGRAPH_CHARS else [(s, e)])
+        return out
     for m in _SENTENCE_END.finditer(text, start, end):
-        if m.group(0) != "\n":
+        if not m.group(0).startswith("\n"):
             word = re.search(r"([\w.]+)\.$", text[max(cursor, m.start() - 12):m.start() + 1])
             if word and word.group(1).lower() in _ABBREVIATIONS:
                 continue
@@ -99,6 +110,16 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
         cut = m.end()
         _append_trimmed(text, cursor, cut, spans)
         cursor = cut
+    _append_trimmed(text, cursor, end, spans)
+    return spans
+
+
+def _split(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for m in pattern.finditer(text, start, end):
+        _append_trimmed(text, cursor, m.end(), spans)
+        cursor = m.end()
     _append_trimmed(text, cursor, end, spans)
     return spans
 
@@ -132,7 +153,7 @@ def chunk(doc: Document, settings: ChunkSettings | None = None) -> list[Passage]
     settings = settings or ChunkSettings()
     out: list[Passage] = []
     for heading, s, e in _sections(doc):
-        sents = sentences(doc.text, s, e)
+        sents = sentences(doc.text, s, e, wrapped=doc.wrapped)
         i = 0
         while i < len(sents):
             j = i + 1
@@ -143,6 +164,7 @@ def chunk(doc: Document, settings: ChunkSettings | None = None) -> list[Passage]
             out.append(Passage(doc.id, doc.title, heading, start, end, doc.text[start:end]))
             if j >= len(sents):
                 break
-            # Step back `overlap` sentences, but always move forward.
-            i = max(i + 1, j - settings.overlap)
+            # Step back `overlap` sentences, but always move forward. A hard-wrapped text is cut by paragraphs,
+            # which stand on their own (a licence's clauses): no overlap.
+            i = max(i + 1, j - (0 if doc.wrapped else settings.overlap))
     return out

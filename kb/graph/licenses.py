@@ -249,7 +249,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", help=f"file to write (default: <root>/ontology/{OUTPUT_NAME})")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if the file differs from what the data gives")
+    parser.add_argument("--texts", nargs="+", metavar="KEY",
+                        help="instead: copy these licences' texts (ScanCode keys, e.g. agpl-3.0) from "
+                             "licensedcode-data into corpus/licences/ and record them in corpus/metadata.yaml")
     ns = parser.parse_args(argv)
+    if ns.texts:
+        from kb.corpus.licence_texts import write_texts
+
+        try:
+            for line in write_texts(ns.texts, options.paths(ns).corpus):
+                print(line)
+        except KeyError as exc:
+            print(f"kb licenses: {exc.args[0]}", file=sys.stderr)
+            return 1
+        return 0
     out = Path(ns.output) if ns.output else options.paths(ns).ontology / OUTPUT_NAME
     recs, versions = records(), data_versions()
     text = render(recs, versions)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,12 +76,18 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        # One thread: a second saves little on a small batch and costs much on a busy 2-core machine.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        def session(threads: int) -> Any:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+        # A question on one thread: a second saves little on a small batch and costs much on a busy 2-core
+        # machine. Passages (an index build) on every core, through a second session made when first needed.
+        self._session = session(1)
+        self._batch_session: Any = None
+        self._make_session = session
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
@@ -107,7 +114,11 @@ class OnnxEmbedder:
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, feeds)[0]
+        if len(texts) > 4 and self._batch_session is None:
+            with self._lock:
+                if self._batch_session is None:
+                    self._batch_session = self._make_session(os.cpu_count() or 1)
+        hidden = (self._batch_session if len(texts) > 4 else self._session).run(None, feeds)[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

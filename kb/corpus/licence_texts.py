@@ -1,0 +1,144 @@
+"""Licence texts as corpus documents, cut at the licence's own numbered clauses.
+
+`kb licenses --texts KEY ...` copies licence texts from the ScanCode LicenseDB data (the `licensedcode-data`
+package, whose version is recorded) into `corpus/licences/<key>.txt`, verbatim, and adds each one's entry to
+`corpus/metadata.yaml` with `sections: numbered`. A document marked so has its headings found at its
+numbered clauses ("13. Remote Network Interaction;", "3.3. Distribution of a Larger Work", "Section 4"),
+so its passages never cross a clause and a citation names the clause ("§13 Remote Network Interaction")
+at the licence's own offsets.
+
+The data is read when the texts are written, never at run time: the corpus holds the files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.corpus.documents import Heading
+
+PACKAGE = "licensedcode-data"
+CLAUSE = re.compile(r"(?m)^[ \t]*(?:Section[ \t]+)?(\d+(?:\.\d+)*\.?)(?=[ \t]+[A-Z(\"])")
+"""A numbered clause at the start of a line: `4.`, `3.3.`, `3.1`, `Section 4`."""
+_TITLE = re.compile(r"[ \t]+([A-Z][^.;:\n]{1,70})[.;:]?")
+MAX_TITLE_WORDS = 9
+
+
+_SECTION = re.compile(r"(?m)^Section[ \t]+(\d+)[ \t]+-+[ \t]+([^\n]{1,80}?)\.?[ \t]*$")
+"""Creative Commons style: `Section 3 -- License Conditions.`"""
+_HASHES = re.compile(r"(?m)^##+[ \t]+([^\n]{1,80}?)[ \t]*$")
+"""A licence written with Markdown headings (the Elastic License 2.0): `## Limitations`."""
+
+
+def clause_headings(text: str) -> tuple[Heading, ...]:
+    """Headings at the clauses of a licence text, in the form the licence uses: `Section N -- Title` lines,
+    `## Title` lines, or else numbered clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short
+    title when it opens with one ("Redistribution.", "Remote Network Interaction;"). A heading reads
+    `§4 Redistribution` (or the title itself for `##` headings)."""
+    sections = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _SECTION.finditer(text)]
+    if sections:
+        return tuple(sections)
+    hashes = [Heading(m.start(1), m.end(1), m.group(1).strip()) for m in _HASHES.finditer(text)]
+    if hashes:
+        return tuple(hashes)
+    found: list[tuple[int, Heading]] = []
+    for m in CLAUSE.finditer(text):
+        number = m.group(1).rstrip(".")
+        if "." not in m.group(1) and not m.group(0).lstrip().startswith("Section"):
+            continue  # "51 Franklin Street": a number without its dot is not a clause
+        start, end = m.start(1), m.end(1)
+        title = ""
+        t = _TITLE.match(text, end)
+        if t and len(t.group(1).split()) <= MAX_TITLE_WORDS and t.end() < len(text) and \
+                (t.group(0).endswith((".", ";", ":")) or text[t.end():t.end() + 1] == "\n"):
+            title, end = t.group(1).strip(), t.end()
+        found.append((int(number.split(".")[0]), Heading(start, end, f"§{number} {title}".strip())))
+    return tuple(h for h in _in_order(found))
+
+
+def _in_order(found: list[tuple[int, Heading]]) -> list[Heading]:
+    """Clauses keep their order: a number that jumps ahead of the next clause is a wrapped line that begins
+    with a number ("section\n7.  This requirement ..."), not a clause, when the expected clause comes later."""
+    out: list[Heading] = []
+    last = -1
+    for i, (top, heading) in enumerate(found):
+        later = {n for n, _ in found[i + 1:]}
+        if last >= 0 and top > last + 1 and (last + 1) in later:
+            continue
+        if top < last:
+            continue
+        out.append(heading)
+        last = top
+    return out
+
+
+@dataclass(frozen=True)
+class LicenceText:
+    """One licence of the ScanCode LicenseDB: its key, names and verbatim text."""
+
+    key: str
+    name: str
+    spdx: str
+    url: str
+    text: str
+
+
+def read_licence(key: str) -> LicenceText:
+    """The licence `key` from the installed ScanCode data; KeyError if it has none."""
+    import yaml
+
+    path = _data_folder() / "licenses" / f"{key}.LICENSE"
+    if not path.is_file():
+        raise KeyError(f"{PACKAGE} has no licence `{key}`")
+    raw = path.read_text(encoding="utf-8")
+    meta: dict[str, Any] = {}
+    text = raw
+    if raw.startswith("---"):
+        head, _, text = raw[3:].partition("\n---\n")
+        meta = yaml.safe_load(head) or {}
+    return LicenceText(key, str(meta.get("name") or key), str(meta.get("spdx_license_key") or ""),
+                       str(meta.get("homepage_url") or ""), text.strip("\n") + "\n")
+
+
+def data_version() -> str:
+    from importlib.metadata import version
+
+    return f"{PACKAGE} {version(PACKAGE)}"
+
+
+def _data_folder() -> Path:
+    try:
+        import licensedcode  # shipped by licensedcode-data
+    except ImportError as exc:
+        raise KeyError(f"install {PACKAGE} to copy licence texts: pip install {PACKAGE}==32.1.0") from exc
+    return Path(next(iter(licensedcode.__path__))) / "data"
+
+
+def write_texts(keys: list[str], corpus_dir: Path) -> list[str]:
+    """Copy the licences `keys` into corpus/licences/ and record them in metadata.yaml; the lines said."""
+    folder = corpus_dir / "licences"
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = corpus_dir / "metadata.yaml"
+    current = metadata.read_text(encoding="utf-8") if metadata.is_file() else "documents:\n"
+    said, entries = [], []
+    version = data_version()
+    for key in keys:
+        lic = read_licence(key)
+        (folder / f"{key}.txt").write_text(lic.text, encoding="utf-8")
+        name = f"licences/{key}.txt"
+        said.append(f"{name}: {lic.name} ({lic.spdx or 'no SPDX id'}), {len(clause_headings(lic.text))} clauses")
+        if f"\n  {name}:\n" in current:
+            continue
+        publisher = _quoted(f"ScanCode LicenseDB ({version})")
+        entries.append(f"  {name}:\n    title: {_quoted(lic.name)}\n    publisher: {publisher}\n"
+                       "    contributes: the licence's own text, cut at its numbered clauses\n"
+                       + (f"    url: {_quoted(lic.url)}\n" if lic.url else "") + "    sections: numbered\n")
+    if entries:
+        metadata.write_text(current.rstrip("\n") + "\n" + "".join(entries), encoding="utf-8")
+    return said
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
