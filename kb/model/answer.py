@@ -210,6 +210,11 @@ class Answer:
                 seen.setdefault(cit.n, cit)
         return [seen[n] for n in sorted(seen)]
 
+    def asked_back(self, most: int = 3) -> list[Question]:
+        """The questions worth asking the asker now: readings to confirm, then the decisive ones (whose answer
+        could change the recommendation), at most `most`. `missing` keeps every question the rules raised."""
+        return [m for m in self.missing if m.confirm is not None or m.decisive][:most]
+
     def of_kind(self, kind: str) -> list[Conclusion]:
         return [c for c in self.conclusions if c.kind == kind]
 
