@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ MAX_NODES = 200_000
 """Nodes a file may expand to, aliases counted each time they are used."""
 _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))
 _AS_WRITTEN = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
+
+
+TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+"""The JSON Schema of non-empty text, for the schemas of analysts' files."""
 
 
 class _TooLarge(Exception):
@@ -179,6 +184,18 @@ def read_checked(path: Path, schema: Mapping[str, Any], problems: list[Problem],
     return doc
 
 
+def _node_at(doc: Any, where: Sequence[str | int]) -> Any:
+    """The value at JSON path `where`, as deep as the path reaches."""
+    node = doc
+    for step in where:
+        if isinstance(node, dict) and step in node or isinstance(node, list) and isinstance(step, int) \
+                and 0 <= step < len(node):
+            node = node[step]  # type: ignore[index]
+        else:
+            break
+    return node
+
+
 def line_at(doc: Any, where: Sequence[str | int], default: int = 1) -> int:
     """The line of the key or item at JSON path `where` in a document read by `read_yaml`: the deepest one
     the path reaches."""
@@ -223,10 +240,14 @@ def _explain(doc: Any, error: Any) -> list[tuple[int, str]]:
     name = f"`{path[-1]}`" if path and isinstance(path[-1], str) else (where or "the file")
     title = error.schema.get("title") if isinstance(error.schema, Mapping) else None
     within = f" in {title}" if title else (f" in {where}" if where else "")
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):  # a key that is no valid name
+        key_lines = getattr(_node_at(doc, path), "key_lines", {})
+        why = error.schema.get("description") or f"not a name matching {error.validator_value}"
+        return [(key_lines.get(error.instance, line), f"`{error.instance}`{within}: {why}")]
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed and not any(
-            regex_match(p, str(k)) for p in error.schema.get("patternProperties", {}))]
+            re.search(p, str(k)) for p in error.schema.get("patternProperties", {}))]
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
         key_lines = getattr(error.instance, "key_lines", {})
         return [(key_lines.get(k, line), f"unknown key `{k}`{within}{hint}") for k in extra]
@@ -237,8 +258,10 @@ def _explain(doc: Any, error: Any) -> list[tuple[int, str]]:
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
         return [(line, f"{name} must be {words}, not {error.instance!r}"[:300])]
-    if error.validator in ("minLength", "pattern") and isinstance(error.instance, str):
+    if error.validator in ("minLength", "pattern") and isinstance(error.instance, str) and not error.instance.strip():
         return [(line, f"{name} must be non-empty text")]
+    if error.validator == "minLength" and isinstance(error.instance, str):
+        return [(line, f"{name} must be at least {error.validator_value} characters, not {error.instance!r}")]
     if error.validator == "minItems":
         return [(line, f"{name} must not be empty")]
     if error.validator in ("anyOf", "oneOf") and error.context:
@@ -253,12 +276,6 @@ def _explain(doc: Any, error: Any) -> list[tuple[int, str]]:
     message = error.message if not where else f"{where}: {error.message}"
     return [(line, message[:300])]
 
-
-def regex_match(pattern: str, text: str) -> bool:
-    """Whether a schema's `patternProperties` pattern matches a key (schemas' patterns are ours, not analysts')."""
-    import re
-
-    return re.search(pattern, text) is not None
 
 
 @functools.lru_cache(maxsize=64)

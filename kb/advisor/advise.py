@@ -392,17 +392,11 @@ class Advisor:
         floor = MIN_SUPPORT if out else MIN_SUPPORT_UNANCHORED
         found = kb.retriever.evidence(query if out else c.statement, question, k=MAX_CITATIONS + 2, min_score=floor)
         words = _content_words(f"{query} {c.statement}")
-        seen = {cit.passage.key for cit in out}
-        passing = [x for x in sorted(found, key=lambda x: -x.score)
-                   if x.passage.key not in seen and self._supports(kb, x, words)]
+        own = {cit.passage.key for cit in out}
+        passing = [x for x in sorted(found, key=lambda x: -x.score)  # search returns each passage once
+                   if x.passage.key not in own and self._supports(kb, x, words)]
         best = passing[0].score if passing else 0.0
-        for cit in passing:  # within reach of the best passage that passes the test
-            if len(out) >= MAX_CITATIONS or cit.score < best - SUPPORT_MARGIN:
-                break
-            if cit.passage.key in seen:
-                continue
-            seen.add(cit.passage.key)
-            out.append(cit)
+        out += [x for x in passing if x.score >= best - SUPPORT_MARGIN][:MAX_CITATIONS - len(out)]
         return out
 
     @staticmethod

@@ -24,12 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from kb.model.problems import Problem, display_path
-from kb.yamlfile import UNREADABLE, YList, YMap, read_checked, read_yaml
+from kb.yamlfile import TEXT, UNREADABLE, YList, YMap, read_checked, read_yaml
 from kb.yamlfile import validate as validate_shape
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
-FIELD_KEYS = ("type", "doc", "values", "unit", "ask", "decisive", "cues", "counter_cues", "counter_cues_unless")
-ENTRY_KEYS = ("field", "value", "asked", "role", "patterns", "examples", "near_misses", "hedge", "start")
 ROLES = ("offer", "acquire")
 # Token attributes a blank English pipeline fills; others (LEMMA, POS, DEP, ENT_TYPE ...) need a trained
 # pipeline and would silently never match, so a pattern using them is refused.
@@ -216,12 +214,12 @@ def _check_pattern(pattern: Any) -> str | None:
     return None
 
 
-_TEXT_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE"})
+TEXT_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE"})
 
 
 def _as_text(attr: str, value: Any) -> Any:
     """Numbers written in a text attribute's value (`{LOWER: {IN: [one, 1]}}`) as the text they match."""
-    if attr not in _TEXT_ATTRS:
+    if attr not in TEXT_ATTRS:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -360,7 +358,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         negation_before=low(neg.get("before")), negation_after=low(neg.get("after")),
         pseudo_negation=low(neg.get("pseudo")), terminators=low(neg.get("terminators")),
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
-        roles=tuple((r, low(words)) for r, words in roles.items() if r in ROLES), window=window,
+        roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), not_names=low(doc.get("not_names")),
@@ -407,7 +405,6 @@ def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
 
 
 # --- The shapes of the reader's files (JSON Schema, checked by the one YAML reader) ---------------------
-_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _WORDS: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": ["string", "number"]}}]}
 _POSITIVE: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0}
 
@@ -419,33 +416,34 @@ def _mapping(title: str, properties: dict[str, Any], required: tuple[str, ...] =
 
 FIELD_SCHEMA = _mapping("a field", {
     "type": {"enum": list(FIELD_TYPES)},
-    "doc": _TEXT,
+    "doc": TEXT,
     "values": {"type": ["object", "array"]},
     "unit": {"type": "string"},
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
 }, required=("type", "doc"))
-assert tuple(FIELD_SCHEMA["properties"]) == FIELD_KEYS
+FIELD_KEYS = tuple(FIELD_SCHEMA["properties"])
 FIELDS_FILE_SCHEMA = _mapping("the fields file", {
     "fields": {"type": "object", "additionalProperties": FIELD_SCHEMA,
-               "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"}},
+               "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$",
+                                 "description": "a field's name is lowercase letters, digits and `_`"}},
 }, required=("fields",))
 """reader/fields.yaml: the asker's fields."""
 
-_UTTERANCES: dict[str, Any] = {"type": "array", "items": _TEXT}
+_UTTERANCES: dict[str, Any] = {"type": "array", "items": TEXT}
 ENTRY_SCHEMA = _mapping("a phrase entry", {
-    "field": _TEXT,
+    "field": TEXT,
     "value": {"type": ["string", "number", "boolean"]},
-    "asked": _TEXT,
+    "asked": TEXT,
     "role": {"enum": list(ROLES)},
-    "patterns": {"type": "array", "items": {"anyOf": [_TEXT, {"type": "array", "items": {"type": "object"}}]}},
+    "patterns": {"type": "array", "items": {"anyOf": [TEXT, {"type": "array", "items": {"type": "object"}}]}},
     "examples": _UTTERANCES,
     "near_misses": _UTTERANCES,
     "hedge": {"type": "boolean"},
     "start": {"type": "boolean"},
 })
-assert tuple(ENTRY_SCHEMA["properties"]) == ENTRY_KEYS
+ENTRY_KEYS = tuple(ENTRY_SCHEMA["properties"])
 PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "minItems": 1, "items": ENTRY_SCHEMA}},
                               required=("phrases",))
 """reader/phrases/*.yaml: what utterances read as a field's value or a kind of question."""

@@ -23,7 +23,7 @@ import regex
 
 from kb.config import Paths, inside
 from kb.model.problems import Problem, display_path
-from kb.yamlfile import read_checked, read_mapping, validate
+from kb.yamlfile import TEXT, read_checked, read_mapping, validate
 
 log = logging.getLogger("kb.corpus.documents")
 
@@ -219,8 +219,8 @@ METADATA_SCHEMA: dict[str, Any] = {
         "required": ["title", "publisher"],
         "additionalProperties": False,
         "properties": {
-            "title": {"type": "string", "minLength": 1, "pattern": "\\S"},
-            "publisher": {"type": "string", "minLength": 1, "pattern": "\\S"},
+            "title": TEXT,
+            "publisher": TEXT,
             "contributes": {"type": "string"},
             "url": {"type": "string"},
             "not_evidence": {"type": "array", "items": {"type": "string", "minLength": 3, "pattern": "\\S"}},

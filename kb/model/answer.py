@@ -10,7 +10,7 @@ generated from the type annotations (pydantic's `TypeAdapter`), so the schema ca
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, Literal
 
@@ -202,13 +202,19 @@ class Answer:
         return _json_hash(self)
 
     # -- reading the answer -----------------------------------------------------------------------------
-    def citations(self) -> list[Citation]:
-        """Every distinct citation of the answer, ordered by its number."""
+    def citations(self, conclusions: Iterable[Conclusion] | None = None) -> list[Citation]:
+        """Every distinct citation of the answer (or of `conclusions`), ordered by its number."""
         seen: dict[int, Citation] = {}
-        for conclusion in self.conclusions:
+        for conclusion in self.conclusions if conclusions is None else conclusions:
             for cit in conclusion.citations:
                 seen.setdefault(cit.n, cit)
         return [seen[n] for n in sorted(seen)]
+
+    def shown(self, kind: str | None = None) -> list[Conclusion]:
+        """The conclusions (of `kind`) an answer for a person shows: all but the rules' questions, which are
+        asked back instead (`asked_back`) when the rules raised any; the record shows every conclusion."""
+        return [c for c in self.conclusions if (kind is None or c.kind == kind)
+                and not (c.kind == "question" and self.missing)]
 
     def asked_back(self, most: int = 3) -> list[Question]:
         """The questions worth asking the asker now: readings to confirm, then the decisive ones (whose answer

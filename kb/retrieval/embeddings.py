@@ -242,17 +242,18 @@ def export_onnx(embedder: Embedder, cache: Path, probes: Sequence[str] = ()) -> 
 def _onnx_embedder(cache: Path | None) -> Embedder | None:
     from kb.retrieval.onnx import OnnxEmbedder, trusted_export
 
-    if os.environ.get("OSCAR_NO_ONNX"):
+    if os.environ.get("OSCAR_NO_ONNX") or cache is None:
         return None
-    if cache is not None and cache.resolve() in _shared_onnx:
-        return _shared_onnx[cache.resolve()]
+    key = cache.resolve()
+    if key in _shared_onnx:
+        return _shared_onnx[key]
     model = trusted_export(cache, WEIGHTS_SHA256)
-    if cache is None or model is None:
+    if model is None:
         return None
     try:
         loaded = OnnxEmbedder(model, model_path() / "tokenizer.json", WEIGHTS_SHA256, MODEL_NAME, DIMENSION)
     except Exception as exc:  # noqa: BLE001 - a damaged export falls back to the model itself
         log.warning("the ONNX export %s could not be loaded (%s); using the model", model, exc)
         return None
-    _shared_onnx[cache.resolve()] = loaded
+    _shared_onnx[key] = loaded
     return loaded

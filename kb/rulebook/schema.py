@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from kb import vocab
+from kb.yamlfile import TEXT
 
-_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
 _LIST_OF_MAPPINGS: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
 
@@ -51,7 +51,7 @@ def rule_file_schema() -> dict[str, Any]:
             "allOf": [{"if": {"required": [head]}, "then": {"$ref": ref}} for head, ref in condition_heads.items()],
         },
         "fact_condition": _part("a fact condition", {
-            "fact": _TEXT, "as": _TEXT,
+            "fact": TEXT, "as": TEXT,
             "where": {"type": "object", "additionalProperties": {
                 "anyOf": [_SCALAR, {"type": "object"}]}},
         }),
@@ -66,20 +66,20 @@ def rule_file_schema() -> dict[str, Any]:
             "else": {"$ref": "#/$defs/conclusion"},
         },
         "conclusion": _part("a conclusion", {
-            "kind": _TEXT, "statement": _TEXT, "option": _TEXT, "strength": {"type": "number"},
-            "stance": _TEXT, "asks": _TEXT,
+            "kind": TEXT, "statement": TEXT, "option": TEXT, "strength": {"type": "number"},
+            "stance": TEXT, "asks": TEXT,
         }, required=("kind",)),
-        "derive": _part("a `derive`", {"derive": _TEXT, "fields": {
+        "derive": _part("a `derive`", {"derive": TEXT, "fields": {
             "type": "object", "additionalProperties": _SCALAR}}),
-        "evidence": _part("`evidence`", {"doc": _TEXT, "quote": _TEXT, "query": _TEXT}),
+        "evidence": _part("`evidence`", {"doc": TEXT, "quote": TEXT, "query": TEXT}),
         "rule": _part("a rule", {
-            "id": {"type": "string"}, "title": _TEXT,
+            "id": {"type": "string"}, "title": TEXT,
             "when": {"anyOf": [conditions, {"$ref": "#/$defs/condition"}]},
             "then": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/then_item"}},
             "evidence": {"$ref": "#/$defs/evidence"},
         }, required=("id", "when", "then")),
         "derived_kind": _part("a derived fact kind", {
-            "doc": _TEXT,
+            "doc": TEXT,
             "fields": {"type": "object", "additionalProperties": {"type": "object"}},
         }, required=("doc",)),
         "expectation": {"anyOf": [
@@ -87,7 +87,7 @@ def rule_file_schema() -> dict[str, Any]:
             _part("an expectation", {k: _SCALAR for k in vocab.RULE_KEYS["an expectation"]}),
         ]},
         "test": _part("a test", {
-            "name": _TEXT,
+            "name": TEXT,
             "given": _LIST_OF_MAPPINGS,
             "ontology": {"type": "array", "items": {"type": "string"}},
             "expect": {"type": "array", "items": {"$ref": "#/$defs/expectation"}},

@@ -47,3 +47,15 @@ def test_shared_options_mean_the_same_before_and_after_the_subcommand(
                  ["check", "--only", "rules", "--root", str(tmp_path)]):
         assert main(argv) == 1
         assert "x.yaml:2: unknown key `rulez` in a rule file" in capsys.readouterr().out
+
+
+def test_a_badly_named_field_is_reported_at_its_own_line_with_what_a_name_is(tmp_path: Path) -> None:
+    from kb.advisor.phrasebook import load_fields
+
+    path = tmp_path / "fields.yaml"
+    path.write_text("fields:\n  team_size:\n    type: int\n    doc: people\n  Team-Size:\n    type: int\n"
+                    "    doc: people\n", encoding="utf-8")
+    problems: list[Problem] = []
+    load_fields(path, problems)
+    assert [(p.line, p.message) for p in problems] == [
+        (5, "`Team-Size` in fields: a field's name is lowercase letters, digits and `_`")]
