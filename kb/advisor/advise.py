@@ -148,7 +148,8 @@ class KnowledgeBase:
             "reader": phrasebook.version,
         }
         say("reader examples", 0.97)
-        matcher = EntityMatcher(labels, guarded, ontology.resolve)
+        matcher = EntityMatcher(labels, guarded, ontology.resolve,
+                                vouched={i: ontology.alt_labels(i) for i in guarded})
         try:
             reader = Reader(phrasebook, matcher, retriever.vectors, retriever.embedder.fingerprint, paths.cache)
         except BaseException:

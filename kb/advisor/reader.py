@@ -132,8 +132,8 @@ def _coverage(length: int, spans: Iterable[tuple[int, int]]) -> bytearray:
 
 # --- entities ---------------------------------------------------------------------------------------------
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
-_LICENSE_AFTER = re.compile(r"[\s-]{0,2}licen[cs]", re.IGNORECASE)
-_LICENSE_BEFORE = re.compile(r"licen[cs](?:e|ed under)(?: the)?[\s:]{1,3}$", re.IGNORECASE)
+_LICENSE_AFTER = re.compile(r"[\s-]{0,2}(?:licen[cs]|code\b)", re.IGNORECASE)
+_LICENSE_BEFORE = re.compile(r"(?:licen[cs](?:e|ed under)|\bunder)(?: the)?[\s:]{1,3}$", re.IGNORECASE)
 _BOUNDARY = re.compile(r"[.!?;,:](?=\s)|\n")
 """Punctuation that ends a sentence or clause: a name of several words never spans it."""
 _VERSION_AFTER = re.compile(r"[- ]?v?(\d[\w.]*)", re.IGNORECASE)
@@ -144,21 +144,38 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(t.lower() for t in _TOKEN.findall(text))
 
 
+def _plural_acronym(word: str) -> bool:
+    """"CNNs", "GPUs", "APIs": an acronym in the plural is a common noun, not a product's name."""
+    return len(word) >= 3 and word[-1] == "s" and word[:-1].isupper()
+
+
+def _described(word: str) -> bool:
+    """"EU-based", "API-only", "3-year", "15-year-old": a hyphenated word ending in a lower-case word
+    describes something; a name ends in a capital or a version ("GPT-4o", "Llama-3")."""
+    parts = word.split("-")
+    return len(parts) > 1 and parts[-1].isalpha() and parts[-1].islower() and len(parts[-1]) >= 3
+
+
 class EntityMatcher:
     """Finds entity labels in text, longest match first, at word boundaries.
 
     `labels` maps an entity id (`kind:slug`) to its labels. Labels that are one plain word and belong to
     the generated license catalogue ("JSON", "Vim", "Intel") are ordinary words too often, so they count
-    only beside the word "license".
+    only where a licence is spoken of: beside the word "license", after "under" ("under the MIT"), or in
+    a question that names another licence ("MIT or Apache 2.0?"). Names an analyst wrote for such an
+    entity (`vouched`: "SSPL") are names, not ordinary words, and count anywhere.
     """
 
     def __init__(self, labels: Mapping[str, Iterable[str]], guarded: Iterable[str] = (),
-                 prefer: Callable[[str], str | None] | None = None):
+                 prefer: Callable[[str], str | None] | None = None,
+                 vouched: Mapping[str, Iterable[str]] | None = None):
         """`prefer(label)`: for a label several entities share ("GPL-3.0" is both -only and -or-later in
-        SPDX's deprecated ids), the one it most likely means; without it, all of them are found."""
+        SPDX's deprecated ids), the one it most likely means; without it, all of them are found.
+        `vouched`: entity id -> labels of a guarded entity that are not guarded."""
         index: dict[tuple[str, ...], set[str]] = {}
         spelled: dict[tuple[str, ...], str] = {}
         self._guarded = set(guarded)
+        self._vouched = {tokens(name) for names in (vouched or {}).values() for name in names}
         for ident, names in labels.items():
             for name in names:
                 key = tokens(name)
@@ -175,16 +192,18 @@ class EntityMatcher:
         self._versioned = {i for key, ids in index.items() if any(w.isdigit() for w in key) for i in ids}
         self._longest = max((len(k) for k in self._index), default=0)
 
-    def words(self) -> set[str]:
-        """Every word of every label (what a name is made of)."""
-        return {w for key in self._index for w in key}
+    def words(self, guarded: bool = True) -> set[str]:
+        """Every word of every label (what a name is made of); without `guarded`, only the words of labels
+        that are names anywhere (not "mongodb" of the catalogue's "MongoDB SSPL")."""
+        return {w for key, ids in self._index.items() if guarded or not ids <= self._guarded or key in self._vouched
+                for w in key}
 
     def names(self, kinds: Iterable[str]) -> dict[str, set[str]]:
         """Written label -> entity ids, for the labels of entities of these kinds not guarded."""
         wanted = tuple(f"{k}:" for k in kinds)
         out: dict[str, set[str]] = {}
         for key, ids in self._index.items():
-            keep = {i for i in ids if i.startswith(wanted) and i not in self._guarded}
+            keep = {i for i in ids if i.startswith(wanted) and (i not in self._guarded or key in self._vouched)}
             if keep:
                 out.setdefault(" ".join(key), set()).update(keep)
         return out
@@ -198,6 +217,8 @@ class EntityMatcher:
         against the labels "GPT-3" and "GPT"), with an empty id: such a name is not that entity."""
         words = [(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
         found: list[tuple[str, int, int]] = []
+        waiting: list[tuple[str, int, int]] = []
+        """Guarded words seen without a licence beside them: taken if the question names another licence."""
         i = 0
         while i < len(words):
             for n in range(min(self._longest, len(words) - i), 0, -1):
@@ -208,8 +229,9 @@ class EntityMatcher:
                 start, end = words[i][1], words[i + n - 1][2]
                 if n > 1 and _BOUNDARY.search(text, start, end):
                     continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
-                plain_word = n == 1 and key[0].isalpha() and ids <= self._guarded
+                plain_word = n == 1 and key[0].isalpha() and ids <= self._guarded and key not in self._vouched
                 if plain_word and not (_LICENSE_AFTER.match(text, end) or _LICENSE_BEFORE.search(text[:start])):
+                    waiting.extend((ident, start, end) for ident in sorted(ids))
                     continue
                 version = _VERSION_AFTER.match(text, end)
                 if (version and i + n < len(words) and words[i + n][1] == version.start(1)
@@ -224,6 +246,12 @@ class EntityMatcher:
                 i += n - 1
                 break
             i += 1
+        licences = {ident for ident, _, _ in found if ident.startswith("license:")}
+        if waiting and licences:
+            taken = [(a, b) for _, a, b in found]
+            found.extend(w for w in waiting if w[0].startswith("license:") and licences - {w[0]}
+                         and not any(a < w[2] and w[1] < b for a, b in taken))
+            found.sort(key=lambda f: (f[1], f[0]))
         return found
 
 
@@ -412,6 +440,9 @@ class Reader:
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
         self._known = self._known_words()
+        """Words that are no unknown name: of names that count anywhere, and of the reader's own data."""
+        self._spelled = self._known | self.entities.words()
+        """Words no misspelling is looked for in: also those of the licence catalogue's names."""
         # a word starting with a field's cue ("p95" for the cue "p9") is no unknown name
         self._cue_prefixes = tuple(c for d in book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
         self._semantic: _Semantic | None = None
@@ -426,7 +457,7 @@ class Reader:
         return _Phrases({self._words(p) for p in phrases})
 
     def _known_words(self) -> set[str]:
-        words: set[str] = set(self.entities.words())
+        words: set[str] = set(self.entities.words(guarded=False))
         for entry in self.book.entries:
             for text, _ in (*entry.examples, *entry.near_misses):
                 words.update(tokens(text))
@@ -729,7 +760,7 @@ class Reader:
         """The entity a misspelt name at token i most likely is, and its tokens: the word alone ("pytorh",
         "kafak"), or with its neighbours when the name has several words ("stabel diffusion", "lama 2")."""
         word = toks[i].lower
-        if not word.isalnum() or word in self._known or word.isdigit():
+        if not word.isalnum() or word in self._spelled or word.isdigit():
             return None
         hit = self._fuzzy_name(word)
         if hit is not None:
@@ -1059,16 +1090,17 @@ class Reader:
             first = n == 0 or toks[n - 1].text in (".", "!", "?", "\n", ":", ";", '"')
             name_like = (
                 not inside and any(ch.isalpha() for ch in t.text) and t.lower not in self._known
+                and not _plural_acronym(t.text)
                 and not t.lower.startswith(self._cue_prefixes)
                 and not self._nlp.vocab[t.lower].is_stop and len(t.text) > 1 and (
-                    any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper()
+                    any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper() and not _plural_acronym(t.text)
                     or (t.text[0].isupper() and not first and not t.text.isupper())
                     or (any(ch.isdigit() for ch in t.text) and any(ch.isalpha() for ch in t.text)
                         and not _NUMERIC.match(t.text.lstrip("~$€£¥₹")))
                     or (t.text.isupper() and len(t.text) >= 5 and t.lower not in self._currency)
                 )
             )
-            if name_like:
+            if name_like and not _described(t.text):
                 run.append(t)
             elif (t.text == "&" and 0 < n < len(toks) - 1 and toks[n - 1].text[:1].isupper()
                   and toks[n + 1].text[:1].isupper() and not is_covered[t.start]):

@@ -107,6 +107,17 @@ def check_labelled(paths: Paths) -> list[Problem]:
     return problems
 
 
+def split_files(folder: Path, split: str) -> list[Path]:
+    """A split's labelled files: `dev.yaml` and any `dev-*.yaml` beside it (a batch written later keeps its own
+    file, so its figures before tuning stay reproducible)."""
+    return sorted(p for p in [folder / f"{split}.yaml", *folder.glob(f"{split}-*.yaml")] if p.is_file())
+
+
+def load_files(paths: Sequence[Path]) -> list[Labelled]:
+    """The utterances of several labelled files, in order."""
+    return [u for path in paths for u in load_split(path)]
+
+
 def load_split(path: Path) -> list[Labelled]:
     """The utterances of one labelled file."""
     data = _read(path, labelled_schema())
@@ -355,21 +366,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--confusions", type=int, default=0, help="list up to N misread utterances")
     parser.add_argument("--end-to-end", action="store_true", help="also answer reader/eval/end_to_end.yaml")
+    parser.add_argument("--file", type=Path, action="append", default=[],
+                        help="measure on this labelled file instead of the splits (repeatable)")
     ns = parser.parse_args(argv)
     paths = options.paths(ns)
     reader = load_reader(paths)
     folder = paths.reader / "eval"
     if ns.fit:
-        thresholds = fit(reader, load_split(folder / "dev.yaml"))
-        write_thresholds(paths.reader / "thresholds.yaml", thresholds, "reader/eval/dev.yaml", reader.fingerprint)
+        dev_files = split_files(folder, "dev")
+        thresholds = fit(reader, load_files(dev_files))
+        write_thresholds(paths.reader / "thresholds.yaml", thresholds,
+                         ", ".join(f"reader/eval/{p.name}" for p in dev_files), reader.fingerprint)
         reader.thresholds = thresholds
         print("fitted thresholds: " + ", ".join(f"{k}={v}" for k, v in sorted(thresholds.items())), file=sys.stderr)
     decisive = [d.name for d in reader.book.fields.values() if d.decisive] + ["industry"]
     out: dict[str, Any] = {}
-    splits = SPLITS if ns.split == "both" else (ns.split,)
+    files = {str(p): [p] for p in ns.file} or {
+        split: split_files(folder, split) for split in (SPLITS if ns.split == "both" else (ns.split,))}
+    splits = tuple(files)
     confusions: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for split in splits:
-        report = evaluate(reader, load_split(folder / f"{split}.yaml"))
+        report = evaluate(reader, load_files(files[split]))
         out[split] = report.summary(decisive)
         confusions[split] = report.confusions
     if ns.json:

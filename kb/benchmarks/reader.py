@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     from kb.advisor.advise import KnowledgeBase
     from kb.advisor.reader import Reader
-    from kb.advisor.reading_eval import load_split
+    from kb.advisor.reading_eval import load_files, split_files
 
     paths = options.paths(ns)
     kb = KnowledgeBase.load(paths)
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
 
     # the knowledge base's reader, but embedding with the same model without the retriever's cache, timed
     reader = Reader(kb.phrasebook, kb.matcher, embed, embedder.fingerprint, paths.cache)
-    texts = [u.text for u in load_split(paths.reader / "eval" / "dev.yaml")]
+    texts = [u.text for u in load_files(split_files(paths.reader / "eval", "dev"))]
     load_before = os.getloadavg()
     total: list[float] = []
     apart: list[float] = []

@@ -100,10 +100,10 @@ class LabelIndex:
             }
         return dict(self._table)
 
-    def labels_of(self, entity: str) -> tuple[str, ...]:
-        """One entity's labels, strongest first."""
+    def labels_of(self, entity: str, rank: int | None = None) -> tuple[str, ...]:
+        """One entity's labels, strongest first (only those of one rank, if given)."""
         labs = sorted(self._labels.get(entity, ()), key=lambda x: (x.rank, x.text))
-        return tuple(dict.fromkeys(lab.text for lab in labs))
+        return tuple(dict.fromkeys(lab.text for lab in labs if rank is None or lab.rank == rank))
 
 
 def _kind(entity: str) -> str:

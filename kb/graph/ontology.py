@@ -1033,6 +1033,11 @@ class Ontology:
         return {k: v for k, v in self._index.labels().items()
                 if wanted is None or k.partition(":")[0] in wanted}
 
+    def alt_labels(self, id: str) -> tuple[str, ...]:
+        """The other names an entity's files give it (`skos:altLabel`): for a licence, the names analysts
+        wrote in a curated file ("SSPL"), as against those generated from package data."""
+        return self._index.labels_of(id, RANK_ALT)
+
     def label(self, id: str) -> str:
         """The preferred name of an entity (its id if it has none)."""
         fact = self._facts.get(id)

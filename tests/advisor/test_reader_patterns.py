@@ -76,6 +76,27 @@ def test_longest_label_wins_and_plain_words_need_license_context() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("is JSON or Apache-2.0 stricter?", ["license:JSON", "license:Apache-2.0"]),  # another licence named
+        ("what does code under the JSON oblige us to do", ["license:JSON"]),  # "under"
+        ("we reuse JSON code in our tool", ["license:JSON"]),  # "X code"
+        ("we send JSON to an Apache-2.0 service", ["license:Apache-2.0", "license:JSON"]),
+        ("we send JSON to the API", []),
+    ],
+)
+def test_a_guarded_licence_name_counts_where_a_licence_is_spoken_of(text: str, ids: list[str]) -> None:
+    assert sorted(i for i, _, _ in EntityMatcher({**LABELS, "license:Apache-2.0": ["Apache-2.0"]},
+                                                  guarded=["license:JSON"]).find(text)) == sorted(ids)
+
+
+def test_a_name_an_analyst_wrote_for_a_guarded_licence_counts_anywhere() -> None:
+    matcher = EntityMatcher({"license:SSPL-1.0": ["Server Side Public License", "SSPL"]},
+                            guarded=["license:SSPL-1.0"], vouched={"license:SSPL-1.0": ["SSPL"]})
+    assert [i for i, _, _ in matcher.find("whats the SSPL")] == ["license:SSPL-1.0"]
+
+
+@pytest.mark.parametrize(
     ("question", "asked"),
     [
         ("What is the weather in Paris tomorrow?", "out_of_scope"),
