@@ -56,6 +56,9 @@ class FieldDecl:
     """Words that show a quantity in their clause is something else ("we pay 3k a month" is no budget)."""
     counter_cues_unless: tuple[str, ...] = ()
     """Words that keep the quantity this field's despite a counter cue ("we pay 3k now, the budget is 5k")."""
+    range: tuple[float, float] | None = None
+    """Smallest and largest plausible value of a number field: a quantity outside it is something else ("3
+    million monthly users" is no team, "the 2000s" no latency)."""
     file: str = ""
     line: int = 0
 
@@ -77,6 +80,9 @@ class Entry:
     start: bool = False
     """Its patterns count only where they open a clause ("what is ..." asks a definition; "... what customers
     pay for" does not)."""
+    names: tuple[str, ...] = ()
+    """Of an `asked` entry: kinds of entity whose naming asks this kind of question ("license": a question
+    naming a licence asks what it obliges), unless a pattern of another kind than recommendation says more."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class Cues:
     """Words before an industry that make it whom the asker serves ("to", "for")."""
     organisations: tuple[str, ...] = ()
     """Words after an industry that make it what the asker is ("a fintech startup")."""
+    functions: tuple[str, ...] = ()
+    """Words after an industry word that make it a job or department, not an industry ("our finance director")."""
     not_names: tuple[str, ...] = ()
     """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
@@ -177,10 +185,20 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                 err(spec.key_lines[key], f"only number fields with a `unit` take `{key}`")
         if "counter_cues_unless" in spec and "counter_cues" not in spec:
             err(spec.key_lines["counter_cues_unless"], "`counter_cues_unless` needs `counter_cues`")
+        bounds: tuple[float, float] | None = None
+        if "range" in spec:
+            low, high = (float(v) for v in spec["range"])
+            if ftype not in ("int", "float"):
+                err(spec.key_lines["range"], "only number fields take a `range`")
+            elif low > high:
+                err(spec.key_lines["range"],
+                    f"`range` goes from the smallest to the largest value, not {low:g} to {high:g}")
+            else:
+                bounds = (low, high)
         out[name] = FieldDecl(name, str(ftype), fdoc.strip(), tuple(values), str(unit or ""), ask.strip(),
                               decisive, tuple(c.lower() for c in _texts(spec.get("cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
-                              tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), shown, line)
+                              tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown, line)
     return out
 
 
@@ -331,12 +349,16 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
         return [(text.strip(), at) for text, at in zip(lst, lst.item_lines, strict=True)]
 
     examples, near = texts("examples"), texts("near_misses")
-    if not patterns and not examples:
+    names = tuple(str(n) for n in item.get("names", ()))
+    if names and asked is None:
+        err(item.key_lines["names"], "`names` belongs to an `asked` entry (the kinds of question a name asks)")
+        return None
+    if not patterns and not examples and not names:
         err(line, "an entry needs `patterns` or `examples` (or both)")
         return None
     return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
                  str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
-                 tuple(examples), tuple(near), start)
+                 tuple(examples), tuple(near), start, names)
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
@@ -361,7 +383,8 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
-        organisations=low(industry.get("organisations")), not_names=low(doc.get("not_names")),
+        organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
+        not_names=low(doc.get("not_names")),
         domain=low(doc.get("domain")))
 
 
@@ -422,6 +445,8 @@ FIELD_SCHEMA = _mapping("a field", {
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
+    "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+              "description": "[smallest, largest] plausible value"},
 }, required=("type", "doc"))
 FIELD_KEYS = tuple(FIELD_SCHEMA["properties"])
 FIELDS_FILE_SCHEMA = _mapping("the fields file", {
@@ -442,6 +467,8 @@ ENTRY_SCHEMA = _mapping("a phrase entry", {
     "near_misses": _UTTERANCES,
     "hedge": {"type": "boolean"},
     "start": {"type": "boolean"},
+    "names": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$",
+                                         "description": "an entity kind such as license"}},
 })
 ENTRY_KEYS = tuple(ENTRY_SCHEMA["properties"])
 PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "minItems": 1, "items": ENTRY_SCHEMA}},
@@ -456,7 +483,8 @@ CUES_SCHEMA = _mapping("the cues file", {
     "hedges": _BEFORE_AFTER,
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
-    "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS}),
+    "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
+                                         "functions": _WORDS}),
 })
 """reader/cues.yaml: negation, hedge, role and requirement words."""
 

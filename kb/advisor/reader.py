@@ -405,6 +405,7 @@ class Reader:
         self._first = self._phrases(cues.first_person)
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
+        self._functions = self._phrases(cues.functions)
         q = book.quantities
         self._scales = {w.lower(): f for w, f in q.scales}
         self._vague = sorted(((self._words(w), f) for w, f in q.vague), key=lambda x: -len(x[0]))
@@ -412,6 +413,8 @@ class Reader:
             kind: sorted(((self._words(w), f) for w, f in words), key=lambda x: -len(x[0])) for kind, words in q.units
         }
         self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
+        self._unit_words = {w for words in self._units.values() for phrase, _ in words for w in phrase}
+        self._unit_words |= set(self._scales)
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
@@ -439,6 +442,7 @@ class Reader:
         self._negative_patterns = {
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
+        self._naming = [e for e in book.entries if e.asked and e.names]
         self._known = self._known_words()
         """Words that are no unknown name: of names that count anywhere, and of the reader's own data."""
         self._spelled = self._known | self.entities.words()
@@ -605,8 +609,11 @@ class Reader:
         "as a hospital"), naming what they are ("a fintech startup"), or opening a clause ("fintech, 4 people"),
         and not whom they serve ("we sell to banks")."""
         lo, _ = self._clause_bounds(toks, s)
-        if self._find(toks, self._customers, max(lo, s - 2), s):
-            return False
+        if s > lo and toks[s - 1].lower in ("our", "my"):
+            return True  # "for our hospital": the asker's own
+        if (self._find(toks, self._customers, max(lo, s - 2), s)
+                or self._find(toks, self._functions, e, min(len(toks), e + 2))):
+            return False  # "we sell to banks", "our finance director"
         start = s
         while start > lo and toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional",
                                                        "local", "mid-size", "tiny", "national", "private", "public"):
@@ -864,6 +871,16 @@ class Reader:
                 k = i + 1 if i < len(toks) and toks[i].text == "-" else i
                 if self._at(toks, k, phrase):
                     return kind, factor, k - i + len(phrase)
+        # "6 cleared engineers", "twelve seasoned data scientists": a people word after a word or two that
+        # describe them (plain lower-case words that are no unit, currency or number themselves)
+        for skip in (1, 2):
+            between = toks[i:i + skip]
+            if len(between) < skip or not all(t.text.isalpha() and not t.text.isupper() and t.lower not in
+                                              self._unit_words and t.lower not in self._currency for t in between):
+                return None
+            for phrase, factor in self._units.get("people", []):
+                if self._at(toks, i + skip, phrase):
+                    return "people", factor, skip + len(phrase)
         return None
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
@@ -884,6 +901,9 @@ class Reader:
             value, end_i = num.value, j + num.used
             if end_i < len(toks) and toks[end_i].lower in self._not_after or num.glued in self._not_after:
                 i = end_i  # "100%", "10x the traffic": a share or a ratio, no quantity
+                continue
+            if num.article and not currency_before and end_i < len(toks) and toks[end_i].lower in self._currency:
+                i = end_i  # "a €200k grant": the article is no amount; the amount is read from the sign on
                 continue
             unit = self._unit_at(toks, end_i, num.glued)
             currency = currency_before or num.currency
@@ -913,7 +933,7 @@ class Reader:
                 via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
                     f" at {rate:g} USD/{code} ({self.book.quantities.rates_as_of})" if code != "USD" else "")
                 for d in by_unit["money"]:
-                    if self._cued(d, toks, i):
+                    if self._cued(d, toks, i) and self._plausible(d, amount):
                         out.append(self._quantity(d, amount, src(start_char, toks[end_i - 1].end, "quantity",
                                                                  via + currency_note)))
                 i = end_i
@@ -922,7 +942,7 @@ class Reader:
                 kind, factor, unit_used = unit
                 end_i += unit_used
                 for d in by_unit.get(kind, []):
-                    if self._cued(d, toks, i):
+                    if self._cued(d, toks, i) and self._plausible(d, value * factor):
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
                         out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
@@ -973,6 +993,10 @@ class Reader:
         return not (has(decl.counter_cues) and not has(decl.counter_cues_unless))
 
     @staticmethod
+    def _plausible(decl: FieldDecl, value: float) -> bool:
+        return decl.range is None or decl.range[0] <= value <= decl.range[1]
+
+    @staticmethod
     def _quantity(decl: FieldDecl, value: float, source: Source) -> _Candidate:
         v: Scalar = int(round(value)) if decl.type == "int" else round(value, 2)
         return _Candidate(Observation(decl.name, v, source))
@@ -997,6 +1021,19 @@ class Reader:
             else:
                 merged.append((s, e))
         return merged
+
+    def _negated_clause(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
+        """Whether a clause says the negative: its longest comma-separated piece has a negation, so a short
+        piece merged into it ("... chat models, no fine-tuning") does not turn the whole clause around."""
+        pieces: list[tuple[int, int]] = []
+        lo = s
+        for j in range(s, e):
+            if toks[j].text in (",", ";", ":"):
+                pieces.append((lo, j))
+                lo = j + 1
+        pieces.append((lo, e))
+        a, b = max(pieces, key=lambda p: p[1] - p[0])
+        return self._has_negation(toks[a:b])
 
     def _by_example(self, text: str, toks: Sequence[_Tok], taken: set[str], src: Callable[..., Source]
                     ) -> tuple[list[_Candidate], list[Unsure], tuple[str, float, Source] | None]:
@@ -1033,7 +1070,7 @@ class Reader:
                     near_best[entry.field] = max(near_best.get(entry.field, -1.0), score)
                 elif score > best.get(entry.field, (-1.0, 0, 0))[0]:
                     best[entry.field] = (score, n, row)
-            clause_negated = self._has_negation(toks[s:e])
+            clause_negated = self._negated_clause(toks, s, e)
             for fname, (score, n, row) in best.items():
                 if fname in taken:
                     continue
@@ -1118,6 +1155,10 @@ class Reader:
                unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
         order = ("out_of_scope", "obligations", "process", "comparison", "definition", "recommendation")
         in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
+        named = next(((e.asked, o.source) for o in observations if o.key == "mention" and not o.negated
+                      for e in self._naming if str(o.value).partition(":")[0] in e.names and e.asked), None)
+        if named is not None and all(kind == "recommendation" for kind, _ in hits):
+            return named[0], named[1], True  # "Under the SSPL, can we offer it as a service?"
         if hits:
             kind, how = min(hits, key=lambda h: (order.index(h[0]) if h[0] in order else len(order),
                                                  h[1].start or 0))
