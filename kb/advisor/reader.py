@@ -609,11 +609,12 @@ class Reader:
         "as a hospital"), naming what they are ("a fintech startup"), or opening a clause ("fintech, 4 people"),
         and not whom they serve ("we sell to banks")."""
         lo, _ = self._clause_bounds(toks, s)
+        if self._find(toks, self._functions, e, min(len(toks), e + 2)):
+            return False  # "our finance director"
         if s > lo and toks[s - 1].lower in ("our", "my"):
             return True  # "for our hospital": the asker's own
-        if (self._find(toks, self._customers, max(lo, s - 2), s)
-                or self._find(toks, self._functions, e, min(len(toks), e + 2))):
-            return False  # "we sell to banks", "our finance director"
+        if self._find(toks, self._customers, max(lo, s - 2), s):
+            return False  # "we sell to banks"
         start = s
         while start > lo and toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional",
                                                        "local", "mid-size", "tiny", "national", "private", "public"):

@@ -280,3 +280,55 @@ def test_a_share_is_no_quantity(read) -> None:  # type: ignore[no-untyped-def]
 
 def test_next_business_day_is_a_day(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("a support reply by the next business day is fine"))["support_response_hours"] == 24
+
+
+# --- licence names, numbers, industries and names, in wordings of their own ------------------------------
+@pytest.mark.parametrize(("question", "licence", "asked"), [
+    ("Under ISC, what has to stay in the file headers?", "license:ISC", "obligations"),
+    ("so what is the SSPL anyway", "license:SSPL-1.0", "definition"),
+    ("MIT vs the BSD 3-clause licence for a closed product?", "license:MIT", "comparison"),
+    ("our vendor hands us BUSL 1.1 code, can we run it for paying clients?", "license:BUSL-1.1", "obligations"),
+])
+def test_a_licence_named_by_its_short_name_is_read_and_asks_what_it_obliges(  # type: ignore[no-untyped-def]
+        read, question: str, licence: str, asked: str) -> None:
+    u = read(question)
+    assert licence in entities(u), u.observations
+    assert u.asked == asked
+
+
+@pytest.mark.parametrize(("question", "field"), [
+    ("the app has 2 million daily users and growing", "team_size"),
+    ("the scoring code dates from the 1990s", "latency_ms"),
+    ("will the project still be around in ten years?", "deadline_months"),
+])
+def test_an_implausible_number_is_no_fact(read, question: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    assert field not in facts(read(question))
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("we got a €50k grant for tooling this year", "budget_usd", 54000),
+    ("about 20 lakh rupees a year is set aside", "budget_usd", 24000),
+    ("there are 7 very experienced data scientists here", "team_size", 7),
+    ("we build on a big pretrained language model, no fine-tuning", "fine_tuning", False),
+])
+def test_numbers_and_short_negations_in_new_wordings(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, value: object) -> None:
+    assert facts(read(question)).get(field) == value
+
+
+def test_a_short_negation_merged_into_a_clause_does_not_turn_it_around(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("we build on a big pretrained language model, no fine-tuning")
+    assert facts(u).get("uses_foundation_model") is not False
+
+
+@pytest.mark.parametrize("question", [
+    "our finance lead asked me to look into this",
+    "the finance department at our retail chain wants forecasts",
+])
+def test_a_job_or_department_is_no_industry(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert "industry" not in facts(read(question))
+
+
+def test_descriptions_and_peoples_are_no_unknown_names(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("we're an EU-based shop, our Dutch clients want API-only access and our CNNs are 3-year-old")
+    assert u.unknown == ()

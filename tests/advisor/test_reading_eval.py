@@ -15,10 +15,10 @@ from kb.advisor.phrasebook import ENTRY_KEYS, FIELD_KEYS
 from kb.advisor.reading_eval import end_to_end, evaluate, load_files, split_files
 from kb.config import Paths
 
-FLOORS = {"micro_f1": 0.81, "decisive_precision": 0.87, "asked_accuracy": 0.87}
-"""Last raised at test micro-F1 0.828, decisive precision 0.887, kind of question 0.894."""
+FLOORS = {"micro_f1": 0.83, "decisive_precision": 0.89, "asked_accuracy": 0.91}
+"""Last raised at test micro-F1 0.842, decisive precision 0.910, kind of question 0.930."""
 END_TO_END_FLOOR = 0.90
-"""Share of reader/eval/end_to_end.yaml that must pass (80 of 85 when last raised)."""
+"""Share of reader/eval/end_to_end.yaml that must pass (77 of 85 when last raised)."""
 
 
 @pytest.fixture(scope="module")
