@@ -332,3 +332,22 @@ def test_a_job_or_department_is_no_industry(read, question: str) -> None:  # typ
 def test_descriptions_and_peoples_are_no_unknown_names(read) -> None:  # type: ignore[no-untyped-def]
     u = read("we're an EU-based shop, our Dutch clients want API-only access and our CNNs are 3-year-old")
     assert u.unknown == ()
+
+
+# --- how a licensed component is used (what its obligations depend on) ---------------------------------
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("the firmware statically links that LGPL library", "linking", "static"),
+    ("we carry a few local patches to the upstream project", "modifies", True),
+    ("this is strictly for internal use, no outside users", "internal_only", True),
+    ("the tuned checkpoint gets published for anyone to grab", "shares_weights", True),
+    ("it goes into a paid product", "commercial_use", True),
+])
+def test_how_a_component_is_used_is_read(read, question: str, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get(field) == value
+
+
+def test_a_statically_linked_lgpl_library_gets_its_clause(knowledge_base) -> None:  # type: ignore[no-untyped-def]
+    _, answer = Advisor(knowledge_base).ask(
+        Conversation(), "we sell a desktop tool that statically links an LGPL 2.1 library: obligations?")
+    hit = next(c for c in answer.conclusions if c.rule.id == "licences.lgpl21-static-linking")
+    assert any("relink" in c.text and c.doc.endswith("lgpl-2.1.txt") for c in hit.citations)
