@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.advisor.reader import Reader, Understanding
+from kb.advisor.reader import DEFAULT_THRESHOLD, Reader, Understanding
 from kb.config import Paths
 from kb.model.problems import KnowledgeError, Problem
 from kb.yamlfile import read_checked
@@ -26,6 +26,9 @@ from kb.yamlfile import read_checked
 SPLITS = ("dev", "test")
 THRESHOLD_GRID = tuple(round(0.40 + 0.02 * i, 2) for i in range(28))  # 0.40 .. 0.94
 FIT_FLOOR = 0.40
+MIN_FIT_SUPPORT = 15
+"""Labelled values a field needs on dev before its threshold may go below the reader's default: a threshold
+fitted on a handful of utterances would let loose matches through everywhere else."""
 DECISIVE_PRECISION = 0.95
 TARGETS = {"micro_f1": 0.90, "decisive_precision": 0.95, "asked_accuracy": 0.90}
 """The issue's targets, checked on the test split (documented in docs/reader.md)."""
@@ -294,6 +297,9 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
             if best is None or f > best[0] + 1e-9:
                 best = (f, t)
         chosen[name] = best[1] if best else THRESHOLD_GRID[-1]
+        support = sum(1 for label, _ in readings for w in label.items if w[0] == "fact" and w[1] == name)
+        if support < MIN_FIT_SUPPORT:
+            chosen[name] = max(chosen[name], DEFAULT_THRESHOLD)
     # the kind of question, where no pattern decided it: each threshold tried by reading the split again
     for name in ("asked", "asked_over_facts"):
         best_asked: tuple[int, float] | None = None
