@@ -218,7 +218,7 @@ def test_offering_fact_and_its_provenance(shipped_ontology: Ontology, kb_root: P
     assert fact.as_dict() == {
         "id": "offering:pytorch", "kind": "offering", "name": "PyTorch", "type": "framework",
         "delivery": "open_source", "license": "license:BSD-3-Clause", "vendor": "vendor:pytorch_foundation",
-        "support": "community", "commercial_support": False,
+        "support": "community_and_vendor", "commercial_support": True,
     }
     source = fact.source
     assert source.file == "ontology/offerings.ttl"
