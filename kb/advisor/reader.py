@@ -1131,7 +1131,7 @@ class Reader:
                 and not _plural_acronym(t.text)
                 and not t.lower.startswith(self._cue_prefixes)
                 and not self._nlp.vocab[t.lower].is_stop and len(t.text) > 1 and (
-                    any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper() and not _plural_acronym(t.text)
+                    any(ch.isupper() for ch in t.text[1:]) and not t.text.isupper()
                     or (t.text[0].isupper() and not first and not t.text.isupper())
                     or (any(ch.isdigit() for ch in t.text) and any(ch.isalpha() for ch in t.text)
                         and not _NUMERIC.match(t.text.lstrip("~$€£¥₹")))
