@@ -129,6 +129,8 @@ class Quantities:
     """Scale words that say money by themselves ("forty grand"), with the currency they mean."""
     not_after: tuple[str, ...] = ()
     """Words after which a number is no quantity of any kind ("100%", "10x the traffic")."""
+    described: tuple[str, ...] = ()
+    """Unit kinds whose unit word may follow a word or two describing it ("6 cleared engineers")."""
 
 
 @dataclass(frozen=True)
@@ -417,7 +419,8 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
             implies.append((str(word), str(code)))
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
                       str(doc.get("rates_as_of", "")), lead_ins, tuple(str(k) for k in _texts(doc.get("no_article"))),
-                      tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))))
+                      tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
+                      tuple(str(k) for k in _texts(doc.get("described"))))
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
@@ -495,7 +498,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
         "a currency", {"symbols": _WORDS, "usd": _POSITIVE}, required=("symbols", "usd"))},
     "scales": _FACTORS,
     "vague": _FACTORS,
-    "no_article": _WORDS,
+    "no_article": _WORDS, "described": _WORDS,
     "not_after": _WORDS,
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},
     "lead_ins": {"type": "object", "additionalProperties": _WORDS},

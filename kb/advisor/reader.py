@@ -872,16 +872,17 @@ class Reader:
                 k = i + 1 if i < len(toks) and toks[i].text == "-" else i
                 if self._at(toks, k, phrase):
                     return kind, factor, k - i + len(phrase)
-        # "6 cleared engineers", "twelve seasoned data scientists": a people word after a word or two that
-        # describe them (plain lower-case words that are no unit, currency or number themselves)
+        # "6 cleared engineers", "twelve seasoned data scientists": a unit word of a `described` kind after a
+        # word or two that describe it (plain lower-case words that are no unit, currency or number themselves)
         for skip in (1, 2):
             between = toks[i:i + skip]
             if len(between) < skip or not all(t.text.isalpha() and not t.text.isupper() and t.lower not in
                                               self._unit_words and t.lower not in self._currency for t in between):
                 return None
-            for phrase, factor in self._units.get("people", []):
-                if self._at(toks, i + skip, phrase):
-                    return "people", factor, skip + len(phrase)
+            for kind in self.book.quantities.described:
+                for phrase, factor in self._units.get(kind, []):
+                    if self._at(toks, i + skip, phrase):
+                        return kind, factor, skip + len(phrase)
         return None
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:

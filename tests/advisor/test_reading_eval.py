@@ -55,6 +55,6 @@ def test_every_reader_keyword_is_documented() -> None:
     text = (PROJECT_ROOT / "docs" / "reader.md").read_text(encoding="utf-8")
     for key in (*FIELD_KEYS, *ENTRY_KEYS, "negation", "hedges", "roles", "requirement", "not_names", "domain",
                 "pseudo", "terminators", "window", "currencies", "scales", "vague", "lead_ins", "units",
-                "first_person", "industry", "self", "customers", "organisations", "no_article", "implies_currency",
-                "asked_over_facts"):
+                "first_person", "industry", "self", "customers", "organisations", "functions", "no_article",
+                "described", "implies_currency", "asked_over_facts"):
         assert f"`{key}`" in text, key
