@@ -2,7 +2,9 @@
 
 `kb licenses --texts KEY ...` copies licence texts from the ScanCode LicenseDB data (the `licensedcode-data`
 package, whose version is recorded) into `corpus/licences/<key>.txt`, verbatim, and adds each one's entry to
-`corpus/metadata.yaml` with `sections: numbered`. A document marked so has its headings found at its
+`corpus/metadata.yaml` with `sections: numbered`. Licences newer than that package (Llama 3.1-3.3, Gemma)
+come from a `scancode-toolkit` wheel fetched without its dependencies, read as a zip and never installed:
+`pip download scancode-toolkit==32.5.0 --no-deps -d DIR`, then `kb licenses --texts KEY --from DIR/*.whl`. A document marked so has its headings found at its
 numbered clauses ("13. Remote Network Interaction;", "3.3. Distribution of a Larger Work", "Section 4"),
 so its passages never cross a clause and a citation names the clause ("§13 Remote Network Interaction")
 at the licence's own offsets.
@@ -28,18 +30,23 @@ MAX_TITLE_WORDS = 9
 
 _SECTION = re.compile(r"(?m)^Section[ \t]+(\d+)[ \t]+-+[ \t]+([^\n]{1,80}?)\.?[ \t]*$")
 """Creative Commons style: `Section 3 -- License Conditions.`"""
+_ESCAPED = re.compile(r"(?m)^(\d+)(?:\\\.[ \t]*\*\*|\*\*\.[ \t]*)([^*\n]{1,80}?)\.?\*\*")
+"""A licence kept as escaped Markdown (Llama 3.3): `1\\. **License Rights and Redistribution**.`, `3**. Disclaimer**`."""
 _HASHES = re.compile(r"(?m)^##+[ \t]+([^\n]{1,80}?)[ \t]*$")
 """A licence written with Markdown headings (the Elastic License 2.0): `## Limitations`."""
 
 
 def clause_headings(text: str) -> tuple[Heading, ...]:
     """Headings at the clauses of a licence text, in the form the licence uses: `Section N -- Title` lines,
-    `## Title` lines, or else numbered clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short
+    escaped Markdown clauses (`1\\. **Title**`), `## Title` lines, or else numbered clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short
     title when it opens with one ("Redistribution.", "Remote Network Interaction;"). A heading reads
     `§4 Redistribution` (or the title itself for `##` headings)."""
     sections = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _SECTION.finditer(text)]
     if sections:
         return tuple(sections)
+    escaped = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _ESCAPED.finditer(text)]
+    if escaped:
+        return tuple(escaped)
     hashes = [Heading(m.start(1), m.end(1), m.group(1).strip()) for m in _HASHES.finditer(text)]
     if hashes:
         return tuple(hashes)
@@ -85,14 +92,30 @@ class LicenceText:
     text: str
 
 
-def read_licence(key: str) -> LicenceText:
-    """The licence `key` from the installed ScanCode data; KeyError if it has none."""
+WHEEL_DATA = "licensedcode/data/licenses/"
+"""Where a scancode-toolkit wheel keeps the LicenseDB texts."""
+
+
+def read_licence(key: str, wheel: Path | None = None) -> LicenceText:
+    """The licence `key` from the installed ScanCode data, or from the scancode-toolkit `wheel` (a zip file)
+    when one is given; KeyError if it has none."""
     import yaml
 
-    path = _data_folder() / "licenses" / f"{key}.LICENSE"
-    if not path.is_file():
-        raise KeyError(f"{PACKAGE} has no licence `{key}`")
-    raw = path.read_text(encoding="utf-8")
+    if wheel is not None:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(wheel) as z:
+                raw = z.read(f"{WHEEL_DATA}{key}.LICENSE").decode("utf-8")
+        except KeyError:
+            raise KeyError(f"{wheel.name} has no licence `{key}`") from None
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise KeyError(f"{wheel}: not a readable wheel ({exc})") from None
+    else:
+        path = _data_folder() / "licenses" / f"{key}.LICENSE"
+        if not path.is_file():
+            raise KeyError(f"{PACKAGE} has no licence `{key}`")
+        raw = path.read_text(encoding="utf-8")
     meta: dict[str, Any] = {}
     text = raw
     if raw.startswith("---"):
@@ -102,7 +125,11 @@ def read_licence(key: str) -> LicenceText:
                        str(meta.get("homepage_url") or ""), text.strip("\n") + "\n")
 
 
-def data_version() -> str:
+def data_version(wheel: Path | None = None) -> str:
+    """`licensedcode-data 32.1.0`, or the wheel's distribution and version (`scancode-toolkit 32.5.0`)."""
+    if wheel is not None:
+        name, _, rest = wheel.name.partition("-")
+        return f"{name.replace('_', '-')} {rest.split('-')[0]}"
     from importlib.metadata import version
 
     return f"{PACKAGE} {version(PACKAGE)}"
@@ -116,16 +143,17 @@ def _data_folder() -> Path:
     return Path(next(iter(licensedcode.__path__))) / "data"
 
 
-def write_texts(keys: list[str], corpus_dir: Path) -> list[str]:
-    """Copy the licences `keys` into corpus/licences/ and record them in metadata.yaml; the lines said."""
+def write_texts(keys: list[str], corpus_dir: Path, wheel: Path | None = None) -> list[str]:
+    """Copy the licences `keys` (from the installed data, or from a scancode-toolkit `wheel`) into
+    corpus/licences/ and record them in metadata.yaml; the lines said."""
     folder = corpus_dir / "licences"
     folder.mkdir(parents=True, exist_ok=True)
     metadata = corpus_dir / "metadata.yaml"
     current = metadata.read_text(encoding="utf-8") if metadata.is_file() else "documents:\n"
     said, entries = [], []
-    version = data_version()
+    version = data_version(wheel)
     for key in keys:
-        lic = read_licence(key)
+        lic = read_licence(key, wheel)
         (folder / f"{key}.txt").write_text(lic.text, encoding="utf-8")
         name = f"licences/{key}.txt"
         said.append(f"{name}: {lic.name} ({lic.spdx or 'no SPDX id'}), {len(clause_headings(lic.text))} clauses")

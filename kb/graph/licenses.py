@@ -252,12 +252,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--texts", nargs="+", metavar="KEY",
                         help="instead: copy these licences' texts (ScanCode keys, e.g. agpl-3.0) from "
                              "licensedcode-data into corpus/licences/ and record them in corpus/metadata.yaml")
+    parser.add_argument("--from", dest="wheel", metavar="WHEEL",
+                        help="with --texts: read the texts from this scancode-toolkit wheel (newer licences, "
+                             "e.g. Llama 3.x and Gemma): pip download scancode-toolkit==32.5.0 --no-deps")
     ns = parser.parse_args(argv)
     if ns.texts:
         from kb.corpus.licence_texts import write_texts
 
         try:
-            for line in write_texts(ns.texts, options.paths(ns).corpus):
+            for line in write_texts(ns.texts, options.paths(ns).corpus, Path(ns.wheel) if ns.wheel else None):
                 print(line)
         except KeyError as exc:
             print(f"kb licenses: {exc.args[0]}", file=sys.stderr)

@@ -550,7 +550,8 @@ def _misplaced_individuals(m: Merged) -> list[Problem]:
 
 
 def _corpus_names(corpus: Path) -> set[str]:
-    return {p.name for p in corpus.iterdir() if p.is_file()} if corpus.is_dir() else set()
+    """The corpus's files by their names under it (`000_ec71.txt`, `licences/mit.txt`), as rules cite them."""
+    return {p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file()} if corpus.is_dir() else set()
 
 
 def _missing_documents(m: Merged, corpus: Path) -> list[Problem]:
