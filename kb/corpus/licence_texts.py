@@ -4,10 +4,10 @@
 package, whose version is recorded) into `corpus/licences/<key>.txt`, verbatim, and adds each one's entry to
 `corpus/metadata.yaml` with `sections: numbered`. Licences newer than that package (Llama 3.1-3.3, Gemma)
 come from a `scancode-toolkit` wheel fetched without its dependencies, read as a zip and never installed:
-`pip download scancode-toolkit==32.5.0 --no-deps -d DIR`, then `kb licenses --texts KEY --from DIR/*.whl`. A document marked so has its headings found at its
-numbered clauses ("13. Remote Network Interaction;", "3.3. Distribution of a Larger Work", "Section 4"),
-so its passages never cross a clause and a citation names the clause ("§13 Remote Network Interaction")
-at the licence's own offsets.
+`pip download scancode-toolkit==32.5.0 --no-deps -d DIR`, then `kb licenses --texts KEY --from DIR/*.whl`.
+A document marked so has its headings found at its numbered clauses ("13. Remote Network Interaction;",
+"3.3. Distribution of a Larger Work", "Section 4"), so its passages never cross a clause and a citation
+names the clause ("§13 Remote Network Interaction") at the licence's own offsets.
 
 The data is read when the texts are written, never at run time: the corpus holds the files.
 """
@@ -31,16 +31,17 @@ MAX_TITLE_WORDS = 9
 _SECTION = re.compile(r"(?m)^Section[ \t]+(\d+)[ \t]+-+[ \t]+([^\n]{1,80}?)\.?[ \t]*$")
 """Creative Commons style: `Section 3 -- License Conditions.`"""
 _ESCAPED = re.compile(r"(?m)^(\d+)(?:\\\.[ \t]*\*\*|\*\*\.[ \t]*)([^*\n]{1,80}?)\.?\*\*")
-"""A licence kept as escaped Markdown (Llama 3.3): `1\\. **License Rights and Redistribution**.`, `3**. Disclaimer**`."""
+"""A licence kept as escaped Markdown (Llama 3.3): `1\\. **License Rights and Redistribution**.`,
+`3**. Disclaimer**`."""
 _HASHES = re.compile(r"(?m)^##+[ \t]+([^\n]{1,80}?)[ \t]*$")
 """A licence written with Markdown headings (the Elastic License 2.0): `## Limitations`."""
 
 
 def clause_headings(text: str) -> tuple[Heading, ...]:
     """Headings at the clauses of a licence text, in the form the licence uses: `Section N -- Title` lines,
-    escaped Markdown clauses (`1\\. **Title**`), `## Title` lines, or else numbered clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short
-    title when it opens with one ("Redistribution.", "Remote Network Interaction;"). A heading reads
-    `§4 Redistribution` (or the title itself for `##` headings)."""
+    escaped Markdown clauses (`1\\. **Title**`), `## Title` lines, or else numbered clauses at line starts (`4.`,
+    `3.3.`, `3.1`), each with its short title when it opens with one ("Redistribution.", "Remote Network
+    Interaction;"). A heading reads `§4 Redistribution` (or the title itself for `##` headings)."""
     sections = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _SECTION.finditer(text)]
     if sections:
         return tuple(sections)
