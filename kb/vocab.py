@@ -138,6 +138,7 @@ FACT_KINDS: dict[str, FactKind] = {
                 "name": _f("str", "full name"),
                 "spdx": _f("str", "SPDX identifier, or the LicenseRef-scancode-... one ScanCode gives"),
                 "family": _f("str", "copyleft class (most specific)", LICENSE_FAMILIES),
+                "burden": _f("int", "how much its family asks of a user, lowest first (oscar:burden)"),
                 "copyleft": _f("bool", "any copyleft family (weak, strong or network)"),
                 "strong_copyleft": _f("bool", "strong or network copyleft: derived works as a whole"),
                 "category": _f("str", "ScanCode LicenseDB category, as the data gives it"),
@@ -204,6 +205,21 @@ FACT_KINDS: dict[str, FactKind] = {
         FactKind("mention", "asker", "An entity the asker named (offering, license, vendor, ...).", {
             "entity": _f("ref", "id of the entity's fact"),
             "entity_kind": _f("str", "kind of that fact"),
+        }),
+        FactKind("license_expression", "asker",
+                 "A licence expression the asker named (\"MIT OR Apache-2.0\"), with the option chosen: "
+                 "its licences are also mentioned.", {
+            "expression": _f("str", "the expression, normalised (SPDX ids, OR / AND / WITH)"),
+            "operator": _f("str", "its top operator: a choice, all apply, an exception, or one licence",
+                           ("or", "and", "with", "single")),
+            "chosen": _f("str", "the lightest option: the licences that then apply"),
+            "chosen_family": _f("str", "the families of the chosen option's licences, in words"),
+            "others": _f("str", "the other options, `;`-separated"),
+            "others_family": _f("str", "their families, in words, `;`-separated"),
+            "options": _f("int", "how many options the expression leaves"),
+            "tie": _f("bool", "another option is as light as the chosen one"),
+            "base": _f("ref", "with an exception: the licence it narrows"),
+            "exception": _f("ref", "with an exception: the exception"),
         }),
         FactKind("inquiry", "asker", "What the latest question asks: one per consultation.", {
             "asked": _f("str", "the kind of question", ASKED_KINDS),

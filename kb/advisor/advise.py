@@ -93,6 +93,10 @@ def _generated(fact: Fact | None) -> bool:
     return fact is not None and Path(fact.source.file or "").name == LICENSES_FILE
 
 
+_LICENCE_DATA = re.compile(r"ScanCode LicenseDB \(([^)]+)\)")
+"""The data version a licence text was copied from, as its corpus/metadata.yaml publisher records it."""
+
+
 @dataclass(eq=False)
 class KnowledgeBase:
     """One loaded knowledge base: ontology, compiled rules, corpus and its index, and their versions."""
@@ -147,6 +151,10 @@ class KnowledgeBase:
             "model": retriever.embedder.fingerprint[:12],
             "reader": phrasebook.version,
         }
+        licence_data = sorted({m.group(1) for meta in corpus.metadata.values()
+                               if (m := _LICENCE_DATA.search(meta.publisher or ""))})
+        if licence_data:
+            versions["licence texts"] = "ScanCode LicenseDB: " + ", ".join(licence_data)
         say("reader examples", 0.97)
         matcher = EntityMatcher(labels, guarded, ontology.resolve,
                                 vouched={i: ontology.alt_labels(i) for i in guarded})

@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kb.advisor.reader import Observation, Understanding
+from kb.graph.expressions import ExpressionError
+from kb.graph.expressions import facts as expression_facts
+from kb.graph.expressions import parse as parse_expression
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.vocab import FACT_KINDS, FieldSpec
 from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_yaml, validate
 
 ASKER_FIELDS: dict[str, FieldSpec] = FACT_KINDS["asker"].fields
-ENTITY_KEYS = ("mention", "requirement")
+ENTITY_KEYS = ("mention", "requirement", "expression")
 
 
 class FactSource(Protocol):
@@ -147,6 +150,13 @@ class Conversation:
             elif obs.key == "requirement":
                 out.append(Fact.make(f"requirement:{value}", "requirement", {"certification": value}, obs.source))
                 entity_ids.append(str(value))
+            elif obs.key == "expression":
+                try:
+                    made = expression_facts(parse_expression(str(value)), obs.source, ontology.fact)
+                except ExpressionError:
+                    continue  # a saved conversation from before a change of the parser: nothing to add
+                out.extend(made)
+                entity_ids.extend(str(f.get("entity")) for f in made if f.kind == "mention")
             else:
                 entity = ontology.fact(str(value))
                 kind = entity.kind if entity is not None else str(value).split(":", 1)[0]

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from kb.advisor.phrasebook import Entry, FieldDecl, Phrasebook
+from kb.graph.expressions import ExpressionError
+from kb.graph.expressions import parse as parse_expression
 from kb.model.answer import Unsure
 from kb.model.facts import Scalar, Source
 from kb.retrieval.embeddings import READS_CHARS
@@ -139,9 +141,79 @@ _BOUNDARY = re.compile(r"[.!?;,:](?=\s)|\n")
 _VERSION_AFTER = re.compile(r"[- ]?v?(\d[\w.]*)", re.IGNORECASE)
 
 
+_EXPRESSION_GAP = re.compile(
+    r"\s*([()]*)\s*(OR|AND|WITH|/|,?\s*or|(?:[a-z]+\s+)?with(?:\s+the)?|and)\s*([()]*)\s*$")
+"""What joins two licences of an expression: SPDX's own OR / AND / WITH, "/" ("MIT/Apache-2.0"), or, read
+only in an expression that has one of those or beside "dual", the words "or", "and", "with (the)"."""
+_DUAL = re.compile(r"\b(?:dual|either|choice of)\b", re.IGNORECASE)
+
+
+_LIST_JOIN = re.compile(r"\s*,?\s*(?:or|and|/|vs\.?|versus|&)?\s*(?:the\s+)?$", re.IGNORECASE)
+
+
+def _listed(text: str, word: tuple[str, int, int], other: tuple[str, int, int]) -> bool:
+    """A licence-like ordinary word ("MIT", "ISC") stands beside another licence in a list or a choice ("MIT
+    or Apache 2.0", "ISC, MIT"), not merely somewhere in the same question ("the JSON lib ... MIT")."""
+    a, b = (word, other) if word[2] <= other[1] else (other, word)
+    return _LIST_JOIN.fullmatch(text, a[2], b[1]) is not None
+
+
+def licence_expressions(text: str, found: Sequence[tuple[str, int, int]]) -> list[tuple[int, int, str]]:
+    """(start, end, SPDX expression) for each run of licences joined as an expression in `text`: "MIT OR
+    Apache-2.0", "MIT/Apache 2.0", "dual-licensed under MIT or Apache 2.0", "GPLv2 with the Classpath
+    exception". `found`: the entity matches (id, start, end) of the text, in order. A run of two licences
+    joined by a plain "or"/"and" is no expression unless it says "dual" (or "either"): "MIT or Apache for
+    our SDK?" weighs two licences, "we use MIT and BSD code" names two."""
+    lics = [(i, a, b) for i, a, b in found if i.startswith("license:")]
+    out: list[tuple[int, int, str]] = []
+    k = 0
+    while k < len(lics):
+        run = [lics[k]]
+        ops: list[tuple[str, str, str]] = []
+        while k + 1 < len(lics):
+            gap = _EXPRESSION_GAP.fullmatch(text, run[-1][2], lics[k + 1][1])
+            if gap is None:
+                break
+            word = gap.group(2).strip(" ,")
+            if "with" in word.split():
+                word = "with"  # "a GPL-2.0 library with the Classpath exception"
+            is_exception = "exception" in lics[k + 1][0].lower()
+            if word.lower() == "with" and not is_exception:
+                break
+            ops.append((gap.group(1), word, gap.group(3)))
+            run.append(lics[k + 1])
+            k += 1
+        k += 1
+        if len(run) < 2:
+            continue
+        spoken = any(w in ("OR", "AND", "WITH", "/") for _, w, _ in ops)
+        plain_ok = spoken or _DUAL.search(text, max(0, run[0][1] - 40), run[0][1]) is not None
+        if not plain_ok and not any(w.lower().startswith("with") for _, w, _ in ops):
+            continue
+        parts = [run[0][0].removeprefix("license:")]
+        for (before, word, after), (ident, _, _) in zip(ops, run[1:], strict=True):
+            op = "OR" if word == "/" else word.split()[0].upper()
+            parts.append(f"{before} {op} {after}{ident.removeprefix('license:')}")
+        expression = " ".join(parts)
+        depth = expression.count("(") - expression.count(")")
+        if depth > 0:
+            expression += ")" * depth
+        elif depth < 0:
+            expression = "(" * -depth + expression
+        try:
+            out.append((run[0][1], run[-1][2], parse_expression(expression).text))
+        except ExpressionError:
+            continue  # "MIT, or Apache)": not an expression after all; the licences stay names
+    return out
+
+
+_SPELLING = {"licence": "license", "licences": "licenses", "licenced": "licensed"}
+"""British and American spellings compare equal: "Llama 2 licence" is the label "Llama 2 license"."""
+
+
 def tokens(text: str) -> tuple[str, ...]:
     """The label's words, lower-cased, punctuation dropped: how labels and questions are compared."""
-    return tuple(t.lower() for t in _TOKEN.findall(text))
+    return tuple(_SPELLING.get(w, w) for w in (t.lower() for t in _TOKEN.findall(text)))
 
 
 def _plural_acronym(word: str) -> bool:
@@ -176,9 +248,11 @@ class EntityMatcher:
         spelled: dict[tuple[str, ...], str] = {}
         self._guarded = set(guarded)
         self._vouched = {tokens(name) for names in (vouched or {}).values() for name in names}
+        self._curated = {ident for ident, names in (vouched or {}).items() if names}
+        """Guarded entities an analyst wrote names for: their catalogue labels are trusted in full."""
         for ident, names in labels.items():
             for name in names:
-                key = tokens(name)
+                key = tokens(name) + (("+",) if name.endswith("+") else ())  # "GPLv2+" is not "GPLv2"
                 if key:
                     index.setdefault(key, set()).add(ident)
                     spelled.setdefault(key, name)
@@ -215,7 +289,7 @@ class EntityMatcher:
     def scan(self, text: str) -> list[tuple[str, int, int]]:
         """Like `find`, and also the spans of a known name followed by a version it does not carry ("GPT-4"
         against the labels "GPT-3" and "GPT"), with an empty id: such a name is not that entity."""
-        words = [(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        words = [(_SPELLING.get(w, w), m.start(), m.end()) for m in _TOKEN.finditer(text) if (w := m.group(0).lower())]
         found: list[tuple[str, int, int]] = []
         waiting: list[tuple[str, int, int]] = []
         """Guarded words seen without a licence beside them: taken if the question names another licence."""
@@ -227,8 +301,11 @@ class EntityMatcher:
                 if not ids:
                     continue
                 start, end = words[i][1], words[i + n - 1][2]
-                if n > 1 and _BOUNDARY.search(text, start, end):
+                if n > 1 and _BOUNDARY.search(text, start, end) and not _BOUNDARY.search(self._spelled[key] + " "):
                     continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
+                if (n > 1 and ids <= self._guarded and not ids & self._curated and key[-1].isalpha()
+                        and words[i + n - 1][0] == text[words[i + n - 1][1]:end] and key[:-1] in self._index):
+                    continue  # "a GPL-2.0 library" is a library under GPL-2.0, not ScanCode's gpl-2.0-library
                 plain_word = n == 1 and key[0].isalpha() and ids <= self._guarded and key not in self._vouched
                 if plain_word and not (_LICENSE_AFTER.match(text, end) or _LICENSE_BEFORE.search(text[:start])):
                     waiting.extend((ident, start, end) for ident in sorted(ids))
@@ -241,15 +318,18 @@ class EntityMatcher:
                     found.append(("", start, words[i + n][2]))
                     i += n
                     break
+                if text[end:end + 1] == "+" and key + ("+",) in self._index:
+                    ids, end = self._index[key + ("+",)], end + 1  # "GPLv2+": this version or any later
                 for ident in sorted(ids):
                     found.append((ident, start, end))
                 i += n - 1
                 break
             i += 1
-        licences = {ident for ident, _, _ in found if ident.startswith("license:")}
+        licences = [(ident, a, b) for ident, a, b in found if ident.startswith("license:")]
         if waiting and licences:
             taken = [(a, b) for _, a, b in found]
-            found.extend(w for w in waiting if w[0].startswith("license:") and licences - {w[0]}
+            found.extend(w for w in waiting if w[0].startswith("license:")
+                         and any(i != w[0] and _listed(text, w, (i, a, b)) for i, a, b in licences)
                          and not any(a < w[2] and w[1] < b for a, b in taken))
             found.sort(key=lambda f: (f[1], f[0]))
         return found
@@ -655,11 +735,20 @@ class Reader:
                     return t.i
             return max(len(toks) - 1, 0)
 
-        # entities by label, then misspelt names
-        for ident, start, end in self.entities.scan(text):
+        # entities by label (licences joined as an expression are read as one), then misspelt names
+        scanned = self.entities.scan(text)
+        expressions = licence_expressions(text, scanned)
+        for start, end, expression in expressions:
+            s, e = tok_index(start), tok_index(end - 1) + 1
+            negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
+            cands.append(_Candidate(Observation("expression", expression, src(start, end, "label", expression),
+                                                negated)))
+        for ident, start, end in scanned:
             covered.append((start, end))
             if not ident:
                 unknown.append(text[start:end])
+                continue
+            if ident.startswith("license:") and any(a <= start and end <= b for a, b, _ in expressions):
                 continue
             key = _entity_key(ident)
             s, e = tok_index(start), tok_index(end - 1) + 1
@@ -777,6 +866,8 @@ class Reader:
         for s, e in ((i - 1, i + 1), (i, i + 2), (i - 2, i + 1), (i - 1, i + 2), (i, i + 3)):
             if s < 0 or e > len(toks) or not all(t.lower.isalnum() for t in toks[s:e]):
                 continue
+            if self._nlp.vocab[toks[s].lower].is_stop or self._nlp.vocab[toks[e - 1].lower].is_stop:
+                continue  # a name does not begin or end with "is", "the": "is licensed" is no "ISC license"
             hit = self._fuzzy_name("".join(t.lower for t in toks[s:e]), several=True)
             if hit is not None and (best is None or hit[2] > best[0][2]):
                 best = (hit, s, e)
@@ -1157,8 +1248,10 @@ class Reader:
                unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
         order = ("out_of_scope", "obligations", "process", "comparison", "definition", "recommendation")
         in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
-        named = next(((e.asked, o.source) for o in observations if o.key == "mention" and not o.negated
-                      for e in self._naming if str(o.value).partition(":")[0] in e.names and e.asked), None)
+        named = next(((e.asked, o.source) for o in observations if o.key in ("mention", "expression")
+                      and not o.negated for e in self._naming if e.asked
+                      and ("license" if o.key == "expression" else str(o.value).partition(":")[0]) in e.names),
+                     None)
         if named is not None and all(kind == "recommendation" for kind, _ in hits):
             return named[0], named[1], True  # "Under the SSPL, can we offer it as a service?"
         if hits:

@@ -20,6 +20,7 @@ from typing import Any
 
 from kb.advisor.reader import DEFAULT_THRESHOLD, Reader, Understanding
 from kb.config import Paths
+from kb.graph.expressions import parse as parse_expression
 from kb.model.problems import KnowledgeError, Problem
 from kb.yamlfile import read_checked
 
@@ -142,6 +143,9 @@ def predicted(u: Understanding) -> list[Item]:
         if o.key in ("mention", "requirement"):
             out.append(("denies" if o.negated else ("mention" if o.key == "mention" else "requires"), str(o.value),
                         True))
+        elif o.key == "expression":  # "MIT OR Apache-2.0" names each of its licences
+            names = dict.fromkeys(i for opt in parse_expression(str(o.value)).options for i in opt.licences)
+            out.extend(("denies" if o.negated else "mention", i, True) for i in names)
         elif o.negated:
             if o.key == "industry":
                 out.append(("denies", str(o.value), True))

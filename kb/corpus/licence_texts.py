@@ -60,6 +60,7 @@ def clause_headings(text: str) -> tuple[Heading, ...]:
         title = ""
         t = _TITLE.match(text, end)
         if t and len(t.group(1).split()) <= MAX_TITLE_WORDS and t.end() < len(text) and \
+                not t.group(1).rstrip().endswith(",") and \
                 (t.group(0).endswith((".", ";", ":")) or text[t.end():t.end() + 1] == "\n"):
             title, end = t.group(1).strip(), t.end()
         found.append((int(number.split(".")[0]), Heading(start, end, f"§{number} {title}".strip())))

@@ -801,6 +801,13 @@ def _bool(t: Triples, s: Node, p: Node) -> bool | None:
     return None
 
 
+def _int(t: Triples, s: Node, p: Node) -> int | None:
+    value = t.value(s, p)
+    if isinstance(value, Literal) and isinstance(value.toPython(), int) and not isinstance(value.toPython(), bool):
+        return int(value.toPython())
+    return None
+
+
 def _str(value: Node | None) -> str | None:
     return str(value) if value is not None else None
 
@@ -912,6 +919,7 @@ class Ontology:
                     "name": self._name(s),
                     "spdx": _str(t.value(s, OSCAR.spdxId)),
                     "family": families[fams[0]] if fams else None,
+                    "burden": _int(t, fams[0], OSCAR.burden) if fams else None,
                     "copyleft": OSCAR.CopyleftLicense in types,
                     "strong_copyleft": OSCAR.StrongCopyleftLicense in types,
                     "category": _str(t.value(s, OSCAR.scancodeCategory)),

@@ -76,7 +76,7 @@ def test_a_hedge_is_shown_not_taken(read) -> None:  # type: ignore[no-untyped-de
 
 @pytest.mark.parametrize(("first", "then", "dropped"), [
     ("we're a hospital using PyTorch", "sorry, we are not a healthcare provider", "asker.industry"),
-    ("we plan to use Llama for the chatbot", "we'll pick a hosted API instead of Llama", "mention:offering:llama2"),
+    ("we plan to use Llama 2 for the chatbot", "we'll pick a hosted API instead of Llama 2", "mention:offering:llama2"),
     ("we're a SaaS shop selling a hosted product", "actually it's no longer a SaaS", None),
     ("team of 4, we need HIPAA", "we don't need HIPAA any more", "requirement:certification:hipaa_baa"),
 ])

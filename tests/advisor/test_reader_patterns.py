@@ -81,7 +81,8 @@ def test_longest_label_wins_and_plain_words_need_license_context() -> None:
         ("is JSON or Apache-2.0 stricter?", ["license:JSON", "license:Apache-2.0"]),  # another licence named
         ("what does code under the JSON oblige us to do", ["license:JSON"]),  # "under"
         ("we reuse JSON code in our tool", ["license:JSON"]),  # "X code"
-        ("we send JSON to an Apache-2.0 service", ["license:Apache-2.0", "license:JSON"]),
+        ("is it JSON, or Apache-2.0?", ["license:JSON", "license:Apache-2.0"]),  # listed beside a licence
+        ("we send JSON to an Apache-2.0 service", ["license:Apache-2.0"]),  # a licence elsewhere: JSON is data
         ("we send JSON to the API", []),
     ],
 )
