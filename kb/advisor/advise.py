@@ -30,7 +30,7 @@ from kb.engine.rulebase import Consultation, RuleBase
 from kb.graph.licenses import OUTPUT_NAME as LICENSES_FILE
 from kb.graph.ontology import Ontology, load_ontology
 from kb.model import answer as model
-from kb.model.conclusions import Conclusion, RuleRef
+from kb.model.conclusions import Conclusion, OptionScore, RuleRef
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.embeddings import READS_CHARS, Embedder
@@ -92,6 +92,23 @@ def _generated(fact: Fact | None) -> bool:
     """Whether a fact comes only from the generated license catalogue (not from an analyst's file)."""
     return fact is not None and Path(fact.source.file or "").name == LICENSES_FILE
 
+
+TIE_MARGIN = 0.05
+"""Options whose weighed support is this close to the leader's are a tie, not a decision."""
+
+
+def _leading(weighing: Iterable[OptionScore]) -> frozenset[str]:
+    """The options that lead: the best scored and those tied with it (none when nothing is for any)."""
+    scores = [s for s in weighing if s.score > 0]
+    return frozenset(s.option for s in scores if scores[0].score - s.score < TIE_MARGIN)
+
+
+def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
+    """What an answer to a question back would have to change to matter: for a licence question, which
+    obligations and risks apply; otherwise which options lead."""
+    if asked == "obligations":
+        return frozenset(c.rule_ref.id for c in consultation.conclusions if c.kind in ("obligation", "risk"))
+    return _leading(consultation.weighing())
 
 _LICENCE_DATA = re.compile(r"ScanCode LicenseDB \(([^)]+)\)")
 """The data version a licence text was copied from, as its corpus/metadata.yaml publisher records it."""
@@ -305,11 +322,12 @@ class Advisor:
                 strength=round(min(1.0, top.score), 3),
                 scores={s.option: round(s.score, 3) for s in consultation.weighing()},
                 conclusions=tuple(top.supporting),
+                tie=tuple(s.option for s in weighing[1:] if top.score - s.score < TIE_MARGIN),  # type: ignore[misc]
             )
-        chosen = weighing[0].option if weighing else None
         questions = [c for c in drawn if c.kind == "question"]
         missing = self._confirmations(conversation, understanding) + self._missing(
-            kb, conversation, questions, chosen, asked)
+            kb, conversation, questions, _outcome(consultation, asked), asked)
+        chosen = weighing[0].option if weighing else None
         return dataclasses.replace(declined, facts=tuple(entries), abstention=None if cited else NO_RULE,
                                    conclusions=cited, recommendation=recommendation, missing=tuple(missing),
                                    why_not=tuple(self._why_not(kb, consultation, chosen)))
@@ -523,9 +541,10 @@ class Advisor:
         return []
 
     def _missing(self, kb: KnowledgeBase, conversation: Conversation, questions: Sequence[Conclusion],
-                 chosen: str | None, asked: str) -> list[model.Question]:
+                 outcome: frozenset[str], asked: str) -> list[model.Question]:
         """The rules' questions, most decisive first: a question is decisive when some answer to it would
-        change the recommended option (tried by re-running the consultation with that answer)."""
+        change this answer's outcome (`_outcome`: the leading options, or for a licence question the
+        obligations and risks), tried by re-running the consultation with that answer."""
         asks: dict[str, tuple[str, set[str]]] = {}
         for c in questions:
             if c.asks:
@@ -536,9 +555,12 @@ class Advisor:
             changes[fid] = 0
             if kind == "asker":
                 for value in self._candidates(kb, name)[:12]:
-                    trial = kb.rules.weigh(conversation.what_if(name, value).facts(kb.ontology, asked))
-                    scores = [s for s in trial if s.score > 0]
-                    if (scores[0].option if scores else None) != chosen:
+                    facts = conversation.what_if(name, value).facts(kb.ontology, asked)
+                    if asked == "obligations":
+                        trial = _outcome(kb.rules.consult(facts), asked)
+                    else:
+                        trial = _leading(kb.rules.weigh(facts))
+                    if trial != outcome:
                         changes[fid] += 1
         return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),
                                decisive=changes[fid] > 0)

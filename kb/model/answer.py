@@ -104,6 +104,8 @@ class Recommendation:
     scores: dict[str, float]
     conclusions: tuple[str, ...] = ()
     """Ids of the recommendation conclusions for the chosen option."""
+    tie: tuple[Option, ...] = ()
+    """Other options weighed as high as `option` (within TIE_MARGIN): no decision between them yet."""
 
     def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
         return _json_hash(self)
