@@ -135,6 +135,8 @@ FACT_KINDS: dict[str, FactKind] = {
             "ontology",
             "A license (SPDX or ScanCode LicenseDB, curated where the corpus speaks).",
             {
+                "assumed": _f("str", "the fields no source states (oscar:assumed), `*` for an entity that is an "
+                                     "assumption as a whole (oscar:assumption): shown beside what rests on them"),
                 "name": _f("str", "full name"),
                 "spdx": _f("str", "SPDX identifier, or the LicenseRef-scancode-... one ScanCode gives"),
                 "family": _f("str", "copyleft class (most specific)", LICENSE_FAMILIES),
@@ -157,6 +159,8 @@ FACT_KINDS: dict[str, FactKind] = {
             "ontology",
             "A framework, platform, managed service, model or tool one can adopt.",
             {
+                "assumed": _f("str", "the fields no source states (oscar:assumed), `*` for an entity that is an "
+                                     "assumption as a whole (oscar:assumption): shown beside what rests on them"),
                 "name": _f("str", "common name"),
                 "type": _f("str", "what it is", OFFERING_TYPES),
                 "delivery": _f("str", "delivery model", DELIVERY_MODELS),
@@ -170,22 +174,27 @@ FACT_KINDS: dict[str, FactKind] = {
         ),
         FactKind("vendor", "ontology", "A company or foundation that makes or stewards offerings.", {
             "name": _f("str", "name"),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("certification", "ontology", "A compliance certification or attestation.", {
             "name": _f("str", "name"),
             "category": _f("str", "what kind of assurance it is", CERTIFICATION_CATEGORIES),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("holds", "ontology", "An offering holds (or its vendor offers) a certification.", {
             "offering": _f("ref", "offering id"),
             "certification": _f("ref", "certification id"),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("expects", "ontology", "Buyers in an industry commonly expect a certification.", {
             "industry": _f("ref", "industry id"),
             "certification": _f("ref", "certification id"),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("industry", "ontology", "An industry, regulated or not.", {
             "name": _f("str", "name"),
             "regulated": _f("bool", "subject to sector regulation (HIPAA, PCI DSS, ...)"),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("concept", "ontology", "A defined idea: a delivery model, support terms, a license family.", {
             "name": _f("str", "name"),

@@ -35,6 +35,7 @@ from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.embeddings import READS_CHARS, Embedder
 from kb.retrieval.search import Retriever
+from kb.rulebook.rules import Rule, Rulebook
 
 log = logging.getLogger("kb.advisor.advise")
 
@@ -109,6 +110,36 @@ def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
     if asked == "obligations":
         return frozenset(c.rule_ref.id for c in consultation.conclusions if c.kind in ("obligation", "risk"))
     return _leading(consultation.weighing())
+
+
+_RULE_INDEX: dict[int, tuple[Rulebook, dict[str, Rule]]] = {}
+
+
+def _rule_index(book: Rulebook) -> dict[str, Rule]:
+    """A rule book's rules by id (a book is immutable: indexed once, the book kept alive with its index)."""
+    entry = _RULE_INDEX.get(id(book))
+    if entry is None or entry[0] is not book:
+        if len(_RULE_INDEX) > 8:
+            _RULE_INDEX.clear()
+        entry = _RULE_INDEX[id(book)] = (book, {r.id: r for r in book.rules})
+    return entry[1]
+
+
+def _fact_words(kb: KnowledgeBase, fact: Fact) -> str:
+    """A curated fact in words: an entity's name, or "Amazon SageMaker holds HIPAA BAA" for a link."""
+    def name(ref: Scalar | None) -> str:
+        other = kb.ontology.fact(str(ref)) if ref is not None else None
+        return str(other.get("name") if other is not None else ref)
+
+    if fact.kind == "holds":
+        return f"{name(fact.get('offering'))} holds {name(fact.get('certification'))}"
+    if fact.kind == "expects":
+        return f"{name(fact.get('industry'))} buyers expect {name(fact.get('certification'))}"
+    return str(fact.get("name") or fact.id)
+
+ASSUMED_WORDS = {"support": "support terms", "commercial_support": "support terms", "sla": "service levels",
+                 "holds": "certifications", "delivery": "delivery model", "open_weights": "published weights"}
+"""How a curated field marked as an assumption is named to a person."""
 
 _LICENCE_DATA = re.compile(r"ScanCode LicenseDB \(([^)]+)\)")
 """The data version a licence text was copied from, as its corpus/metadata.yaml publisher records it."""
@@ -399,7 +430,34 @@ class Advisor:
                 for cit in self._evidence(kb, c, question)),
             option=c.option,  # type: ignore[arg-type]
             strength=c.weight if c.strength is not None else None,
+            assumptions=self._assumptions(kb, c),
         )
+
+    @staticmethod
+    def _assumptions(kb: KnowledgeBase, c: Conclusion) -> tuple[str, ...]:
+        """The assumptions among the curated facts a conclusion rests on: a whole entity marked as one, or a
+        marked field of it that the conclusion's rule tests."""
+        rule = _rule_index(kb.rules.book).get(c.rule_ref.id)
+        tested: dict[str, set[str]] = {}
+        for alt in rule.alternatives if rule is not None else ():
+            for m in alt:
+                if not m.negated:
+                    tested.setdefault(m.kind, set()).update(t.field for t in m.tests)
+        out: list[str] = []
+        for fid in c.because:
+            fact = kb.ontology.fact(fid)
+            assumed = str(fact.get("assumed") or "") if fact is not None else ""
+            if fact is None or not assumed:
+                continue
+            if assumed == "*":
+                out.append(f"{_fact_words(kb, fact)}: no source records it")
+                continue
+            name = str(fact.get("name") or fid)
+            fields = [f for f in assumed.split(",") if f in tested.get(fact.kind, set())]
+            words = dict.fromkeys(ASSUMED_WORDS.get(f, f.replace("_", " ")) for f in fields)
+            if words:
+                out.append(f"{name}: its {' and '.join(words)} (no source records them)")
+        return tuple(dict.fromkeys(out))
 
     def _evidence(self, kb: KnowledgeBase, c: Conclusion, question: str) -> list[Citation]:
         """The passages cited under a conclusion, by the policy above: the rule's own passage first, then, for

@@ -33,21 +33,27 @@ _SECTION = re.compile(r"(?m)^Section[ \t]+(\d+)[ \t]+-+[ \t]+([^\n]{1,80}?)\.?[ 
 _ESCAPED = re.compile(r"(?m)^(\d+)(?:\\\.[ \t]*\*\*|\*\*\.[ \t]*)([^*\n]{1,80}?)\.?\*\*")
 """A licence kept as escaped Markdown (Llama 3.3): `1\\. **License Rights and Redistribution**.`,
 `3**. Disclaimer**`."""
+_PARENS = re.compile(r"(?m)^(\d+)\)[ \t]+([A-Z][^.;:\n]{1,70})[.;:]")
+"""Clauses numbered with a parenthesis (the Open Software License): `1) Grant of Copyright License.`"""
 _HASHES = re.compile(r"(?m)^##+[ \t]+([^\n]{1,80}?)[ \t]*$")
 """A licence written with Markdown headings (the Elastic License 2.0): `## Limitations`."""
 
 
 def clause_headings(text: str) -> tuple[Heading, ...]:
     """Headings at the clauses of a licence text, in the form the licence uses: `Section N -- Title` lines,
-    escaped Markdown clauses (`1\\. **Title**`), `## Title` lines, or else numbered clauses at line starts (`4.`,
-    `3.3.`, `3.1`), each with its short title when it opens with one ("Redistribution.", "Remote Network
-    Interaction;"). A heading reads `§4 Redistribution` (or the title itself for `##` headings)."""
+    escaped Markdown clauses (`1\\. **Title**`), `N) Title.` clauses, `## Title` lines, or else numbered
+    clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short title when it opens with one
+    ("Redistribution.", "Remote Network Interaction;"). A heading reads `§4 Redistribution` (or the title
+    itself for `##` headings)."""
     sections = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _SECTION.finditer(text)]
     if sections:
         return tuple(sections)
     escaped = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _ESCAPED.finditer(text)]
     if escaped:
         return tuple(escaped)
+    parens = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _PARENS.finditer(text)]
+    if len(parens) >= 3:
+        return tuple(parens)
     hashes = [Heading(m.start(1), m.end(1), m.group(1).strip()) for m in _HASHES.finditer(text)]
     if hashes:
         return tuple(hashes)

@@ -27,7 +27,7 @@ from typing import Any
 from typing import Literal as TypingLiteral
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
@@ -519,8 +519,45 @@ def read_all(paths: Paths) -> Merged:
     problems.extend(_disjointness(m))
     problems.extend(_misplaced_individuals(m))
     problems.extend(_missing_documents(m, paths.corpus))
+    problems.extend(_unsourced(m))
     problems.extend(_stale_catalogue(m))
     return m
+
+
+_NOT_FACTS = frozenset({OSCAR.assumed, OSCAR.assumption, OSCAR.fileName, OSCAR.spdxId, OSCAR.scancodeKey,
+                        OSCAR.scancodeCategory, OSCAR.burden})
+"""Curated properties that state no fact about the world: identifiers, and the assumption marks themselves."""
+_ENTITY_CLASSES = (OSCAR.Offering, OSCAR.Vendor, OSCAR.Certification, OSCAR.Industry, OSCAR.License,
+                   OSCAR.Criterion)
+
+
+def _unsourced(m: Merged) -> list[Problem]:
+    """Curated entities that state facts (anything beyond names and definitions) with neither a source
+    (`dcterms:source`) nor a mark that they are an assumption (`oscar:assumption`)."""
+    out: list[Problem] = []
+    seen: set[Node] = set()
+    for f in m.files:
+        if f.role != "curated":
+            continue
+        stated: dict[Node, list[Node]] = {}
+        for s, p, _ in f.triples:
+            if isinstance(s, URIRef) and str(p).startswith(str(OSCAR)) and p not in _NOT_FACTS:
+                stated.setdefault(s, []).append(p)
+        for s, props in stated.items():
+            if s in seen or m.triples.value(s, DCTERMS.source) is not None \
+                    or m.triples.value(s, OSCAR.assumption) is not None:
+                continue
+            types = set(m.triples.objects(s, RDF.type))
+            if not any(c in _ENTITY_CLASSES or c in m.supers.get(t, set()) for t in types for c in
+                       (*_ENTITY_CLASSES, t)):
+                continue
+            seen.add(s)
+            names = ", ".join(dict.fromkeys(curie(p) for p in props))
+            out.append(Problem(f.display, f.lines.line(s, None, None),
+                               f"{curie(s)} states curated facts ({names}) but cites no source: add dcterms:source "
+                               "doc:<file> for the document that says them, or mark the entity oscar:assumption "
+                               "\"why it is believed\" (shown beside every conclusion that rests on it)"))
+    return out
 
 
 def _stale_catalogue(m: Merged) -> list[Problem]:
@@ -812,6 +849,18 @@ def _str(value: Node | None) -> str | None:
     return str(value) if value is not None else None
 
 
+ASSUMED_FIELDS: dict[Node, tuple[str, ...]] = {
+    OSCAR.support: ("support", "commercial_support"), OSCAR.sla: ("sla",), OSCAR.delivery: ("delivery",),
+    OSCAR.license: ("license",), OSCAR.vendor: ("vendor",), OSCAR.openWeights: ("open_weights",),
+    OSCAR.offeringType: ("type",), OSCAR.holds: ("holds",), OSCAR.patentGrant: ("patent_grant",),
+    OSCAR.attribution: ("attribution",), OSCAR.useRestrictions: ("use_restrictions",),
+    OSCAR.coversWeights: ("covers_weights",), OSCAR.osiApproved: ("osi_approved",),
+    OSCAR.regulated: ("regulated",), OSCAR.expects: ("expects",), OSCAR.certificationCategory: ("category",),
+}
+"""The fact fields a curated property becomes (`oscar:assumed oscar:support` marks `support` and the
+`commercial_support` drawn from it)."""
+
+
 class Ontology:
     """A loaded, valid ontology: its facts by id, and its entities by label."""
 
@@ -892,7 +941,18 @@ class Ontology:
     def _add(self, node: Node, kind: str, fields: dict[str, Scalar | None], cls: Node) -> None:
         fid = self._ids[node]
         clean: dict[str, Scalar] = {k: v for k, v in fields.items() if v is not None}
+        if kind != "concept" and (assumed := self._assumed(node)):
+            clean["assumed"] = assumed
         self._facts[fid] = Fact.make(fid, kind, clean, self._source(node, RDF.type, cls))
+
+    def _assumed(self, node: Node) -> str:
+        """The fields of an entity's fact that are assumptions: `*` for an entity its analyst marked
+        `oscar:assumption` (no source), else those of the properties it marks `oscar:assumed`."""
+        if self._t.value(node, OSCAR.assumption) is not None:
+            return "*"
+        fields = [f for prop in sorted(self._t.objects(node, OSCAR.assumed), key=str)
+                  for f in ASSUMED_FIELDS.get(prop, (str(prop).rpartition("#")[2],))]
+        return ",".join(dict.fromkeys(fields))
 
     def _name(self, s: Node) -> str:
         value = self._t.value(s, SKOS.prefLabel) or self._t.value(s, RDFS.label)
@@ -977,14 +1037,17 @@ class Ontology:
     def _links(self, s: Node, fid: str, pred: Node, kind: str) -> list[str]:
         """Facts linking an entity to certifications (`holds`, `expects`); their ids and the certifications'."""
         owner = "offering" if kind == "holds" else "industry"
+        assumed = self._assumed(s)
         out: list[str] = []
         for cert in sorted(self._t.objects(s, pred), key=str):
             cid = self._ids.get(cert)
             if cid is None:
                 continue
             lid = f"{kind}:{fid.partition(':')[2]}/{cid.partition(':')[2]}"
-            self._facts[lid] = Fact.make(lid, kind, {owner: fid, "certification": cid},
-                                         self._source(s, pred, cert))
+            fields: dict[str, Scalar] = {owner: fid, "certification": cid}
+            if assumed == "*" or kind in assumed.split(","):
+                fields["assumed"] = "*"
+            self._facts[lid] = Fact.make(lid, kind, fields, self._source(s, pred, cert))
             out += [lid, cid]
         return out
 

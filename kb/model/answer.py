@@ -78,6 +78,9 @@ class Conclusion:
     citations: tuple[Citation, ...]
     option: Option | None = None
     strength: float | None = None
+    assumptions: tuple[str, ...] = ()
+    """What this conclusion rests on that no source states ("Amazon SageMaker: certifications"): the curated
+    facts an analyst marked `oscar:assumed` / `oscar:assumption`, among those its rule tested."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,3 +52,14 @@ def test_once_the_use_is_known_no_question_is_asked_for_its_own_sake(knowledge_b
     assert answer.asked == "obligations"
     assert not {q.field for q in answer.asked_back()} - LICENCE_USE_FIELDS
     assert all(q.decisive for q in answer.asked_back())
+
+
+def test_a_conclusion_resting_on_an_unsourced_fact_says_it_is_an_assumption(knowledge_base: Any) -> None:
+    _, answer = Advisor(knowledge_base).ask(
+        Conversation(), "we're a hospital and need a HIPAA BAA, is Amazon SageMaker an option?")
+    held = [c for c in answer.conclusions if c.rule.id == "compliance.certification-held"]
+    assert held and any("SageMaker holds" in a for c in held for a in c.assumptions)
+    assert "assumption: Amazon SageMaker holds" in render_text(answer)
+    # a conclusion that does not rest on the assumed fields carries none
+    eula = [c for c in answer.conclusions if c.rule.id == "licensing.commercial-eula"]
+    assert eula and not any(c.assumptions for c in eula)

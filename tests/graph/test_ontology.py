@@ -219,6 +219,7 @@ def test_offering_fact_and_its_provenance(shipped_ontology: Ontology, kb_root: P
         "id": "offering:pytorch", "kind": "offering", "name": "PyTorch", "type": "framework",
         "delivery": "open_source", "license": "license:BSD-3-Clause", "vendor": "vendor:pytorch_foundation",
         "support": "community_and_vendor", "commercial_support": True,
+        "assumed": "support,commercial_support",  # no corpus document says who sells support
     }
     source = fact.source
     assert source.file == "ontology/offerings.ttl"
@@ -367,3 +368,31 @@ def test_hand_edited_catalogue_is_caught(kb_copy: Paths) -> None:
     path.write_text(text.replace('skos:prefLabel "MIT License"', 'skos:prefLabel "MIT Licence"', 1), encoding="utf-8")
     problem = only(check_ontology(kb_copy), "kb licenses")
     assert (problem.path, problem.line) == ("ontology/licenses.ttl", 0)
+
+
+# --- curated facts: sourced, or marked as assumptions -------------------------------------------------------
+
+def test_a_curated_fact_without_a_source_must_be_marked_an_assumption(kb_copy: Paths) -> None:
+    path = add_file(kb_copy, "extra.ttl", PREFIXES + """
+offering:newtool a oscar:Offering ;
+    skos:prefLabel "New Tool" ;
+    oscar:offeringType oscar:tool ;
+    oscar:delivery oscar:commercial ;
+    oscar:vendor vendor:openai ;
+    oscar:sla true .
+""")
+    problems = check_ontology(kb_copy)
+    problem = only(problems, "offering:newtool states curated facts")
+    assert problem.path.endswith("extra.ttl") and problem.line == line_of(path, "offering:newtool a")
+    assert "dcterms:source" in problem.message and "oscar:assumption" in problem.message
+    marked = 'oscar:sla true ;\n    oscar:assumption "the vendor\'s pricing page, not yet in the corpus" .'
+    path.write_text(path.read_text(encoding="utf-8").replace("oscar:sla true .", marked), encoding="utf-8")
+    assert not [p for p in check_ontology(kb_copy) if "newtool" in p.message]
+    fact = load_ontology(kb_copy).fact("offering:newtool")
+    assert fact is not None and fact.get("assumed") == "*"
+
+
+def test_a_field_its_source_does_not_state_is_carried_as_assumed(shipped_ontology: Ontology) -> None:
+    marked = [f for f in shipped_ontology.facts() if f.kind == "offering" and f.get("assumed")]
+    assert marked and all(set(str(f.get("assumed")).split(",")) <= {"support", "commercial_support", "sla", "holds"}
+                          for f in marked)
