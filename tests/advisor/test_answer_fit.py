@@ -63,3 +63,12 @@ def test_a_conclusion_resting_on_an_unsourced_fact_says_it_is_an_assumption(know
     # a conclusion that does not rest on the assumed fields carries none
     eula = [c for c in answer.conclusions if c.rule.id == "licensing.commercial-eula"]
     assert eula and not any(c.assumptions for c in eula)
+
+
+def test_a_licence_clause_is_cited_only_for_its_own_licence(knowledge_base: Any) -> None:
+    _, answer = Advisor(knowledge_base).ask(
+        Conversation(), "our mobile app ships Llama 2 weights to millions of users, what does the license ask?")
+    llama2 = [c for c in answer.conclusions if c.rule.id.startswith("licences.llama2")]
+    assert llama2
+    cited = {x.doc for c in llama2 for x in c.citations if x.doc.startswith("licences/")}
+    assert cited == {"licences/llama-2-license-2023.txt"}  # never Llama 3.x's like-worded clauses
