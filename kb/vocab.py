@@ -230,6 +230,16 @@ FACT_KINDS: dict[str, FactKind] = {
             "base": _f("ref", "with an exception: the licence it narrows"),
             "exception": _f("ref", "with an exception: the exception"),
         }),
+        FactKind("component", "asker",
+                 "A component of the asker's stack (an SBOM or dependency file, `kb stack`): one fact per "
+                 "licence of the licence option that applies to it.", {
+            "name": _f("str", "the component's name"),
+            "version": _f("str", "its version, as the file gives it"),
+            "license": _f("ref", "a licence it comes under (absent: the file says none we can read)"),
+            "expression": _f("str", "its whole licence expression, as declared"),
+            "source": _f("str", "where the file says it: file:line or file#/json/pointer"),
+            "licence_from": _f("str", "declared (the file), installed metadata, or classifier"),
+        }),
         FactKind("inquiry", "asker", "What the latest question asks: one per consultation.", {
             "asked": _f("str", "the kind of question", ASKED_KINDS),
         }),

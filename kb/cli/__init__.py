@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "vocab": ("kb.cli.vocab", "main", "print the vocabulary rules may use"),
     "licenses": ("kb.graph.licenses", "main", "regenerate ontology/licenses.ttl from the SPDX and ScanCode data"),
     "ask": ("kb.cli.ask", "main", "answer a question with cited conclusions (--json for the justification)"),
+    "stack": ("kb.stack.review", "main", "review a stack (CycloneDX/SPDX SBOM, requirements.txt, package.json): "
+                                         "each component's licence duties for how it is used"),
     "export": ("kb.cli.ask", "export_main", "write a decision record: Markdown, JSON, HTML or PROV-O"),
     "schema": ("kb.cli.schemas", "main", "print a JSON Schema: the justification document, or an analysts' file kind"),
     "serve": ("app.serve", "main", "start the chat in a web browser on 127.0.0.1:7860 (--host, --port)"),
