@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "ontology": "kb.benchmarks.ontology",
     "reader": "kb.benchmarks.reader",
     "answer": "kb.benchmarks.answer",
+    "stack": "kb.benchmarks.stack",
 }
 
 

@@ -28,6 +28,10 @@ MAX_ACTIVATIONS = 20_000
 """Activations in one consultation before it is stopped as runaway."""
 MAX_DERIVED_PER_RULE = 2_000
 """New facts one rule may derive in one consultation before it is stopped as runaway."""
+PER_GIVEN_FACT = 8
+"""Both bounds grow with the facts given, this many activations or derived facts each: a stack of 5,000
+components legitimately derives a fact per component, while a rule deriving from its own conclusions still
+outgrows any bound proportional to what it was given."""
 MAX_SECONDS = 10.0
 """Wall time one consultation may take before it is stopped (checked between the engine's steps; the join
 explosions a single step could take are refused earlier, by `kb check`'s fan-out estimate). Memory is
@@ -118,8 +122,8 @@ class Deriving:
         self.max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
         self.known: dict[str, Fact] = {f.id: f for f in facts}
         self.activations: list[Activation] = []
-        self.max_activations = max_activations
-        self.max_derived_per_rule = max_derived_per_rule
+        self.max_activations = max(max_activations, PER_GIVEN_FACT * len(facts))
+        self.max_derived_per_rule = max(max_derived_per_rule, PER_GIVEN_FACT * len(facts))
         self._derivations: dict[str, list[Fact]] = {}
         self._derived_by_rule: dict[str, int] = {}
         self._fired_by_rule: dict[str, int] = {}

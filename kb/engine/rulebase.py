@@ -69,10 +69,15 @@ class Consultation:
     rulebook: Rulebook = field(compare=False, repr=False)
 
     def fact(self, fact_id: str) -> Fact:
+        return self._by_id[fact_id]
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Fact]:
+        """The facts by id, built once (a stack review looks up thousands)."""
+        out: dict[str, Fact] = {}
         for f in self.facts:
-            if f.id == fact_id:
-                return f
-        raise KeyError(fact_id)
+            out.setdefault(f.id, f)
+        return out
 
     @property
     def derived(self) -> tuple[Fact, ...]:
