@@ -49,6 +49,8 @@ class Stack:
     format: str
     components: list[Component] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    seen: dict[tuple[str, str], Component] = field(default_factory=dict, repr=False)
+    """Components by (name, version): a repeat is reported, not reviewed twice."""
 
 
 def read_stack(path: Path, shown: str | None = None) -> Stack:
@@ -313,7 +315,16 @@ def _escape(key: str) -> str:
 
 def _add(stack: Stack, name: str, version: str, licence: str | None, where: str, purl: str = "",
          licence_from: str | None = None) -> None:
+    """Add a component; one listed again (same name and version) is reviewed once, the repeat reported."""
     licence = " ".join(licence.split()) if licence else None
-    stack.components.append(Component(name=name, version=version, licence=licence or None, where=where, purl=purl,
-                                      licence_from=licence_from if licence_from is not None
-                                      else ("declared" if licence else "")))
+    first = stack.seen.get((name, version))
+    if first is not None:
+        line = int(where.rpartition(":")[2]) if where.rpartition(":")[2].isdigit() else 0
+        place = where.partition("#")[2]
+        stack.problems.append(Problem(stack.file, line, f"{'#' + place + ': ' if place else ''}{name} {version} "
+                                                        f"is listed again (first at {first.where}): reviewed once"))
+        return
+    component = Component(name=name, version=version, licence=licence or None, where=where, purl=purl,
+                          licence_from=licence_from if licence_from is not None else ("declared" if licence else ""))
+    stack.seen[(name, version)] = component
+    stack.components.append(component)

@@ -133,3 +133,13 @@ def test_a_stack_of_thousands_is_reviewed_whole(knowledge_base: Any, tmp_path: P
     path = _write(tmp_path, "big.cdx.json", sbom(2500))
     result = review(knowledge_base, read_stack(path, "big.cdx.json"), "distributed")
     assert len(result.rows) == 2500 and all(row.findings for row in result.rows)
+
+
+def test_a_component_listed_twice_is_reviewed_once_and_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sbom.json", _bom({"type": "library", "name": "dup", "version": "1"},
+                                              {"type": "library", "name": "other", "version": "1"},
+                                              {"type": "library", "name": "dup", "version": "1"}))
+    stack = read_stack(path, "sbom.json")
+    assert [c.name for c in stack.components] == ["dup", "other"]
+    (problem,) = stack.problems
+    assert problem.message.startswith("#/components/2: dup 1 is listed again (first at sbom.json#/components/0)")
