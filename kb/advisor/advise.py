@@ -137,6 +137,11 @@ def _fact_words(kb: KnowledgeBase, fact: Fact) -> str:
         return f"{name(fact.get('industry'))} buyers expect {name(fact.get('certification'))}"
     return str(fact.get("name") or fact.id)
 
+
+def _entity_name(kb: KnowledgeBase, ident: str) -> str:
+    fact = kb.ontology.fact(ident)
+    return str(fact.get("name") or ident) if fact is not None else ident
+
 ASSUMED_WORDS = {"support": "support terms", "commercial_support": "support terms", "sla": "service levels",
                  "holds": "certifications", "delivery": "delivery model", "open_weights": "published weights"}
 """How a curated field marked as an assumption is named to a person."""
@@ -204,7 +209,7 @@ class KnowledgeBase:
         if licence_data:
             versions["licence texts"] = "ScanCode LicenseDB: " + ", ".join(licence_data)
         say("reader examples", 0.97)
-        matcher = EntityMatcher(labels, guarded, ontology.resolve,
+        matcher = EntityMatcher(labels, guarded, ontology.decisive,
                                 vouched={i: ontology.alt_labels(i) for i in guarded})
         try:
             reader = Reader(phrasebook, matcher, retriever.vectors, retriever.embedder.fingerprint, paths.cache)
@@ -327,7 +332,7 @@ class Advisor:
                 understanding: Understanding | None) -> model.Answer:
         question = understanding.question if understanding else ""
         asked = understanding.asked if understanding else "recommendation"
-        reading = self._reading(understanding) if understanding is not None else None
+        reading = self._reading(kb, understanding) if understanding is not None else None
         facts = conversation.facts(kb.ontology, asked)
 
         declined = model.Answer(question=question, turns=tuple(conversation.turns), asked=asked, facts=(),
@@ -364,7 +369,7 @@ class Advisor:
                                    why_not=tuple(self._why_not(kb, consultation, chosen)))
 
     @staticmethod
-    def _reading(understanding: Understanding) -> model.Reading:
+    def _reading(kb: KnowledgeBase, understanding: Understanding) -> model.Reading:
         """How the question was read, beyond the facts taken: names not known, unsure readings, maybes."""
         return model.Reading(
             unknown=tuple(understanding.unknown),
@@ -372,6 +377,8 @@ class Advisor:
             hedged=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
                          for o in understanding.hedged),
             asked_how=understanding.asked_how,
+            ambiguous=tuple(model.Ambiguous(text, tuple(_entity_name(kb, i) for i in ids))
+                            for text, ids in understanding.ambiguous),
         )
 
     @staticmethod

@@ -121,6 +121,8 @@ class Understanding:
     hedged: tuple[Observation, ...] = ()
     """Facts stated as a maybe ("we might fine-tune later"): shown, not taken."""
     asked_how: Source | None = None
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Names that fit several offerings ("Llama"): (the words, the entity ids), none of them taken."""
 
 
 def _coverage(length: int, spans: Iterable[tuple[int, int]]) -> bytearray:
@@ -743,11 +745,19 @@ class Reader:
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
             cands.append(_Candidate(Observation("expression", expression, src(start, end, "label", expression),
                                                 negated)))
+        by_span: dict[tuple[int, int], list[str]] = {}
+        for ident, start, end in scanned:
+            if ident.startswith("offering:"):
+                by_span.setdefault((start, end), []).append(ident)
+        shared = {span: ids for span, ids in by_span.items() if len(ids) > 1}
+        ambiguous = [(text[a:b], tuple(ids)) for (a, b), ids in sorted(shared.items())]
         for ident, start, end in scanned:
             covered.append((start, end))
             if not ident:
                 unknown.append(text[start:end])
                 continue
+            if (start, end) in shared:
+                continue  # "Llama" fits Llama 2 and the Llama 3.x releases: asked, not guessed
             if ident.startswith("license:") and any(a <= start and end <= b for a, b, _ in expressions):
                 continue
             key = _entity_key(ident)
@@ -833,7 +843,7 @@ class Reader:
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
                 ("criterion:", "concept:")))]
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
-                             tuple(unsure), hedged, asked_how)
+                             tuple(unsure), hedged, asked_how, tuple(ambiguous))
 
     def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source,
                            states_negative: bool = False) -> _Candidate | None:

@@ -91,6 +91,21 @@ class LabelIndex:
         found = self.lookup(label, kind)
         return found[0] if found else None
 
+    def decisive(self, label: str) -> str | None:
+        """The entity `label` names if one is named more strongly than the rest (a preferred label against
+        alternative ones, a licence's own id against a deprecated one); None for a tie of the same kind at the
+        same strength ("Llama": an alternative name of every Llama release)."""
+        for index, key in ((self._exact, exact_key(label)), (self._strict, strict_key(label)),
+                           (self._loose, loose_key(label))):
+            found = index.get(key, {})
+            if found:
+                ranked = sorted(found, key=lambda e: (found[e] >= RANK_KEY, _kind_order(e), found[e], e))
+                if len(ranked) > 1 and _kind(ranked[0]) == _kind(ranked[1]) and found[ranked[0]] == found[ranked[1]] \
+                        and _kind(ranked[0]) == "offering":
+                    return None
+                return ranked[0]
+        return None
+
     def labels(self) -> dict[str, tuple[str, ...]]:
         """Every entity's labels, strongest first (id -> labels), for scanning text for mentions."""
         if self._table is None:

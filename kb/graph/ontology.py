@@ -1099,6 +1099,11 @@ class Ontology:
         """The one entity `label` most likely names (of `kind`, if given), or None."""
         return self._index.resolve(label, kind)
 
+    def decisive(self, label: str) -> str | None:
+        """The entity `label` names more strongly than any other, or None for a tie of offerings (see
+        LabelIndex.decisive): how a question's name shared by several entities is settled."""
+        return self._index.decisive(label)
+
     def labels(self, kinds: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
         """Entity id -> labels (strongest first), optionally only of some kinds."""
         wanted = set(kinds) if kinds is not None else None

@@ -169,6 +169,14 @@ class Hedged:
 
 
 @dataclasses.dataclass(frozen=True)
+class Ambiguous:
+    """A name in the question that fits several entities, and their names."""
+
+    text: str
+    candidates: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Reading:
     """How the latest question was read beyond its facts: what it asks and how that was decided, names not
     known, readings not sure enough to take, and facts stated as a maybe."""
@@ -177,6 +185,8 @@ class Reading:
     unsure: tuple[Unsure, ...] = ()
     hedged: tuple[Hedged, ...] = ()
     asked_how: Source | None = None
+    ambiguous: tuple[Ambiguous, ...] = ()
+    """Names that fit several entities ("Llama": Llama 2, 3.1, 3.2 or 3.3): none taken, the asker asked."""
 
 
 @dataclasses.dataclass(frozen=True)

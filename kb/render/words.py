@@ -95,6 +95,9 @@ def reading_lines(answer: Answer) -> list[str]:
         names = ", ".join(f'"{n}"' for n in reading.unknown)
         out.append(f"I don't know {names} yet, so nothing about {'it' if len(reading.unknown) == 1 else 'them'}"
                    " is in this answer.")
+    for a in reading.ambiguous:
+        options = ", ".join(a.candidates[:-1]) + f" or {a.candidates[-1]}" if len(a.candidates) > 1 else a.candidates[0]
+        out.append(f'"{a.text}" could be {options}: say which, and I will take it into account.')
     for h in reading.hedged:
         out.append(f'You said "{h.text}" as a maybe, so I did not take {h.field.replace("_", " ")} '
                    f"= {value_text(h.value)} as a fact.")

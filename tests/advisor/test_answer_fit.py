@@ -72,3 +72,15 @@ def test_a_licence_clause_is_cited_only_for_its_own_licence(knowledge_base: Any)
     assert llama2
     cited = {x.doc for c in llama2 for x in c.citations if x.doc.startswith("licences/")}
     assert cited == {"licences/llama-2-license-2023.txt"}  # never Llama 3.x's like-worded clauses
+
+
+def test_a_name_several_releases_share_is_asked_about_not_guessed(knowledge_base: Any) -> None:
+    u = knowledge_base.understand("we want to self-host Llama for our chatbot")
+    assert not [o for o in u.observations if str(o.value).startswith("offering:llama")]
+    assert [(text, set(ids)) for text, ids in u.ambiguous] == [
+        ("Llama", {"offering:llama2", "offering:llama31", "offering:llama32", "offering:llama33"})]
+    _, answer = Advisor(knowledge_base).ask(Conversation(), "we want to self-host Llama for our chatbot")
+    assert '"Llama" could be Llama 2, Llama 3.1, Llama 3.2 or Llama 3.3: say which' in render_text(answer)
+    # a release named is taken as it is
+    named = knowledge_base.understand("we want to self-host Llama 3.1 for our chatbot")
+    assert "offering:llama31" in {str(o.value) for o in named.observations} and not named.ambiguous
