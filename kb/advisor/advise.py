@@ -35,7 +35,6 @@ from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
 from kb.retrieval.embeddings import READS_CHARS, Embedder
 from kb.retrieval.search import Retriever
-from kb.rulebook.rules import Rule, Rulebook
 
 log = logging.getLogger("kb.advisor.advise")
 
@@ -98,10 +97,11 @@ TIE_MARGIN = 0.05
 """Options whose weighed support is this close to the leader's are a tie, not a decision."""
 
 
-def _leading(weighing: Iterable[OptionScore]) -> frozenset[str]:
-    """The options that lead: the best scored and those tied with it (none when nothing is for any)."""
+def _leading(weighing: Iterable[OptionScore]) -> tuple[str, ...]:
+    """The options that lead, best first: the best scored and those tied with it (none when nothing is for
+    any)."""
     scores = [s for s in weighing if s.score > 0]
-    return frozenset(s.option for s in scores if scores[0].score - s.score < TIE_MARGIN)
+    return tuple(s.option for s in scores if scores[0].score - s.score < TIE_MARGIN)
 
 
 def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
@@ -109,42 +109,38 @@ def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
     obligations and risks apply; otherwise which options lead."""
     if asked == "obligations":
         return frozenset(c.rule_ref.id for c in consultation.conclusions if c.kind in ("obligation", "risk"))
-    return _leading(consultation.weighing())
-
-
-_RULE_INDEX: dict[int, tuple[Rulebook, dict[str, Rule]]] = {}
-
-
-def _rule_index(book: Rulebook) -> dict[str, Rule]:
-    """A rule book's rules by id (a book is immutable: indexed once, the book kept alive with its index)."""
-    entry = _RULE_INDEX.get(id(book))
-    if entry is None or entry[0] is not book:
-        if len(_RULE_INDEX) > 8:
-            _RULE_INDEX.clear()
-        entry = _RULE_INDEX[id(book)] = (book, {r.id: r for r in book.rules})
-    return entry[1]
+    return frozenset(_leading(consultation.weighing()))
 
 
 def _fact_words(kb: KnowledgeBase, fact: Fact) -> str:
     """A curated fact in words: an entity's name, or "Amazon SageMaker holds HIPAA BAA" for a link."""
-    def name(ref: Scalar | None) -> str:
-        other = kb.ontology.fact(str(ref)) if ref is not None else None
-        return str(other.get("name") if other is not None else ref)
-
+    name = kb.ontology.label
     if fact.kind == "holds":
-        return f"{name(fact.get('offering'))} holds {name(fact.get('certification'))}"
+        return f"{name(str(fact.get('offering')))} holds {name(str(fact.get('certification')))}"
     if fact.kind == "expects":
-        return f"{name(fact.get('industry'))} buyers expect {name(fact.get('certification'))}"
+        return f"{name(str(fact.get('industry')))} buyers expect {name(str(fact.get('certification')))}"
     return str(fact.get("name") or fact.id)
 
-
-def _entity_name(kb: KnowledgeBase, ident: str) -> str:
-    fact = kb.ontology.fact(ident)
-    return str(fact.get("name") or ident) if fact is not None else ident
 
 ASSUMED_WORDS = {"support": "support terms", "commercial_support": "support terms", "sla": "service levels",
                  "holds": "certifications", "delivery": "delivery model", "open_weights": "published weights"}
 """How a curated field marked as an assumption is named to a person."""
+
+def named(kb: KnowledgeBase, statement: str) -> str:
+    """A statement with the entity ids a rule quoted (`license:BSD-3-Clause`) given as their names, as every
+    answer (and a stack review) shows them."""
+
+    def name(m: re.Match[str]) -> str:
+        ident = m.group(0)
+        fact = kb.ontology.fact(ident)
+        if fact is None:
+            return ident
+        label = kb.ontology.label(ident)
+        spdx = fact.get("spdx")
+        return f"{label} ({spdx})" if spdx and str(spdx) != label else label
+
+    return _ENTITY_ID.sub(name, statement)
+
 
 _LICENCE_DATA = re.compile(r"ScanCode LicenseDB \(([^)]+)\)")
 """The data version a licence text was copied from, as its corpus/metadata.yaml publisher records it."""
@@ -358,7 +354,7 @@ class Advisor:
                 strength=round(min(1.0, top.score), 3),
                 scores={s.option: round(s.score, 3) for s in consultation.weighing()},
                 conclusions=tuple(top.supporting),
-                tie=tuple(s.option for s in weighing[1:] if top.score - s.score < TIE_MARGIN),  # type: ignore[misc]
+                tie=_leading(weighing)[1:],  # type: ignore[arg-type]
             )
         questions = [c for c in drawn if c.kind == "question"]
         missing = self._confirmations(conversation, understanding) + self._missing(
@@ -377,7 +373,7 @@ class Advisor:
             hedged=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
                          for o in understanding.hedged),
             asked_how=understanding.asked_how,
-            ambiguous=tuple(model.Ambiguous(text, tuple(_entity_name(kb, i) for i in ids))
+            ambiguous=tuple(model.Ambiguous(text, tuple(kb.ontology.label(i) for i in ids))
                             for text, ids in understanding.ambiguous),
         )
 
@@ -390,21 +386,6 @@ class Advisor:
         known = {fid for fid, _, _ in conversation.known()}
         return [model.Question(field=u.field, question=u.question, rules=(), decisive=True, confirm=u.value)
                 for u in understanding.unsure if u.field not in known]
-
-    @staticmethod
-    def _named(kb: KnowledgeBase, statement: str) -> str:
-        """A statement with the entity ids a rule quoted (`license:BSD-3-Clause`) given as their names."""
-
-        def name(m: re.Match[str]) -> str:
-            ident = m.group(0)
-            fact = kb.ontology.fact(ident)
-            if fact is None:
-                return ident
-            label = kb.ontology.label(ident)
-            spdx = fact.get("spdx")
-            return f"{label} ({spdx})" if spdx and str(spdx) != label else label
-
-        return _ENTITY_ID.sub(name, statement)
 
     @staticmethod
     def _relevant(c: Conclusion, asked: str) -> bool:
@@ -427,7 +408,7 @@ class Advisor:
             id=c.id,
             kind=c.kind,  # type: ignore[arg-type]
             title=c.title,
-            statement=self._named(kb, c.statement),
+            statement=named(kb, c.statement),
             rule=c.rule_ref,
             because=tuple(self._expand(kb, c.because, c.rule_ref.id, known)),
             citations=tuple(
@@ -444,7 +425,7 @@ class Advisor:
     def _assumptions(kb: KnowledgeBase, c: Conclusion) -> tuple[str, ...]:
         """The assumptions among the curated facts a conclusion rests on: a whole entity marked as one, or a
         marked field of it that the conclusion's rule tests."""
-        rule = _rule_index(kb.rules.book).get(c.rule_ref.id)
+        rule = kb.rules.rule(c.rule_ref.id)
         tested: dict[str, set[str]] = {}
         for alt in rule.alternatives if rule is not None else ():
             for m in alt:
@@ -633,7 +614,7 @@ class Advisor:
                     if asked == "obligations":
                         trial = _outcome(kb.rules.consult(facts), asked)
                     else:
-                        trial = _leading(kb.rules.weigh(facts))
+                        trial = frozenset(_leading(kb.rules.weigh(facts)))
                     if trial != outcome:
                         changes[fid] += 1
         return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),

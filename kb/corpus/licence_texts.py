@@ -35,6 +35,9 @@ _ESCAPED = re.compile(r"(?m)^(\d+)(?:\\\.[ \t]*\*\*|\*\*\.[ \t]*)([^*\n]{1,80}?)
 `3**. Disclaimer**`."""
 _PARENS = re.compile(r"(?m)^(\d+)\)[ \t]+([A-Z][^.;:\n]{1,70})[.;:]")
 """Clauses numbered with a parenthesis (the Open Software License): `1) Grant of Copyright License.`"""
+_NUMBERED_TITLED = ((_SECTION, 1), (_ESCAPED, 1), (_PARENS, 3))
+"""The forms whose matches give a clause's number and title, tried in order, and how many matches make the
+form the licence's own (a stray `1) Foo.` line is no structure)."""
 _HASHES = re.compile(r"(?m)^##+[ \t]+([^\n]{1,80}?)[ \t]*$")
 """A licence written with Markdown headings (the Elastic License 2.0): `## Limitations`."""
 
@@ -45,15 +48,10 @@ def clause_headings(text: str) -> tuple[Heading, ...]:
     clauses at line starts (`4.`, `3.3.`, `3.1`), each with its short title when it opens with one
     ("Redistribution.", "Remote Network Interaction;"). A heading reads `§4 Redistribution` (or the title
     itself for `##` headings)."""
-    sections = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _SECTION.finditer(text)]
-    if sections:
-        return tuple(sections)
-    escaped = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _ESCAPED.finditer(text)]
-    if escaped:
-        return tuple(escaped)
-    parens = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in _PARENS.finditer(text)]
-    if len(parens) >= 3:
-        return tuple(parens)
+    for pattern, least in _NUMBERED_TITLED:
+        titled = [Heading(m.start(), m.end(), f"§{m.group(1)} {m.group(2).strip()}") for m in pattern.finditer(text)]
+        if len(titled) >= least:
+            return tuple(titled)
     hashes = [Heading(m.start(1), m.end(1), m.group(1).strip()) for m in _HASHES.finditer(text)]
     if hashes:
         return tuple(hashes)

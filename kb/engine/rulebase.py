@@ -95,8 +95,7 @@ class Consultation:
     def why(self, conclusion_id: str) -> tuple[Derivation, ...]:
         """The derivation tree behind a conclusion: each fact it rests on, expanded down to given facts."""
         c = next(c for c in self.conclusions if c.id == conclusion_id)
-        by_id = {f.id: f for f in self.facts}
-        return tuple(derivation(fid, by_id) for fid in c.because if fid in by_id)
+        return tuple(derivation(fid, self._by_id) for fid in c.because if fid in self._by_id)
 
     def explain_failed(self, rule_id: str) -> tuple[Failure, ...] | None:
         """For a rule that did not fire: per alternative, the condition that failed and why. None if it fired."""
@@ -193,6 +192,10 @@ class RuleBase:
         self._rules = {r.id: r for r in book.rules}
         self._recommending = recommending or engine
         """The engine `weigh` runs: the recommending slice of the rules when built (`from_rulebook`)."""
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """A rule of the book by its id (None if it has none)."""
+        return self._rules.get(rule_id)
 
     @classmethod
     def load(cls, source: Paths | Iterable[str | Path], *, terms: frozenset[str] | None = None,

@@ -33,6 +33,10 @@ class Option:
     exceptions: tuple[tuple[str, str], ...] = ()
     """(licence id, exception id) pairs: `GPL-2.0-only WITH Classpath-exception-2.0`."""
 
+    def ids(self) -> tuple[str, ...]:
+        """The licences that apply under this option, then the exceptions that narrow them."""
+        return (*self.licences, *(exc for _, exc in self.exceptions))
+
     def text(self) -> str:
         withs = dict(self.exceptions)
         parts = [f"{_key(i)} WITH {_key(withs[i])}" if i in withs else _key(i) for i in self.licences]
@@ -112,13 +116,19 @@ def choose(expr: Expression, burden: Callable[[str], int | None]) -> tuple[int, 
     return best, costs.count(costs[best]) > 1
 
 
-def facts(expr: Expression, source: Source, lookup: Callable[[str], Fact | None]) -> list[Fact]:
-    """The `license_expression` fact and a mention of each licence (and exception) of the chosen option."""
+def burden_of(lookup: Callable[[str], Fact | None]) -> Callable[[str], int | None]:
+    """A licence id's family burden (`choose`'s measure) from its licence fact, None when not known."""
 
     def burden(ident: str) -> int | None:
         fact = lookup(ident)
         value = fact.get("burden") if fact is not None else None
         return int(value) if isinstance(value, int | float) else None
+
+    return burden
+
+
+def facts(expr: Expression, source: Source, lookup: Callable[[str], Fact | None]) -> list[Fact]:
+    """The `license_expression` fact and a mention of each licence (and exception) of the chosen option."""
 
     def name(ident: str) -> str:
         fact = lookup(ident)
@@ -128,7 +138,7 @@ def facts(expr: Expression, source: Source, lookup: Callable[[str], Fact | None]
         fact = lookup(ident)
         return str(fact.get("family") or "unknown") if fact is not None else "unknown"
 
-    best, tie = choose(expr, burden)
+    best, tie = choose(expr, burden_of(lookup))
     chosen = expr.options[best]
     others = [o for k, o in enumerate(expr.options) if k != best]
     fields: dict[str, Scalar] = {
@@ -144,8 +154,7 @@ def facts(expr: Expression, source: Source, lookup: Callable[[str], Fact | None]
     if chosen.exceptions:
         fields["base"], fields["exception"] = chosen.exceptions[0]
     out = [Fact.make(f"license_expression:{expr.text}", "license_expression", fields, source)]
-    mentioned = [*chosen.licences, *(exc for _, exc in chosen.exceptions)]
-    for ident in dict.fromkeys(mentioned):
+    for ident in dict.fromkeys(chosen.ids()):
         fact = lookup(ident)
         kind = fact.kind if fact is not None else "license"
         out.append(Fact.make(f"mention:{ident}", "mention", {"entity": ident, "entity_kind": kind}, source))

@@ -79,11 +79,16 @@ class LabelIndex:
 
     def lookup(self, label: str, kind: str | None = None) -> list[str]:
         """Ids of the entities `label` names (of `kind` only, if given), best match first."""
+        return [e for e, _ in self._ranked(label, kind)]
+
+    def _ranked(self, label: str, kind: str | None = None) -> list[tuple[str, int]]:
+        """(id, rank) of the entities `label` names, best first, from the strictest match that finds any."""
         for index, key in ((self._exact, exact_key(label)), (self._strict, strict_key(label)),
                            (self._loose, loose_key(label))):
             found = {e: r for e, r in index.get(key, {}).items() if kind is None or _kind(e) == kind}
             if found:
-                return sorted(found, key=lambda e: (found[e] >= RANK_KEY, _kind_order(e), found[e], e))
+                order = sorted(found, key=lambda e: (found[e] >= RANK_KEY, _kind_order(e), found[e], e))
+                return [(e, found[e]) for e in order]
         return []
 
     def resolve(self, label: str, kind: str | None = None) -> str | None:
@@ -95,16 +100,11 @@ class LabelIndex:
         """The entity `label` names if one is named more strongly than the rest (a preferred label against
         alternative ones, a licence's own id against a deprecated one); None for a tie of the same kind at the
         same strength ("Llama": an alternative name of every Llama release)."""
-        for index, key in ((self._exact, exact_key(label)), (self._strict, strict_key(label)),
-                           (self._loose, loose_key(label))):
-            found = index.get(key, {})
-            if found:
-                ranked = sorted(found, key=lambda e: (found[e] >= RANK_KEY, _kind_order(e), found[e], e))
-                if len(ranked) > 1 and _kind(ranked[0]) == _kind(ranked[1]) and found[ranked[0]] == found[ranked[1]] \
-                        and _kind(ranked[0]) == "offering":
-                    return None
-                return ranked[0]
-        return None
+        ranked = self._ranked(label)
+        if len(ranked) > 1 and _kind(ranked[0][0]) == _kind(ranked[1][0]) == "offering" \
+                and ranked[0][1] == ranked[1][1]:
+            return None
+        return ranked[0][0] if ranked else None
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         """Every entity's labels, strongest first (id -> labels), for scanning text for mentions."""

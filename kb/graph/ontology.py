@@ -547,9 +547,8 @@ def _unsourced(m: Merged) -> list[Problem]:
             if s in seen or m.triples.value(s, DCTERMS.source) is not None \
                     or m.triples.value(s, OSCAR.assumption) is not None:
                 continue
-            types = set(m.triples.objects(s, RDF.type))
-            if not any(c in _ENTITY_CLASSES or c in m.supers.get(t, set()) for t in types for c in
-                       (*_ENTITY_CLASSES, t)):
+            if not any(t in _ENTITY_CLASSES or m.supers.get(t, set()) & set(_ENTITY_CLASSES)
+                       for t in m.triples.objects(s, RDF.type)):
                 continue
             seen.add(s)
             names = ", ".join(dict.fromkeys(curie(p) for p in props))

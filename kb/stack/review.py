@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.graph.expressions import ExpressionError, choose
+from kb.advisor.advise import named
+from kb.graph.expressions import ExpressionError, burden_of, choose
 from kb.graph.expressions import parse as parse_expression
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import Problem
@@ -70,8 +71,8 @@ class Review:
                 "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in self.problems]}
 
 
-def licence_ids(declared: str | None, resolve: Callable[[str], str | None], known: Callable[[str], bool],
-                burden: Callable[[str], int | None]) -> tuple[list[str], list[str]]:
+def licence_ids(declared: str | None, resolve: Callable[[str], str | None],
+                lookup: Callable[[str], Fact | None]) -> tuple[list[str], list[str]]:
     """(licence ids that apply, parts not understood) for a declared licence: an SPDX expression whose
     lightest option is taken, else names (a trove classifier, "MIT License") found by their labels."""
     if not declared:
@@ -79,10 +80,9 @@ def licence_ids(declared: str | None, resolve: Callable[[str], str | None], know
     try:
         expr = parse_expression(declared)
         ids = {i for o in expr.options for i in o.licences}
-        if all(known(i) for i in ids):
-            best, _ = choose(expr, burden)
-            option = expr.options[best]
-            return [*option.licences, *(exc for _, exc in option.exceptions)], []
+        if all(lookup(i) is not None for i in ids):
+            best, _ = choose(expr, burden_of(lookup))
+            return list(expr.options[best].ids()), []
     except ExpressionError:
         pass
     found: list[str] = []
@@ -100,19 +100,11 @@ def licence_ids(declared: str | None, resolve: Callable[[str], str | None], know
 def stack_facts(stack: Stack, ontology: Any, use: str) -> tuple[list[Fact], dict[str, int], list[list[str]]]:
     """The facts of a stack: the asker's use, a `component` fact per component and licence, and the
     ontology's facts about those licences; with each component fact's row and each row's licences."""
-    def known(ident: str) -> bool:
-        return ontology.fact(ident) is not None
-
-    def burden(ident: str) -> int | None:
-        fact = ontology.fact(ident)
-        value = fact.get("burden") if fact is not None else None
-        return int(value) if isinstance(value, int) else None
-
     facts = [Fact.make("asker", "asker", dict(USES[use]), Source(kind="user"))]
     rows: dict[str, int] = {}
     applies: list[list[str]] = []
     for n, comp in enumerate(stack.components):
-        ids, _ = licence_ids(comp.licence, lambda label: ontology.resolve(label, "license"), known, burden)
+        ids, _ = licence_ids(comp.licence, lambda label: ontology.resolve(label, "license"), ontology.fact)
         applies.append(ids)
         base: dict[str, Scalar] = {"name": comp.name, "version": comp.version or "", "source": comp.where,
                 "expression": comp.licence or "", "licence_from": comp.licence_from}
@@ -137,6 +129,7 @@ def review(kb: Any, stack: Stack, use: str = "distributed") -> Review:
     consultation = kb.rules.consult(facts)
     out = [Row(c.name, c.version, c.licence or "unknown", " AND ".join(i.removeprefix("license:") for i in ids)
                or "unknown", c.where, c.licence_from) for c, ids in zip(stack.components, applies, strict=True)]
+    clauses: dict[str, str] = {}
     for conclusion in consultation.conclusions:
         if conclusion.kind not in ("obligation", "risk", "question", "note"):
             continue
@@ -147,18 +140,12 @@ def review(kb: Any, stack: Stack, use: str = "distributed") -> Review:
                 fid = str(fact.get("offering"))
             if fid in rows:
                 owners.add(rows[fid])
-        cites = _clause(kb, conclusion)
+        rule = conclusion.rule_ref.id
+        if rule not in clauses:  # one lookup per rule, not per component it concludes about
+            clauses[rule] = _clause(kb, conclusion)
         for n in sorted(owners):
-            out[n].findings.append(Finding(conclusion.kind, kb_named(kb, conclusion.statement),
-                                           conclusion.rule_ref.id, cites))
+            out[n].findings.append(Finding(conclusion.kind, named(kb, conclusion.statement), rule, clauses[rule]))
     return Review(stack.file, stack.format, use, out, list(stack.problems))
-
-
-def kb_named(kb: Any, statement: str) -> str:
-    """A statement with entity ids given as names, as answers show them."""
-    from kb.advisor.advise import Advisor
-
-    return Advisor._named(kb, statement)
 
 
 def _clause(kb: Any, conclusion: Any) -> str:
