@@ -79,6 +79,7 @@ def _filters(env: jinja2.Environment) -> jinja2.Environment:
         versions=words.versions_text,
         number=_number,
         code=_code,
+        could_change=words.could_change,
     )
     env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED)
     return env

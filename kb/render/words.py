@@ -21,6 +21,11 @@ KIND_HEADINGS = (
 """Conclusion kinds in the order an answer shows them, with their headings."""
 
 OUTWEIGHED = "its conditions held, but other options weighed more"
+
+
+def could_change(asked: str) -> str:
+    """What a decisive question back could change: a licence question's duties, else the recommendation."""
+    return "what the licences ask of you" if asked == "obligations" else "the recommendation"
 """Why a rule that fired for an option not chosen did not carry the decision."""
 
 
