@@ -21,7 +21,9 @@ from kb.engine import InferenceError
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
-from kb.render.words import value_text
+from kb.render.words import use_text, value_text
+from kb.stack.intake import MAX_BYTES
+from kb.stack.review import USES
 
 log = logging.getLogger("kb.app")
 T = TypeVar("T")
@@ -87,6 +89,9 @@ class ChatPage:
             render.why_not_html(doc),
             render.facts_html(doc),
             render.record_html(doc),
+            render.stack_html(doc),
+            render.stack_rows(doc),
+            render.stack_row_html(None, "", ""),
             # Until this answer's files are written, no button may download the previous answer's.
             *(gr.DownloadButton(label=EXPORT_LABELS[fmt], value=None, interactive=False) for fmt in EXPORT_FORMATS),
         )
@@ -129,11 +134,14 @@ class ChatPage:
 
     @staticmethod
     def _said(session: Session, updated: Session, note: str, question: str | None = None) -> Session:
-        """`updated` with the tab's messages so far, the question (if any) and the new answer appended."""
+        """`updated` with the tab's messages so far, the question (if any) and the new answer appended (a
+        conversation of only a stack, no question yet, is answered with the stack's summary)."""
         out = {**updated, "messages": session.get("messages", [])}
         if question is not None:
             out = _with_message(out, "user", render.user_message(question))
-        return _with_message(out, "assistant", note + render.message(out["answer"]))
+        answer = out["answer"]
+        body = render.stack_message(answer) if answer.stack is not None and not answer.turns else render.message(answer)
+        return _with_message(out, "assistant", note + body)
 
     def ask(self, question: str, session: Session | None) -> tuple[Any, ...]:
         """Answer a question in this tab's conversation."""
@@ -163,6 +171,32 @@ class ChatPage:
             return self._view(session)
         updated = self._run(lambda: self.service.add_profile(session, path), profile=path)
         return self._view(self._said(session, updated, "*Profile read.*\n\n"))
+
+    def add_stack(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
+        """Review an uploaded SBOM or dependency file beside the conversation."""
+        session = session or new_session()
+        if not path:
+            return self._view(session)
+        updated = self._run(lambda: self.service.add_stack(session, path, Path(path).name))
+        answer = updated["answer"]
+        note = render.stack_message(answer) + "\n\n" if answer.turns else ""
+        return self._view(self._said(session, updated, note))
+
+    def set_use(self, use: str | None, session: Session | None) -> tuple[Any, ...]:
+        """Say how the stack is used; the answer and the stack's table follow."""
+        session = session or new_session()
+        if not use:
+            return self._view(session)
+        updated = self._run(lambda: self.service.set_use(session, use))
+        note = f"*The stack is {markdown_text(use_text(use))}.*\n\n"
+        return self._view(self._said(session, updated, note))
+
+    @staticmethod
+    def stack_row(session: Session | None, evt: gr.SelectData) -> str:
+        """A stack row's Why?, for the row picked in the table (sorted or not: found by its values)."""
+        row = evt.row_value or []
+        answer = (session or {}).get("answer")
+        return render.stack_row_html(answer, str(row[0]) if row else "", str(row[1]) if len(row) > 1 else "")
 
     def what_if(self, session: Session | None, field_id: str | None, value: Any) -> str:
         """What the answer would be with one fact changed; the tab's conversation stays as it is."""
@@ -230,6 +264,16 @@ class ChatPage:
                                         elem_classes=["oscar-missing-question"], key=f"mq-{i}")
                                 self._answer_inputs(m.field, m.control, f"missing-{i}", session, answered)
 
+                    with gr.Accordion("Review a whole stack: an SBOM or a dependency file", open=False,
+                                      elem_id="oscar-stack-upload"):
+                        gr.Markdown("CycloneDX or SPDX SBOM (JSON, XML, tag-value), requirements.txt, "
+                                    "pyproject.toml, package.json or package-lock.json, up to "
+                                    f"{MAX_BYTES // 1_000_000} MB. Each component's licence is weighed for how "
+                                    "you use the stack.")
+                        stack_file = gr.File(file_types=[".json", ".xml", ".spdx", ".txt", ".toml"],
+                                             elem_id="oscar-stack-file", label="Stack file", type="filepath")
+                        stack_use = gr.Radio([(use_text(u), u) for u in USES], value=None,
+                                             label="How is the stack used?", elem_id="oscar-stack-use")
                     with gr.Accordion("Start from a profile file (YAML or JSON)", open=False):
                         profile = gr.File(file_types=[".yaml", ".yml", ".json"], elem_id="oscar-profile",
                                           label="Profile", type="filepath")
@@ -286,13 +330,32 @@ class ChatPage:
                         reload_btn = gr.Button("Reload knowledge base", elem_id="oscar-reload")
                         problems = gr.HTML(elem_id="oscar-problems")
 
-            answered.extend([chat, session, sources, why, why_not, facts, record, *downloads])
+            # The stack's table needs the page's width: it sits under the conversation, its Why? beside it.
+            with gr.Accordion("Stack: every component's licence, for how you use it", open=True,
+                              elem_id="oscar-stack-section"):
+                stack_summary = gr.HTML(render.stack_html(None), elem_id="oscar-stack")
+                with gr.Row(equal_height=False):
+                    stack_table = gr.Dataframe(
+                        value=None, headers=list(render.STACK_COLUMNS), type="array", interactive=False,
+                        datatype=["str", "str", "str", "number", "number", "number", "str"],
+                        elem_id="oscar-stack-table", max_height=460, wrap=True, show_search="search", scale=3,
+                        column_widths=["18%", "9%", "22%", "14%", "9%", "12%", "16%"],
+                        label="Components (a heading's menu sorts; a row shows its Why?)")
+                    stack_why = gr.HTML(render.stack_row_html(None, "", ""), elem_id="oscar-stack-why",
+                                        max_height=520, scale=2)
+            answered.extend([chat, session, sources, why, why_not, facts, record, stack_summary, stack_table,
+                             stack_why, *downloads])
             self._session, self._downloads = session, downloads
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
             self._then_exports(ask_btn.click(**ask_event, api_name="ask"))  # type: ignore[arg-type]
             self._then_exports(question.submit(**ask_event, api_visibility="undocumented"))  # type: ignore[arg-type]
             self._then_exports(profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
                                               api_visibility="undocumented"))
+            self._then_exports(stack_file.upload(self.add_stack, inputs=[stack_file, session], outputs=answered,
+                                                 api_visibility="undocumented"))
+            self._then_exports(stack_use.input(self.set_use, inputs=[stack_use, session], outputs=answered,
+                                               api_visibility="undocumented"))
+            stack_table.select(self.stack_row, inputs=[session], outputs=[stack_why], api_visibility="undocumented")
             gr.Button(visible=False).click(self.exports, inputs=[session], outputs=downloads, api_name="exports")
             what_btn.click(self.what_if, inputs=[session, what_field, what_value], outputs=[what_out],
                            api_visibility="undocumented")

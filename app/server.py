@@ -24,6 +24,7 @@ from typing import IO, Any
 from starlette.middleware import Middleware
 
 from kb.config import Paths
+from kb.stack.intake import MAX_BYTES
 
 log = logging.getLogger("kb.app")
 
@@ -177,7 +178,7 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
         auth_message="OSCAR: sign in" if auth else None,
         allowed_paths=[],
         blocked_paths=blocked,
-        max_file_size="1mb",
+        max_file_size=f"{MAX_BYTES // 1_000_000}mb",  # an SBOM of 5,000 components is about 5 MB
         show_error=False,
         quiet=quiet,
         ssr_mode=False,
@@ -214,7 +215,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     from app.service import RELOAD_LIMIT, ChatService
     from kb.render.chat import CSS
 
-    service = ChatService(live, workdir.exports)
+    service = ChatService(live, workdir.exports, uploads=workdir.files)
     page = build(service)
     try:
         _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ from kb.model.answer import Answer, Citation
 from kb.model.problems import KnowledgeError, Problem
 from kb.render.chat import CONTEXT_CHARS, PassageContext
 from kb.render.words import source_text, value_text
+from kb.stack.intake import read_stack
+from kb.stack.review import USES
 
 log = logging.getLogger("kb.app")
 
@@ -89,11 +91,13 @@ class ChatService:
     """The app's one handle on kb: a live knowledge base, an advisor over it, and an export folder."""
 
     def __init__(self, live: LiveKnowledgeBase, exports: Path | None = None,
-                 advisor: Callable[[LiveKnowledgeBase], Advisor] = Advisor):
+                 advisor: Callable[[LiveKnowledgeBase], Advisor] = Advisor, uploads: Path | None = None):
         self.live = live
         self.advisor = advisor(live)
         self.exports = Path(exports or tempfile.mkdtemp(prefix="oscar-exports-")).resolve()
         self.exports.mkdir(parents=True, exist_ok=True)
+        self.uploads = Path(uploads).resolve() if uploads is not None else None
+        """The folder uploaded files must be in (the server's own); None accepts any path (the CLI, tests)."""
         self._reload_lock = threading.Lock()
         self._reload: _Reload | None = None
 
@@ -138,8 +142,44 @@ class ChatService:
 
         KnowledgeError lists the profile's problems with file and line.
         """
-        observations = load_profile(path, self.kb.resolve)
+        observations = load_profile(self._uploaded(path), self.kb.resolve)
         return self.answer(with_profile(conversation_of(session), observations))
+
+    def add_stack(self, session: Session | None, path: str | Path, shown: str | None = None) -> Session:
+        """Review a stack (an SBOM or a dependency file) beside the conversation: every answer from now on
+        carries its table. ValueError names the file and the line or JSON pointer of each problem when
+        nothing in it could be read; a file that is partly read is reviewed, its problems listed."""
+        file = self._uploaded(path)
+        stack = read_stack(file, shown or file.name)
+        if not stack.components:
+            problems = "\n".join(str(p) for p in stack.problems[:10]) or f"{stack.file}: no components in it"
+            raise ValueError(f"Nothing to review in {stack.file}:\n{problems}")
+        conversation = conversation_of(session)
+        return self.answer(replace(conversation, stack=stack))
+
+    def set_use(self, session: Session | None, use: str) -> Session:
+        """Say how the stack is used (distributed, network, internal): the asker facts the licence rules test,
+        set as if the asker had given them by hand, then answer again."""
+        if use not in USES:
+            raise ValueError(f"How the stack is used must be one of {', '.join(USES)}, not {use!r}.")
+        conversation = conversation_of(session)
+        for name, value in USES[use].items():
+            self.advisor.set_fact(conversation, name, value)
+        return self.answer(conversation)
+
+    def _uploaded(self, path: str | Path) -> Path:
+        """`path` if it is a file in the upload folder; ValueError otherwise, naming only the file's name (a
+        path that escapes the folder, through `..` or a link, is refused before anything reads it)."""
+        file = Path(path)
+        if self.uploads is not None:
+            resolved = file.resolve()
+            if not resolved.is_relative_to(self.uploads):
+                log.warning("refused a file outside the upload folder: %s", path)
+                raise ValueError(f"{file.name}: refused, it is not a file uploaded here.")
+            file = resolved
+        if not file.is_file():
+            raise ValueError(f"{file.name}: no such file was uploaded.")
+        return file
 
     # --- reading a session --------------------------------------------------------------------------------
     @staticmethod

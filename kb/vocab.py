@@ -91,6 +91,7 @@ OFFERING_TYPES = (
     "framework", "library", "platform", "managed_service", "model", "tool", "data_system", "language",
 )
 SUPPORT_TERMS = ("community", "vendor", "community_and_vendor", "none")
+STEWARD_KINDS = ("company", "foundation", "community")
 CERTIFICATION_CATEGORIES = ("attestation", "certification", "contract", "standard", "regulation", "guideline")
 OPTIONS = ("open_source", "commercial", "build_in_house", "open_core", "hybrid")
 OPTION_LABELS = {
@@ -174,12 +175,25 @@ FACT_KINDS: dict[str, FactKind] = {
         ),
         FactKind("vendor", "ontology", "A company or foundation that makes or stewards offerings.", {
             "name": _f("str", "name"),
+            "steward": _f("str", "who decides the projects' future", STEWARD_KINDS),
             "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
         }),
         FactKind("certification", "ontology", "A compliance certification or attestation.", {
             "name": _f("str", "name"),
             "category": _f("str", "what kind of assurance it is", CERTIFICATION_CATEGORIES),
             "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
+        }),
+        FactKind("incompatible", "ontology", "Code under one licence cannot be shipped in one program with code "
+                 "under another (`oscar:incompatibleWith`).", {
+            "license": _f("ref", "the licence that adds restrictions"),
+            "with": _f("ref", "the licence whose terms forbid them"),
+            "assumed": _f("str", "the fields no source states, `*` for the whole entity (see license)"),
+        }),
+        FactKind("stack_licence", "asker", "A licence some components of the asker's stack come under (`kb stack`): "
+                 "one per licence, with how many components and which.", {
+            "license": _f("ref", "the licence"),
+            "components": _f("int", "how many components of the stack come under it"),
+            "names": _f("str", "their names and versions, comma-separated (the first ten, then how many more)"),
         }),
         FactKind("holds", "ontology", "An offering holds (or its vendor offers) a certification.", {
             "offering": _f("ref", "offering id"),
@@ -239,6 +253,7 @@ FACT_KINDS: dict[str, FactKind] = {
             "expression": _f("str", "its whole licence expression, as declared"),
             "source": _f("str", "where the file says it: file:line or file#/json/pointer"),
             "licence_from": _f("str", "declared (the file), installed metadata, or classifier"),
+            "offering": _f("ref", "the offering the ontology knows it as (by its name), if any"),
         }),
         FactKind("inquiry", "asker", "What the latest question asks: one per consultation.", {
             "asked": _f("str", "the kind of question", ASKED_KINDS),

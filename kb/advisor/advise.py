@@ -46,6 +46,10 @@ OUT_OF_SCOPE = (
     "machine-learning services: licenses and their obligations, vendors and lock-in, compliance, "
     "build versus buy, and the risks of each."
 )
+STACK_ONLY = (
+    "No rule draws a conclusion from the question itself; the review of your stack says what each "
+    "component's licence asks of you, and what to check."
+)
 NO_RULE = (
     "No rule of mine applies to what I know so far, so I won't guess. Tell me about your team (size, "
     "industry, skills), your needs (certifications, latency, deadline, budget) and the offerings or "
@@ -267,7 +271,7 @@ class LiveKnowledgeBase:
 
 
 @dataclass
-class _Citations:
+class CitationNumbers:
     """Numbers citations across one answer: the same passage keeps one number."""
 
     numbers: dict[str, int] = field(default_factory=dict)
@@ -292,7 +296,8 @@ class Advisor:
         """Add a turn to (a copy of) the conversation and answer it."""
         kb = self.kb
         understanding = kb.understand(question_text(question))
-        updated = Conversation(turns=list(conversation.turns), observations=list(conversation.observations))
+        updated = Conversation(turns=list(conversation.turns), observations=list(conversation.observations),
+                               stack=conversation.stack)
         updated.add_turn(understanding)
         return updated, self._answer(kb, updated, understanding)
 
@@ -331,14 +336,26 @@ class Advisor:
         reading = self._reading(kb, understanding) if understanding is not None else None
         facts = conversation.facts(kb.ontology, asked)
 
+        numbering = CitationNumbers()
+
+        def stack() -> model.StackReview | None:
+            """The stack given beside the questions, reviewed under the asker's facts; its clauses are numbered
+            after the answer's own citations."""
+            if conversation.stack is None:
+                return None
+            from kb.stack.review import review
+
+            asker = next((f for f in facts if f.id == "asker"), None)
+            return review(kb, conversation.stack, asker=asker, numbering=numbering, advisor=self)
+
         declined = model.Answer(question=question, turns=tuple(conversation.turns), asked=asked, facts=(),
                                 conclusions=(), recommendation=None, missing=(), why_not=(),
                                 versions=dict(kb.versions), abstention=OUT_OF_SCOPE, reading=reading)
         if understanding is not None and asked == "out_of_scope":
-            return dataclasses.replace(declined, facts=tuple(self._fact_entries(kb, conversation, facts, None)))
+            return dataclasses.replace(declined, facts=tuple(self._fact_entries(kb, conversation, facts, None)),
+                                       stack=stack())
         consultation = kb.rules.consult(facts)
         entries = self._fact_entries(kb, conversation, facts, consultation)
-        numbering = _Citations()
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f.id for f in entries}
         # Queries not known at load (a rule without an evidence query searches with its filled-in statement),
@@ -360,9 +377,10 @@ class Advisor:
         missing = self._confirmations(conversation, understanding) + self._missing(
             kb, conversation, questions, _outcome(consultation, asked), asked)
         chosen = weighing[0].option if weighing else None
-        return dataclasses.replace(declined, facts=tuple(entries), abstention=None if cited else NO_RULE,
+        abstention = None if cited else STACK_ONLY if conversation.stack is not None else NO_RULE
+        return dataclasses.replace(declined, facts=tuple(entries), abstention=abstention,
                                    conclusions=cited, recommendation=recommendation, missing=tuple(missing),
-                                   why_not=tuple(self._why_not(kb, consultation, chosen)))
+                                   why_not=tuple(self._why_not(kb, consultation, chosen)), stack=stack())
 
     @staticmethod
     def _reading(kb: KnowledgeBase, understanding: Understanding) -> model.Reading:
@@ -402,7 +420,7 @@ class Advisor:
         kinds = vocab.CONCLUSION_KINDS
         return sorted(consultation.conclusions, key=lambda c: (kinds.index(c.kind), -abs(c.weight), c.id))
 
-    def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str, numbering: _Citations,
+    def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str, numbering: CitationNumbers,
                           known: set[str]) -> model.Conclusion:
         return model.Conclusion(
             id=c.id,
@@ -411,15 +429,24 @@ class Advisor:
             statement=named(kb, c.statement),
             rule=c.rule_ref,
             because=tuple(self._expand(kb, c.because, c.rule_ref.id, known)),
-            citations=tuple(
-                model.Citation(n=numbering.number(cit), doc=cit.passage.doc, title=cit.passage.title,
-                               heading=cit.passage.heading or None, start=cit.passage.start, end=cit.passage.end,
-                               text=cit.passage.text, score=round(cit.score, 4), source=self._span(kb, cit))
-                for cit in self._evidence(kb, c, question)),
+            citations=tuple(self._cited(kb, cit, numbering) for cit in self._evidence(kb, c, question)),
             option=c.option,  # type: ignore[arg-type]
             strength=c.weight if c.strength is not None else None,
             assumptions=self._assumptions(kb, c),
         )
+
+    def _cited(self, kb: KnowledgeBase, cit: Citation, numbering: CitationNumbers) -> model.Citation:
+        """A passage as the answer cites it: numbered across the answer, with its place in its file."""
+        return model.Citation(n=numbering.number(cit), doc=cit.passage.doc, title=cit.passage.title,
+                              heading=cit.passage.heading or None, start=cit.passage.start, end=cit.passage.end,
+                              text=cit.passage.text, score=round(cit.score, 4), source=self._span(kb, cit))
+
+    def rule_passage(self, kb: KnowledgeBase, c: Conclusion, numbering: CitationNumbers) -> model.Citation | None:
+        """The passage a conclusion's own rule names (a licence's clause, say), as the answer cites it; None
+        when the rule names none or its document no longer holds it."""
+        hint = c.evidence_hint
+        found = kb.retriever.quoted(hint.quote, self._query(c), hint.doc) if hint is not None and hint.quote else None
+        return self._cited(kb, found, numbering) if found is not None and self._exact(kb, found) else None
 
     @staticmethod
     def _assumptions(kb: KnowledgeBase, c: Conclusion) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from kb.graph.expressions import facts as expression_facts
 from kb.graph.expressions import parse as parse_expression
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
+from kb.stack.intake import Stack
 from kb.vocab import FACT_KINDS, FieldSpec
 from kb.yamlfile import UNREADABLE, YList, YMap, line_of, read_yaml, validate
 
@@ -78,6 +79,8 @@ class Conversation:
 
     turns: list[str] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+    stack: Stack | None = None
+    """A stack (SBOM or dependency file) given beside the questions: every answer reviews it."""
 
     # --- adding -------------------------------------------------------------------------------------------
     def add_turn(self, understanding: Understanding) -> None:
@@ -180,19 +183,22 @@ class Conversation:
 
     def what_if(self, name: str, value: object) -> Conversation:
         """A copy with one asker field changed; the conversation itself is untouched."""
-        copy = Conversation(turns=list(self.turns), observations=list(self.observations))
+        copy = Conversation(turns=list(self.turns), observations=list(self.observations), stack=self.stack)
         copy.set_fact(name, value)
         return copy
 
     # --- saving ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "turns": list(self.turns),
             "observations": [
                 {"key": o.key, "value": o.value, "negated": o.negated, "source": o.source.to_dict()}
                 for o in self.observations
             ],
         }
+        if self.stack is not None:
+            out["stack"] = self.stack.to_dict()
+        return out
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Conversation:
@@ -204,7 +210,8 @@ class Conversation:
             if "from_facts" in src:
                 src["from_facts"] = tuple(src["from_facts"])
             observations.append(Observation(o["key"], o["value"], Source(**src), bool(o.get("negated"))))
-        return Conversation(turns=list(data.get("turns", [])), observations=observations)
+        stack = Stack.from_dict(data["stack"]) if data.get("stack") else None
+        return Conversation(turns=list(data.get("turns", [])), observations=observations, stack=stack)
 
     def save(self, path: str | Path) -> None:
         """Write the conversation atomically: a temporary file of its own beside the target, flushed to disk,

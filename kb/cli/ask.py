@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.cli import options
 from kb.engine import InferenceError
 from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError
+
+if TYPE_CHECKING:
+    from kb.stack.intake import Stack
 
 
 def _progress(stage: str, done: float) -> None:
@@ -33,6 +38,7 @@ def _consult(ns: argparse.Namespace) -> Answer:
     if ns.session:
         Conversation.load(ns.session)  # a broken session file is reported at once
     profile = load_profile(ns.profile, load_ontology(paths).resolve) if ns.profile else []
+    stack = _stack(ns.stack) if getattr(ns, "stack", None) else None
     from kb.advisor.advise import Advisor, KnowledgeBase  # loads torch: only once the input is known to be good
 
     kb = KnowledgeBase.load(paths, _progress)
@@ -42,16 +48,18 @@ def _consult(ns: argparse.Namespace) -> Answer:
             conversation = Conversation.load(ns.session) if ns.session else Conversation()
             if profile:
                 conversation = with_profile(conversation, profile)
+            if stack is not None:
+                conversation = dataclasses.replace(conversation, stack=stack)
             for assignment in ns.set or ():
                 name, _, value = assignment.partition("=")
                 advisor.set_fact(conversation, name.strip(), value.strip())
             question = " ".join(ns.question).strip()
             if question:
                 conversation, doc = advisor.ask(conversation, question)
-            elif conversation.turns or conversation.observations:
+            elif conversation.turns or conversation.observations or conversation.stack:
                 doc = advisor.answer(conversation)
             else:
-                raise SystemExit("kb: give a question, or a --session or --profile to answer")
+                raise SystemExit("kb: give a question, or a --session, --profile or --stack to answer")
             if ns.session:
                 conversation.save(ns.session)
         if getattr(ns, "what_if", None):
@@ -62,10 +70,24 @@ def _consult(ns: argparse.Namespace) -> Answer:
         kb.close()
 
 
+def _stack(file: str) -> Stack:
+    """A stack file read whole; SystemExit naming each problem when nothing in it can be reviewed."""
+    from kb.stack.intake import read_stack
+
+    stack = read_stack(Path(file), file)
+    for problem in stack.problems:
+        print(problem, file=sys.stderr)
+    if not stack.components:
+        raise SystemExit(f"kb: nothing to review in {file}")
+    return stack
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question", nargs="*", help="the question (omit to re-answer a --session)")
     parser.add_argument("--profile", help="YAML/JSON file of facts about the asker (team_size, industry, ...)")
     parser.add_argument("--session", help="JSON file that keeps the conversation across calls")
+    parser.add_argument("--stack", metavar="FILE", help="an SBOM or dependency file to review beside the question "
+                                                         "(CycloneDX, SPDX, requirements.txt, package.json, ...)")
     parser.add_argument("--set", action="append", metavar="FIELD=VALUE",
                         help="state or correct a fact by hand, e.g. --set regulated=no (repeatable)")
 

@@ -991,6 +991,7 @@ class Ontology:
                     "use_restrictions": _bool(t, s, OSCAR.useRestrictions),
                     "covers_weights": _bool(t, s, OSCAR.coversWeights),
                 }, fams[0] if fams else OSCAR.License)
+                self._related[fid] = self._links(s, fid, OSCAR.incompatibleWith, "incompatible", "license", "with")
             elif kind == "offering":
                 support = self._notation(t.value(s, OSCAR.support))
                 lic, ven = self._ref(t.value(s, OSCAR.license)), self._ref(t.value(s, OSCAR.vendor))
@@ -1007,7 +1008,8 @@ class Ontology:
                 }, OSCAR.Offering)
                 self._related[fid] = [x for x in (lic, ven) if x] + self._links(s, fid, OSCAR.holds, "holds")
             elif kind == "vendor":
-                self._add(s, "vendor", {"name": self._name(s)}, OSCAR.Vendor)
+                self._add(s, "vendor", {"name": self._name(s),
+                                        "steward": self._notation(t.value(s, OSCAR.stewardKind))}, OSCAR.Vendor)
             elif kind == "certification":
                 self._add(s, "certification", {
                     "name": self._name(s),
@@ -1033,9 +1035,11 @@ class Ontology:
                     "commercial": _str(t.value(s, OSCAR.commercialProfile)),
                 }, OSCAR.Criterion)
 
-    def _links(self, s: Node, fid: str, pred: Node, kind: str) -> list[str]:
-        """Facts linking an entity to certifications (`holds`, `expects`); their ids and the certifications'."""
-        owner = "offering" if kind == "holds" else "industry"
+    def _links(self, s: Node, fid: str, pred: Node, kind: str, owner: str | None = None,
+               target: str = "certification") -> list[str]:
+        """Facts linking an entity to others (an offering or industry to certifications: `holds`, `expects`; a
+        licence to those it cannot be combined with: `incompatible`); their ids and the others'."""
+        owner = owner or ("offering" if kind == "holds" else "industry")
         assumed = self._assumed(s)
         out: list[str] = []
         for cert in sorted(self._t.objects(s, pred), key=str):
@@ -1043,7 +1047,7 @@ class Ontology:
             if cid is None:
                 continue
             lid = f"{kind}:{fid.partition(':')[2]}/{cid.partition(':')[2]}"
-            fields: dict[str, Scalar] = {owner: fid, "certification": cid}
+            fields: dict[str, Scalar] = {owner: fid, target: cid}
             if assumed == "*" or kind in assumed.split(","):
                 fields["assumed"] = "*"
             self._facts[lid] = Fact.make(lid, kind, fields, self._source(s, pred, cert))

@@ -190,6 +190,78 @@ class Reading:
 
 
 @dataclasses.dataclass(frozen=True)
+class StackFinding:
+    """What a rule concluded about a component of a stack (or about several at once): `cites` numbers the
+    clause or passage its rule rests on among the answer's citations (`StackReview.citations`)."""
+
+    kind: Kind
+    statement: str
+    rule: RuleRef
+    cites: tuple[int, ...] = ()
+    components: tuple[str, ...] = ()
+    """For a finding about several components (an incompatible pair): their names and versions."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StackRow:
+    """One component of a stack as reviewed: what the file declares, where, and what its licence asks."""
+
+    component: str
+    version: str
+    licence: str
+    """The licence as declared ("unknown" when nothing says)."""
+    applies: str
+    """The licences that apply once an OR is chosen (SPDX ids joined by AND), or "unknown"."""
+    where: str
+    """Where the file says it: `requirements.txt:12`, `sbom.cdx.json#/components/3`."""
+    licence_from: str
+    """`declared` (the file), `installed metadata`, `classifier`, or empty when unknown."""
+    findings: tuple[StackFinding, ...] = ()
+    purl: str = ""
+    offering: str = ""
+    """The offering the ontology knows this component as (its name), when it does."""
+
+    def count(self, kind: str) -> int:
+        """How many findings of `kind` (obligation, risk, question, note) this component has."""
+        return sum(f.kind == kind for f in self.findings)
+
+
+@dataclasses.dataclass(frozen=True)
+class StackProblem:
+    """Part of a stack file that could not be read: where (`file:line` or `file#/pointer`) and why."""
+
+    where: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StackReview:
+    """A whole stack reviewed under the rules: a row per component, the findings about several components
+    at once, the passages the findings cite, and what could not be read.
+
+    `use` is how the stack is used as the conversation says (distributed, network, internal), or `unknown`:
+    then the rules ask instead of concluding what only shipping or serving would oblige."""
+
+    file: str
+    format: str
+    use: str
+    components: tuple[StackRow, ...]
+    citations: tuple[Citation, ...] = ()
+    across: tuple[StackFinding, ...] = ()
+    """Findings about several components at once (two licences that cannot be combined, say)."""
+    problems: tuple[StackProblem, ...] = ()
+
+    def count(self, kind: str) -> int:
+        """How many findings of `kind` the components have, all rows together."""
+        return sum(r.count(kind) for r in self.components)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The review as JSON data: the `stack` member of the justification document."""
+        out: dict[str, Any] = _plain(self)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
 class Answer:
     """One answer with everything that backs it: the facts, the conclusions with the rule that drew each and
     the passages that support it, what is still missing, why the other options were not chosen, and the
@@ -211,6 +283,8 @@ class Answer:
     abstention: str | None
     """Why the advisor did not answer (outside what it knows, or no rule applies), or null."""
     reading: Reading | None = None
+    stack: StackReview | None = None
+    """The review of a stack (SBOM or dependency file) the asker gave beside the questions, or null."""
     schema_version: Literal[1] = 1
 
     def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
@@ -223,6 +297,8 @@ class Answer:
         for conclusion in self.conclusions if conclusions is None else conclusions:
             for cit in conclusion.citations:
                 seen.setdefault(cit.n, cit)
+        for cit in self.stack.citations if self.stack is not None and conclusions is None else ():
+            seen.setdefault(cit.n, cit)
         return [seen[n] for n in sorted(seen)]
 
     def shown(self, kind: str | None = None) -> list[Conclusion]:

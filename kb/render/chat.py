@@ -83,6 +83,48 @@ def record_html(answer: Answer | None) -> str:
     return render("html", "chat/record.html.j2", answer=answer, digest=digest(answer) if answer else "").strip()
 
 
+STACK_COLUMNS = ("component", "version", "licence", "obligations", "risks", "questions", "where")
+"""The stack table's columns: counts are numbers, so a click on a heading sorts by them."""
+
+
+def stack_rows(answer: Answer | None) -> list[list[object]]:
+    """The stack table: one row per component (name, version, licence that applies, how many obligations,
+    risks and questions its licence brings for this use, where the file lists it)."""
+    review = answer.stack if answer is not None else None
+    if review is None:
+        return []
+    return [[r.component, r.version, r.licence if r.applies == "unknown" else r.applies,
+             r.count("obligation"), r.count("risk"), r.count("question"), _place(r.where, review.file)]
+            for r in review.components]
+
+
+def _place(where: str, file: str) -> str:
+    """Where a component is within the stack's file: `line 12`, or its JSON pointer `#/components/3`."""
+    place = where.removeprefix(file)
+    return f"line {place[1:]}" if place.startswith(":") else place or where
+
+
+def stack_html(answer: Answer | None) -> str:
+    """The stack's summary above its table: the file, how it is used, findings across components, what
+    was not read."""
+    return render("html", "chat/stack.html.j2", review=answer.stack if answer else None).strip()
+
+
+def stack_row_html(answer: Answer | None, component: str, version: str) -> str:
+    """One row's Why?: what the file declares and where, the licences that apply, and for each finding
+    the rule (file and line), the facts it rests on and the clause it cites, with its text."""
+    review = answer.stack if answer else None
+    row = next((r for r in review.components if r.component == component and r.version == version), None) \
+        if review else None
+    cited = {c.n: c for c in review.citations} if review else {}
+    return render("html", "chat/stack_row.html.j2", review=review, row=row, cited=cited).strip()
+
+
+def stack_message(answer: Answer) -> str:
+    """The chat message that reports a stack read and reviewed (Markdown)."""
+    return render("chat", "chat/stack_message.md.j2", review=answer.stack).strip()
+
+
 def problems_html(problems: Iterable[object], ok: str = "") -> str:
     """Knowledge-base problems as `path:line: message`, one a line."""
     return render("html", "chat/problems.html.j2", problems=[str(p) for p in problems], ok=ok).strip()
@@ -117,4 +159,6 @@ CSS = """
 .oscar-problems{color:#b00020}
 .oscar-facts td,.oscar-facts th{padding:.15rem .4rem;text-align:left;vertical-align:top}
 .oscar-empty{opacity:.7}
+.oscar-stack-summary p{margin:.2rem 0}
+.oscar-stack-row h4{margin:.2rem 0}
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.model.answer import Answer
+from kb.model.answer import Answer, StackReview
 from kb.render import words
 from kb.render.templating import render
 
@@ -13,3 +13,9 @@ def render_text(answer: Answer, why: bool = False) -> str:
     text = render("text", "answer.txt.j2", answer=answer, why=why, reading=words.reading_lines(answer),
                   derivation=lambda ids: words.derivation_lines(answer, ids))
     return text.strip() + "\n"
+
+
+def render_stack_text(stack: StackReview) -> str:
+    """A reviewed stack as `kb stack` prints it: a row per component with what its licence asks for this use,
+    findings across components, what was not read, and the clauses cited."""
+    return render("text", "stack.txt.j2", stack=stack).strip() + "\n"

@@ -29,6 +29,16 @@ def could_change(asked: str) -> str:
 """Why a rule that fired for an option not chosen did not carry the decision."""
 
 
+USE_WORDS = {"distributed": "shipped to others", "network": "offered over a network",
+             "distributed and network": "shipped to others and offered over a network",
+             "internal": "used only inside the organisation", "unknown": "not said yet (the rules ask)"}
+
+
+def use_text(use: str) -> str:
+    """How a stack is used, in words ("shipped to others")."""
+    return USE_WORDS.get(use, use)
+
+
 def option_label(option: object) -> str:
     """An option for people: `commercial` -> "Buy a commercial / managed offering"."""
     return OPTION_LABELS.get(str(option), str(option))

@@ -13,6 +13,7 @@ it is unknown: the stack review asks about it. Each component keeps where it cam
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -49,8 +50,19 @@ class Stack:
     format: str
     components: list[Component] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    seen: dict[tuple[str, str], Component] = field(default_factory=dict, repr=False)
+    seen: dict[tuple[str, str], Component] = field(default_factory=dict, repr=False, compare=False)
     """Components by (name, version): a repeat is reported, not reviewed twice."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stack as JSON data (a conversation keeps the stack it was given this way)."""
+        return {"file": self.file, "format": self.format,
+                "components": [dataclasses.asdict(c) for c in self.components],
+                "problems": [dataclasses.asdict(p) for p in self.problems]}
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Stack:
+        return Stack(str(data["file"]), str(data["format"]), [Component(**c) for c in data.get("components", [])],
+                     [Problem(**p) for p in data.get("problems", [])])
 
 
 def read_stack(path: Path, shown: str | None = None) -> Stack:
@@ -262,22 +274,36 @@ def _pyproject(text: str, shown: str) -> Stack:
     return stack
 
 
-def _add_python(stack: Stack, name: str, version: str, where: str) -> None:
-    """A Python distribution: its licence from the file never, from its installed metadata if it is here."""
+def _installed(name: str, version: str = "") -> tuple[str, str | None, str] | None:
+    """(version, licence, where the licence came from) of a Python distribution installed here (of that
+    version, if one is given), from its metadata: `License-Expression`, else its licence classifiers."""
     from importlib import metadata
 
     try:
         meta: Any = metadata.metadata(name)
-    except metadata.PackageNotFoundError:
-        _add(stack, name, version, None, where, f"pkg:pypi/{name.lower()}" + (f"@{version}" if version else ""))
-        return
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    installed = str(meta.get("Version") or "")
+    if version and installed != version:
+        return None
     licence, source = meta.get("License-Expression"), "installed metadata"
     if not licence:
         classifiers = [c.rpartition(" :: ")[2] for c in meta.get_all("Classifier") or ()
                        if c.startswith("License ::") and c.count("::") >= 2]
         licence, source = (" AND ".join(classifiers), "classifier") if classifiers else (None, "")
-    _add(stack, name, version or meta.get("Version") or "", licence, where,
-         f"pkg:pypi/{name.lower()}@{version or meta.get('Version')}", source)
+    if not licence and meta.get("License") and len(str(meta.get("License"))) <= 100:  # a name, not a whole text
+        licence, source = " ".join(str(meta.get("License")).split()), "installed metadata (License field)"
+    return installed, licence, source
+
+
+def _add_python(stack: Stack, name: str, version: str, where: str) -> None:
+    """A Python distribution: its licence from the file never, from its installed metadata if it is here."""
+    found = _installed(name)
+    if found is None:
+        _add(stack, name, version, None, where, f"pkg:pypi/{name.lower()}" + (f"@{version}" if version else ""))
+        return
+    installed, licence, source = found
+    _add(stack, name, version or installed, licence, where, f"pkg:pypi/{name.lower()}@{version or installed}", source)
 
 
 def _package_json(data: dict[str, Any], text: str, shown: str) -> Stack:
@@ -317,6 +343,10 @@ def _add(stack: Stack, name: str, version: str, licence: str | None, where: str,
          licence_from: str | None = None) -> None:
     """Add a component; one listed again (same name and version) is reviewed once, the repeat reported."""
     licence = " ".join(licence.split()) if licence else None
+    if licence is None and purl.startswith("pkg:pypi/") and licence_from is None:
+        found = _installed(name, version)  # the same release installed here: its metadata says
+        if found is not None and found[1]:
+            _, licence, licence_from = found
     first = stack.seen.get((name, version))
     if first is not None:
         line = int(where.rpartition(":")[2]) if where.rpartition(":")[2].isdigit() else 0

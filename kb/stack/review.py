@@ -11,171 +11,193 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.advisor.advise import named
-from kb.graph.expressions import ExpressionError, burden_of, choose
+from kb.advisor.advise import Advisor, CitationNumbers, named
+from kb.graph.expressions import Expression, ExpressionError, burden_of, choose
+from kb.graph.expressions import facts as expression_facts
 from kb.graph.expressions import parse as parse_expression
+from kb.model import answer as model
 from kb.model.facts import Fact, Scalar, Source
-from kb.model.problems import Problem
 from kb.stack.intake import Stack, read_stack
+from kb.vocab import CONCLUSION_KINDS
 
 USES = {"distributed": {"distributes": True}, "network": {"network_service": True, "distributes": False},
         "internal": {"internal_only": True, "distributes": False, "network_service": False}}
 """How the stack is used, as the asker fields the licence rules test."""
+FINDING_KINDS = ("obligation", "risk", "question", "note")
 _CLASSIFIER = "License :: OSI Approved :: "
+_BRACKETED = re.compile(r"\(([^()]+)\)")
 
 
-@dataclass
-class Finding:
-    """One conclusion about a component: kind, what it says, the rule, and the clause it cites."""
-
-    kind: str
-    statement: str
-    rule: str
-    cites: str = ""
-
-
-@dataclass
-class Row:
-    """A component's line in the review."""
-
-    component: str
-    version: str
-    licence: str
-    """The licence as declared (or "unknown")."""
-    applies: str
-    """The licences that apply, once an OR is chosen: SPDX ids joined by AND."""
-    where: str
-    licence_from: str
-    findings: list[Finding] = field(default_factory=list)
-
-
-@dataclass
-class Review:
-    """A reviewed stack: its file and format, how it is used, a row per component, and what was not read."""
-
-    file: str
-    format: str
-    use: str
-    rows: list[Row]
-    problems: list[Problem]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "format": self.format, "use": self.use,
-                "components": [asdict(r) for r in self.rows],
-                "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in self.problems]}
+def use_of(asker: Mapping[str, Scalar]) -> str:
+    """How the asker's facts say the stack is used: "distributed", "network", "internal", both of the first
+    two joined by "and", or "unknown" (the rules then ask)."""
+    if asker.get("internal_only") is True:
+        return "internal"
+    uses = [u for u, key in (("distributed", "distributes"), ("network", "network_service")) if asker.get(key) is True]
+    return " and ".join(uses) or "unknown"
 
 
 def licence_ids(declared: str | None, resolve: Callable[[str], str | None],
-                lookup: Callable[[str], Fact | None]) -> tuple[list[str], list[str]]:
-    """(licence ids that apply, parts not understood) for a declared licence: an SPDX expression whose
-    lightest option is taken, else names (a trove classifier, "MIT License") found by their labels."""
+                lookup: Callable[[str], Fact | None]) -> tuple[list[str], list[str], Expression | None]:
+    """(licence ids that apply, parts not understood, the SPDX expression if it is one) for a declared
+    licence: an SPDX expression whose lightest option is taken, else names (a trove classifier, "MIT
+    License") found by their labels."""
     if not declared:
-        return [], []
+        return [], [], None
     try:
         expr = parse_expression(declared)
         ids = {i for o in expr.options for i in o.licences}
         if all(lookup(i) is not None for i in ids):
             best, _ = choose(expr, burden_of(lookup))
-            return list(expr.options[best].ids()), []
+            return list(expr.options[best].ids()), [], expr
     except ExpressionError:
         pass
     found: list[str] = []
     unread: list[str] = []
     for part in declared.split(" AND "):
-        name = part.strip("() ").removeprefix(_CLASSIFIER).removeprefix("License :: ")
-        ident = resolve(name) if name else None
-        if ident is not None and ident.startswith("license:"):
+        name = part.strip()
+        while name.startswith("(") and name.endswith(")"):
+            name = name[1:-1].strip()
+        name = name.removeprefix(_CLASSIFIER).removeprefix("License :: ")
+        # "Mozilla Public License 2.0 (MPL 2.0)": the name, else its short form in brackets
+        ident = next((i for i in (resolve(n) for n in (name, *_BRACKETED.findall(name),
+                                                          _BRACKETED.sub("", name).strip()) if n)
+                      if i is not None and i.startswith("license:")), None)
+        if ident is not None:
             found.append(ident)
         elif name:
             unread.append(name)
-    return list(dict.fromkeys(found)), unread
+    return list(dict.fromkeys(found)), unread, None
 
 
-def stack_facts(stack: Stack, ontology: Any, use: str) -> tuple[list[Fact], dict[str, int], list[list[str]]]:
-    """The facts of a stack: the asker's use, a `component` fact per component and licence, and the
-    ontology's facts about those licences; with each component fact's row and each row's licences."""
-    facts = [Fact.make("asker", "asker", dict(USES[use]), Source(kind="user"))]
-    rows: dict[str, int] = {}
-    applies: list[list[str]] = []
+def offering_of(ontology: Any, name: str) -> str | None:
+    """The offering a component is, when the ontology knows its name ("torch" is PyTorch) for certain."""
+    ident = ontology.decisive(name)
+    return ident if ident is not None and ident.startswith("offering:") else None
+
+
+def stack_facts(stack: Stack, ontology: Any, asker: Fact) -> StackFacts:
+    """The facts of a stack: the asker; a `component` fact per component and licence (joined to the offering
+    the ontology knows it as); a `license_expression` fact per OR or WITH expression; a `stack_licence` fact
+    per licence the stack carries; and the ontology's facts about those licences and offerings."""
+    out = StackFacts([asker])
+    holders: dict[str, list[int]] = {}
+    entities: set[str] = set()
     for n, comp in enumerate(stack.components):
-        ids, _ = licence_ids(comp.licence, lambda label: ontology.resolve(label, "license"), ontology.fact)
-        applies.append(ids)
+        ids, _, expr = licence_ids(comp.licence, lambda label: ontology.resolve(label, "license"), ontology.fact)
+        out.applies.append(ids)
         base: dict[str, Scalar] = {"name": comp.name, "version": comp.version or "", "source": comp.where,
-                "expression": comp.licence or "", "licence_from": comp.licence_from}
+                                   "licence_from": comp.licence_from}
+        if comp.licence:
+            base["expression"] = comp.licence
+        offering = offering_of(ontology, comp.name)
+        out.offerings.append(offering)
+        if offering is not None:
+            base["offering"] = offering
+            entities.add(offering)
+        entities.update(ids)
         source = Source(kind="user", text=comp.where)
         if not ids:
-            fid = f"component:{n}"
-            facts.append(Fact.make(fid, "component", base, source))
-            rows[fid] = n
+            out.add(Fact.make(f"component:{n}", "component", base, source), n)
         for ident in ids:
-            fid = f"component:{n}/{ident.removeprefix('license:')}"
-            facts.append(Fact.make(fid, "component", {**base, "license": ident}, source))
-            rows[fid] = n
-    licences = sorted({i for ids in applies for i in ids})
-    seen = {f.id for f in facts}
-    facts += [f for f in ontology.related(licences) if f.id not in seen]
-    return facts, rows, applies
+            out.add(Fact.make(f"component:{n}/{ident.removeprefix('license:')}", "component",
+                              {**base, "license": ident}, source), n)
+            holders.setdefault(ident, []).append(n)
+        if expr is not None and expr.operator in ("or", "with"):  # the choice made, or the exception's reach
+            out.add(expression_facts(expr, source, ontology.fact)[0], n)
+    for ident, rows in sorted(holders.items()):
+        names = [_label(stack.components[n]) for n in rows]
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        fact = Fact.make(f"stack_licence:{ident.removeprefix('license:')}", "stack_licence",
+                         {"license": ident, "components": len(rows), "names": shown}, Source(kind="user"))
+        for n in rows:
+            out.add(fact, n)
+    seen = {f.id for f in out.facts}
+    out.facts += [f for f in ontology.related(sorted(entities)) if f.id not in seen]
+    return out
 
 
-def review(kb: Any, stack: Stack, use: str = "distributed") -> Review:
-    """Review a stack that was read: every component's licence duties for this use, each with its clause."""
-    facts, rows, applies = stack_facts(stack, kb.ontology, use)
-    consultation = kb.rules.consult(facts)
-    out = [Row(c.name, c.version, c.licence or "unknown", " AND ".join(i.removeprefix("license:") for i in ids)
-               or "unknown", c.where, c.licence_from) for c, ids in zip(stack.components, applies, strict=True)]
-    clauses: dict[str, str] = {}
+@dataclass
+class StackFacts:
+    """A stack's facts, which rows each given fact is about, each row's licences and each row's offering."""
+
+    facts: list[Fact]
+    rows: dict[str, set[int]] = field(default_factory=dict)
+    applies: list[list[str]] = field(default_factory=list)
+    offerings: list[str | None] = field(default_factory=list)
+
+    def add(self, fact: Fact, row: int) -> None:
+        if fact.id not in self.rows:
+            self.facts.append(fact)
+        self.rows.setdefault(fact.id, set()).add(row)
+
+
+def review(kb: Any, stack: Stack, use: str = "distributed", asker: Fact | None = None,
+           numbering: CitationNumbers | None = None, advisor: Advisor | None = None) -> model.StackReview:
+    """Review a stack that was read: what each component's licence asks for this use, each finding with the
+    clause its rule cites. The use is `asker`'s facts when given (a conversation's), else `use`'s."""
+    if asker is None:
+        asker = Fact.make("asker", "asker", dict(USES[use]), Source(kind="user"))
+    advisor = advisor or Advisor(kb)
+    numbering = numbering or CitationNumbers()
+    given = stack_facts(stack, kb.ontology, asker)
+    consultation = kb.rules.consult(given.facts)
+    found: list[list[model.StackFinding]] = [[] for _ in stack.components]
+    across: list[model.StackFinding] = []
+    cites: dict[str, tuple[int, ...]] = {}
+    citations: dict[int, model.Citation] = {}
     for conclusion in consultation.conclusions:
-        if conclusion.kind not in ("obligation", "risk", "question", "note"):
+        if conclusion.kind not in FINDING_KINDS:
             continue
-        owners = set()
+        owners: set[int] = set()
         for fid in conclusion.because:
             fact = consultation.fact(fid)
             if fact.kind == "license_in_use":
                 fid = str(fact.get("offering"))
-            if fid in rows:
-                owners.add(rows[fid])
+            owners.update(given.rows.get(fid, ()))
+        if not owners:  # about the asker alone (their team, their budget): the answer's business, not the stack's
+            continue
         rule = conclusion.rule_ref.id
-        if rule not in clauses:  # one lookup per rule, not per component it concludes about
-            clauses[rule] = _clause(kb, conclusion)
-        for n in sorted(owners):
-            out[n].findings.append(Finding(conclusion.kind, named(kb, conclusion.statement), rule, clauses[rule]))
-    return Review(stack.file, stack.format, use, out, list(stack.problems))
+        if rule not in cites:  # one lookup per rule, not per component it concludes about
+            cited = advisor.rule_passage(kb, conclusion, numbering)
+            cites[rule] = (cited.n,) if cited is not None else ()
+            if cited is not None:
+                citations[cited.n] = cited
+        several = tuple(_label(stack.components[n]) for n in sorted(owners)) if len(owners) > 1 else ()
+        finding = model.StackFinding(kind=conclusion.kind, statement=named(kb, conclusion.statement),
+                                     rule=conclusion.rule_ref, cites=cites[rule], components=several)
+        for n in owners:
+            found[n].append(finding)
+        if several:
+            across.append(finding)
+    order = {k: i for i, k in enumerate(CONCLUSION_KINDS)}
+    out = tuple(
+        model.StackRow(component=c.name, version=c.version, licence=c.licence or "unknown",
+                       applies=" AND ".join(i.removeprefix("license:") for i in ids) or "unknown", where=c.where,
+                       licence_from=c.licence_from, purl=c.purl,
+                       findings=tuple(sorted(f, key=lambda x: (order.get(x.kind, 9), x.rule.id))),
+                       offering=kb.ontology.label(o) if o is not None else "")
+        for c, ids, f, o in zip(stack.components, given.applies, found, given.offerings, strict=True))
+    problems = tuple(model.StackProblem(f"{p.path}:{p.line}" if p.line else p.path, p.message)
+                     for p in stack.problems)
+    return model.StackReview(file=stack.file, format=stack.format, use=use_of(dict(asker.fields)), components=out,
+                             citations=tuple(citations[n] for n in sorted(citations)),
+                             across=tuple(sorted(across, key=lambda x: (order.get(x.kind, 9), x.rule.id))),
+                             problems=problems)
 
 
-def _clause(kb: Any, conclusion: Any) -> str:
-    """Where the rule's own passage is: "licences/mit.txt" or "licences/agpl-3.0.txt §13 Remote ..."."""
-    hint = conclusion.evidence_hint
-    if hint is None or not hint.doc:
-        return ""
-    cited = kb.retriever.quoted(hint.quote, hint.query or "", hint.doc) if hint.quote else None
-    heading = cited.passage.heading if cited is not None else ""
-    return f"{hint.doc} {heading}".strip()
+def _label(component: Any) -> str:
+    return f"{component.name} {component.version}".strip()
 
 
 # --- kb stack ---------------------------------------------------------------------------------------------
-def render_table(r: Review) -> str:
-    lines = [f"{r.file}: {r.format}, {len(r.rows)} components, used: {r.use}", ""]
-    for row in r.rows:
-        head = f"{row.component} {row.version}".strip()
-        licence = row.licence if row.applies in (row.licence, "unknown") else f"{row.licence} -> {row.applies}"
-        lines.append(f"{head}  [{licence}]  ({row.where}{', ' + row.licence_from if row.licence_from else ''})")
-        duties = [f for f in row.findings if f.kind in ("obligation", "risk", "question")]
-        for f in duties:
-            lines.append(f"  - {f.kind}: {f.statement}")
-            lines.append(f"      rule {f.rule}{' · ' + f.cites if f.cites else ''}")
-        if not duties:
-            lines.append("  - no duty for this use")
-    if r.problems:
-        lines += ["", "Not read:"] + [f"  {p}" for p in r.problems]
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str]) -> int:
     from kb.cli import options
 
@@ -200,5 +222,10 @@ def main(argv: list[str]) -> int:
         result = review(kb, stack, ns.use)
     finally:
         kb.close()
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if ns.json else render_table(result), end="")
+    if ns.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from kb.render.text import render_stack_text
+
+        print(render_stack_text(result), end="")
     return 0

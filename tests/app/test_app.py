@@ -169,6 +169,34 @@ def test_exports_are_written_under_safe_names_in_the_process_folder(tmp_path: Pa
     assert json.loads(files["json"].read_text()) == DOC
 
 
+def test_a_stack_file_from_outside_the_upload_folder_is_refused_unread(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    (uploads / "a1b2").mkdir(parents=True)
+    outside = tmp_path / "secret.json"
+    outside.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}', encoding="utf-8")
+    (uploads / "a1b2" / "link.json").symlink_to(outside)
+    service = ChatService(live=None, exports=tmp_path / "exports", advisor=_NeverAsked,  # type: ignore[arg-type]
+                          uploads=uploads)
+    for path in (outside, uploads / "a1b2" / ".." / ".." / "secret.json", uploads / "a1b2" / "link.json"):
+        with pytest.raises(ValueError, match="refused, it is not a file uploaded here") as caught:
+            service.add_stack(None, path)
+        assert str(tmp_path) not in str(caught.value)  # the server's folders are not shown to the asker
+        with pytest.raises(ValueError, match="refused"):
+            service.add_profile(None, path)
+    assert service.advisor.asked == 0
+
+
+def test_a_stack_file_with_nothing_readable_names_its_line(tmp_path: Path) -> None:
+    service = ChatService(live=None, exports=tmp_path / "exports", advisor=_NeverAsked,  # type: ignore[arg-type]
+                          uploads=tmp_path)
+    cut = tmp_path / "cut.json"
+    cut.write_text('{"bomFormat": "CycloneDX",\n "components": [{"name": "a"', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Nothing to review in cut\.json:\ncut\.json:2: not valid JSON"):
+        service.add_stack(None, cut)
+    with pytest.raises(ValueError, match="must be one of distributed, network, internal"):
+        service.set_use(None, "everywhere")
+
+
 # --- kb serve: sign-in settings and arguments ------------------------------------------------------------
 def test_sign_in_comes_from_the_environment_or_a_file_and_never_defaults(tmp_path: Path) -> None:
     assert serve.credentials(None, env={}) is None

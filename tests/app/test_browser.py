@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology_cac
     from kb.render.chat import CSS
 
     live = LiveKnowledgeBase(paths)
-    service = ChatService(live, workdir.exports)
+    service = ChatService(live, workdir.exports, uploads=workdir.files)
     page = build(service)
     _, url = launch(page, workdir, paths, port=free_port(), block=False, css=CSS)
     try:
@@ -132,6 +132,8 @@ class Tab:
 
 def advised(server: Server, question: str, profile: Path | None = None, **facts: object) -> str:
     """The option the advisor itself recommends for a conversation (asked in-process, outside the page)."""
+    if profile is not None:  # the service reads only files uploaded into its own folder, as the page does
+        profile = Path(shutil.copy(profile, server.workdir.files / profile.name))
     session = server.service.add_profile(None, profile) if profile else None
     session = server.service.ask(session, question)
     for name, value in facts.items():
@@ -310,6 +312,119 @@ def test_a_broken_profile_is_reported_with_its_line(server: Server, browser: Any
         error = tab.page.get_by_text("our-team.yaml:2: 'team_size' expects a number")
         error.wait_for(timeout=ANSWER_TIMEOUT)
         assert tab.page.locator("#oscar-chat .message.bot").count() == 0
+    finally:
+        tab.close()
+
+
+STACK = PROJECT_ROOT / "tests" / "data" / "stack" / "environment.cdx.json"
+
+
+def reviewed(server: Server, use: str) -> Any:
+    """The stack review the advisor itself makes of STACK for `use` (in-process, outside the page)."""
+    copied = shutil.copy(STACK, server.workdir.files / STACK.name)
+    return server.service.set_use(server.service.add_stack(None, copied), use)["answer"].stack
+
+
+def test_a_stack_is_reviewed_beside_the_question_and_each_row_says_why(
+        server: Server, browser: Any, tmp_path: Path) -> None:
+    expected = reviewed(server, "distributed")
+    most = max(r.count("risk") for r in expected.components)
+    assert most > 0, "no component of this environment carries a risk any more"
+    tab = Tab(browser, server.url)
+    try:
+        tab.page.get_by_text("Review a whole stack: an SBOM").click()
+        tab.page.locator("#oscar-stack-file input[type=file]").set_input_files(str(STACK))
+        first = tab.wait_answers(1)
+        assert f"Stack reviewed: environment.cdx.json (CycloneDX 1.6 JSON), {len(expected.components)} components" \
+            in first
+        tab.page.locator("#oscar-stack-use").get_by_label("shipped to others").check()
+        assert "The stack is shipped to others" in tab.wait_answers(2)
+        summary = tab.page.locator("#oscar-stack")
+        assert f"{expected.count('obligation')} obligations, {most and expected.count('risk')} risks" \
+            in summary.inner_text()
+
+        table = tab.page.locator("#oscar-stack-table")
+        table.scroll_into_view_if_needed()
+        rows = table.locator("[role=row].virtual-row")
+        rows.first.wait_for(timeout=ANSWER_TIMEOUT)
+        header = table.locator("th[title=risks]")  # sort by risks, most first, through the heading's menu
+        header.hover()
+        header.locator("button.cell-menu-button").click(force=True)
+        tab.page.get_by_role("menuitem", name="Sort descending").click()
+        tab.page.wait_for_function(
+            "n => document.querySelector('#oscar-stack-table [role=row].virtual-row [data-col=\"4\"]')"
+            "?.innerText.trim() === String(n)", arg=most, timeout=ANSWER_TIMEOUT)
+        top = rows.first.locator("[role=gridcell]")
+        name, version = top.nth(0).inner_text().strip(), top.nth(1).inner_text().strip()
+        top.nth(0).click()
+        why = tab.page.locator("#oscar-stack-why")
+        tab.page.wait_for_function("n => document.querySelector('#oscar-stack-why').innerText.includes(n)",
+                                   arg=f"{name} {version}", timeout=ANSWER_TIMEOUT)
+        row = next(r for r in expected.components if (r.component, r.version) == (name, version))
+        assert row.count("risk") == most
+        assert all(f.rule.id in why.inner_text() for f in row.findings)
+
+        table.locator("input[placeholder^=Search]").fill("fastapi")  # a clause-cited obligation, with its text
+        tab.page.wait_for_function(
+            "() => [...document.querySelectorAll('#oscar-stack-table [role=row].virtual-row')]"
+            ".every(r => r.innerText.toLowerCase().includes('fastapi'))", timeout=ANSWER_TIMEOUT)
+        rows.first.locator("[role=gridcell]").first.click()
+        tab.page.wait_for_function("() => document.querySelector('#oscar-stack-why').innerText.includes('fastapi')",
+                                   timeout=ANSWER_TIMEOUT)
+        text = why.inner_text()
+        assert "licences.mit-notice" in text and "corpus/licences/mit.txt" in text
+        assert "Permission is hereby granted" in text and "#/components/" in text
+        shot = tmp_path / "stack.png"
+        why.screenshot(path=str(shot))
+        assert shot.stat().st_size > 5_000
+
+        tab.ask("What do we owe our customers for the open-source parts we ship?")
+        answer = tab.wait_answers(3)
+        assert "Stack reviewed" not in answer and tab.page.locator("#oscar-stack").inner_text() == summary.inner_text()
+        tab.tab("Export")
+        with tab.page.expect_download() as info:
+            tab.page.click("#oscar-export-json")
+        doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        assert doc["stack"]["use"] == "distributed" and len(doc["stack"]["components"]) == len(expected.components)
+        with tab.page.expect_download() as info:
+            tab.page.click("#oscar-export-md")
+        assert "| fastapi |" in Path(info.value.path()).read_text(encoding="utf-8")
+        assert tab.outside == [] and tab.dialogs == []
+    finally:
+        tab.close()
+
+
+def test_a_bad_stack_file_is_named_with_its_line_and_the_conversation_goes_on(
+        server: Server, browser: Any, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.cdx.json"
+    cut.write_text(STACK.read_text(encoding="utf-8")[:5000], encoding="utf-8")
+    evil = tmp_path / "evil.cdx.xml"
+    evil.write_text('<?xml version="1.0"?>\n<!DOCTYPE bom [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+                    '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components/></bom>\n', encoding="utf-8")
+    huge = tmp_path / "huge.cdx.json"
+    with huge.open("wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    tab = Tab(browser, server.url)
+    try:
+        tab.page.get_by_text("Review a whole stack: an SBOM").click()
+        upload = tab.page.locator("#oscar-stack-file input[type=file]")
+        upload.set_input_files(str(cut))
+        tab.page.get_by_text(re.compile(r"cut\.cdx\.json:\d+: not valid JSON")).wait_for(timeout=ANSWER_TIMEOUT)
+        tab.page.reload()
+        tab.page.wait_for_selector("#oscar-question textarea", timeout=60_000)
+        tab.page.get_by_text("Review a whole stack: an SBOM").click()
+        upload.set_input_files(str(evil))
+        tab.page.get_by_text("evil.cdx.xml:2: refused: an XML SBOM with a DTD").wait_for(timeout=ANSWER_TIMEOUT)
+        tab.page.reload()
+        tab.page.wait_for_selector("#oscar-question textarea", timeout=60_000)
+        tab.page.get_by_text("Review a whole stack: an SBOM").click()
+        upload.set_input_files(str(huge))
+        tab.page.get_by_text(re.compile(r'exceed the maximum allowed size of .*"huge\.cdx\.json"'))\
+            .first.wait_for(timeout=ANSWER_TIMEOUT)
+        assert not list(server.workdir.files.rglob("huge.cdx.json"))  # refused before it was stored
+        tab.ask(SMALL_TEAM)  # the session goes on
+        assert shown(advised(server, SMALL_TEAM)) in tab.wait_answers(1)
+        assert tab.page.locator("#oscar-stack").inner_text().startswith("Upload an SBOM")
     finally:
         tab.close()
 
