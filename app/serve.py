@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth-file", help=f"file of user:password lines to require a sign-in (or set ${AUTH_ENV})")
     p.add_argument("--concurrency", type=int, default=2, help="answers computed at once (default 2)")
+    p.add_argument("--store", metavar="URL",
+                   help="where API conversations are kept: redis://host:6379/0 to share them between several "
+                        "kb serve processes (default: in this process)")
     return p
 
 
@@ -83,4 +86,4 @@ def main(argv: list[str]) -> int:
     from app.server import serve
 
     return serve(options.paths(ns), host=ns.host, port=ns.port, auth=auth,
-                 concurrency=ns.concurrency)
+                 concurrency=ns.concurrency, store=ns.store)

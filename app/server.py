@@ -30,6 +30,7 @@ log = logging.getLogger("kb.app")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+API_PATH = "/api/v1"
 
 
 class SignIn:
@@ -107,6 +108,22 @@ class SignedInOnly:
         return False
 
 
+class ApiFirst:
+    """ASGI middleware: every request under `/api/v1` goes to the JSON API, whatever its path holds. (A
+    mounted route's pattern does not match a path with a newline in it, and the chat app would answer such a
+    request with its own error instead of the API's problem details.)"""
+
+    def __init__(self, app: Any, api: Any, prefix: str = API_PATH):
+        self.app, self.api, self.prefix = app, api, prefix
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope.get("type") in ("http", "websocket") and (path == self.prefix or path.startswith(self.prefix + "/")):
+            await self.api({**scope, "root_path": scope.get("root_path", "") + self.prefix}, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 @dataclass(frozen=True)
 class Workdir:
     """This process's own temporary folders: Gradio's file cache (uploads, served files) and exports."""
@@ -165,16 +182,19 @@ def load(paths: Paths, out: IO[str] | None = None) -> Any:
 
 
 def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = DEFAULT_HOST,
-           port: int = DEFAULT_PORT, auth: list[tuple[str, str]] | None = None, concurrency: int = 2,
-           block: bool = True, quiet: bool = True, css: str | None = None) -> tuple[Any, str]:
-    """Launch the Gradio app `page` (gr.Blocks). Returns (server app, local URL); blocks unless `block=False`."""
+           port: int = DEFAULT_PORT, auth: list[tuple[str, str]] | SignIn | None = None, concurrency: int = 2,
+           block: bool = True, quiet: bool = True, css: str | None = None, api: Any | None = None) -> tuple[Any, str]:
+    """Launch the Gradio app `page` (gr.Blocks), with the JSON API `api` (a FastAPI app) under `/api/v1` on
+    the same server. Returns (server app, local URL); blocks unless `block=False`."""
     blocked = [str(p) for p in (paths.root, paths.cache) if p is not None] if paths is not None else []
+    sign_in = auth if isinstance(auth, SignIn) or auth is None else SignIn(auth)
+    middleware = [Middleware(SignedInOnly)] + ([Middleware(ApiFirst, api=api)] if api is not None else [])
     page.queue(default_concurrency_limit=max(1, concurrency), max_size=256)
     app, url, _ = page.launch(
         server_name=host,
         server_port=port,
         share=False,
-        auth=SignIn(auth) if auth else None,
+        auth=sign_in,
         auth_message="OSCAR: sign in" if auth else None,
         allowed_paths=[],
         blocked_paths=blocked,
@@ -190,18 +210,25 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
         prevent_thread_lock=not block,
         strict_cors=True,
         css=css,
-        app_kwargs={"middleware": [Middleware(SignedInOnly)]},
+        app_kwargs={"middleware": middleware},
     )
     return app, url
 
 
 def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          auth: list[tuple[str, str]] | None = None, concurrency: int = 2, out: IO[str] | None = None) -> int:
-    """`kb serve`: load, build, launch, and block until interrupted."""
+          auth: list[tuple[str, str]] | None = None, concurrency: int = 2, out: IO[str] | None = None,
+          store: str | None = None) -> int:
+    """`kb serve`: load, build, launch (the chat and the JSON API), and block until interrupted."""
+    from app.store import open_store
     from kb.model.problems import KnowledgeError
 
     stream = out or sys.stderr
     started = time.perf_counter()
+    try:
+        conversations = open_store(store)
+    except ValueError as exc:
+        print(f"kb serve: {exc}", file=stream)
+        return 1
     workdir = prepare()
     try:
         live = load(paths, stream)
@@ -211,18 +238,22 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         print("kb serve: the knowledge base has problems; fix them and start again.", file=stream)
         shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
+    from app.api import build_api
     from app.chat import build
     from app.service import RELOAD_LIMIT, ChatService
     from kb.render.chat import CSS
 
     service = ChatService(live, workdir.exports, uploads=workdir.files)
     page = build(service)
+    sign_in = SignIn(auth) if auth else None
+    api = build_api(service, conversations, sign_in, concurrency)
     try:
-        _, url = launch(page, workdir, paths, host, port, auth, concurrency, block=False, css=CSS)
+        _, url = launch(page, workdir, paths, host, port, sign_in, concurrency, block=False, css=CSS, api=api)
     except OSError as exc:
         print(f"kb serve: cannot listen on {host}:{port}: {exc}. Is another server using it? Try --port.",
               file=stream)
         live.current.close()
+        conversations.close()
         shutil.rmtree(workdir.root, ignore_errors=True)
         return 1
 
@@ -253,12 +284,15 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     try:
         print(f"OSCAR is ready at {shown} (knowledge base loaded in {loaded:.1f} s, started in "
               f"{time.perf_counter() - started:.1f} s"
-              f"{', sign-in required' if auth else ''}). Press Ctrl+C to stop.", file=stream, flush=True)
+              f"{', sign-in required' if auth else ''}); the JSON API is at {shown.rstrip('/')}{API_PATH} "
+              f"(conversations kept {'in ' + store if store else 'in this process'}). Press Ctrl+C to stop.",
+              file=stream, flush=True)
         page.block_thread()
     except KeyboardInterrupt:
         pass
     finally:
         page.close()
         live.current.close()
+        conversations.close()
         shutil.rmtree(workdir.root, ignore_errors=True)  # this process's uploads and exports go with it
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -30,16 +29,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     from kb.cli import options
 
-    parser = argparse.ArgumentParser(prog="kb", description="OSCAR knowledge base and advisor.",
-                                     parents=[options.shared()])
+    parser = options.Parser(prog="kb", description="OSCAR knowledge base and advisor.", parents=[options.shared()])
     parser.add_argument("command", choices=sorted(COMMANDS), help="; ".join(
         f"{name}: {spec[2]}" for name, spec in sorted(COMMANDS.items())))
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the subcommand's own arguments (-h)")
     ns = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if ns.trace else logging.WARNING,
-        format="%(name)s %(levelname)s: %(message)s",
-    )
+    options.trace(ns.trace)
     module, func, _ = COMMANDS[ns.command]
     run: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
     try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from typing import Any
 
 from kb.config import Paths
 
@@ -21,20 +23,38 @@ def shared() -> argparse.ArgumentParser:
                                       "else the shipped one)")
     group.add_argument("--cache", help="folder for the index and caches (default: $OSCAR_CACHE, "
                                        "else ~/.cache/oscar)")
-    group.add_argument("--trace", action="store_true", help="log each pipeline stage to stderr")
+    group.add_argument("--trace", action="store_const", const="oscar",
+                       help="log each of OSCAR's stages to stderr (--trace=all: every library's debug lines too)")
+    group.add_argument("--trace-all", dest="trace", action="store_const", const="all", help=argparse.SUPPRESS)
     return common
+
+
+class Parser(argparse.ArgumentParser):
+    """A parser that reads `--trace=all` (argparse would take a flag's `=value` as an error, and an optional
+    value as the subcommand that follows it)."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        given = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(["--trace-all" if a == "--trace=all" else a for a in given], namespace)
 
 
 def parser(prog: str, description: str | None = None, **kwargs: object) -> argparse.ArgumentParser:
     """A subcommand's parser, with the shared options already declared."""
-    return argparse.ArgumentParser(prog=prog, description=description, parents=[shared()], **kwargs)  # type: ignore[arg-type]
+    return Parser(prog=prog, description=description, parents=[shared()], **kwargs)  # type: ignore[arg-type]
 
 
 def paths(ns: argparse.Namespace) -> Paths:
     """The knowledge base and cache folders the parsed options name; sets up --trace logging."""
-    logging.basicConfig(level=logging.DEBUG if getattr(ns, "trace", False) else logging.WARNING,
-                        format="%(name)s %(levelname)s: %(message)s")
+    trace(getattr(ns, "trace", None))
     return Paths.default(getattr(ns, "root", None), getattr(ns, "cache", None))
+
+
+def trace(level: str | None) -> None:
+    """Logging for `--trace`: OSCAR's own stages (the `kb` loggers) at debug level, other libraries' only
+    warnings; `--trace=all` lets every library's debug lines through; no --trace, warnings only."""
+    logging.basicConfig(format="%(name)s %(levelname)s: %(message)s")
+    logging.getLogger().setLevel(logging.DEBUG if level == "all" else logging.WARNING)
+    logging.getLogger("kb").setLevel(logging.DEBUG if level else logging.NOTSET)
 
 
 def forwarded(ns: argparse.Namespace) -> list[str]:
@@ -45,5 +65,5 @@ def forwarded(ns: argparse.Namespace) -> list[str]:
     if ns.cache:
         out += ["--cache", ns.cache]
     if ns.trace:
-        out.append("--trace")
+        out.append("--trace=all" if ns.trace == "all" else "--trace")
     return out

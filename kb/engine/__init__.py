@@ -36,8 +36,10 @@ MAX_SECONDS = 10.0
 """Wall time one consultation may take before it is stopped (checked between the engine's steps; the join
 explosions a single step could take are refused earlier, by `kb check`'s fan-out estimate). Memory is
 bounded by the same caps: at most MAX_ACTIVATIONS activations and facts of at most MAX_FACT_KEYS fields."""
-MAX_FACT_KEYS = 24
-"""Fields per fact an engine may see (with kind, id and sid); durable_rules crashed beyond 28 keys."""
+MAX_FACT_KEYS = 32
+"""Fields per fact an engine may see (kind, id and sid besides): enough for every asker field (28) at once. A
+crash once put down to facts of more than 28 keys was a float written with an exponent (`1e-05`), which
+durable_rules' JSON reader does not know: facts are now written in positional notation (engine.durable)."""
 
 
 class InferenceError(RuntimeError):

@@ -33,6 +33,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
@@ -289,8 +290,18 @@ def max_fanout(definition: Mapping[str, Any]) -> int:
 
 
 def _encode(fact: Fact, sid: str) -> str:
-    """A fact as the engine sees it: flat JSON with its id copied to the join field and the session id."""
-    return json.dumps({**fact.as_dict(), ENGINE_ID: fact.id, "sid": sid}, ensure_ascii=False)
+    """A fact as the engine sees it: flat JSON with its id copied to the join field and the session id.
+
+    A float is written out in positional notation (`0.00001`, not `1e-05`): durable_rules' JSON reader
+    does not know exponents, and one took the whole process down."""
+    fields = {**fact.as_dict(), ENGINE_ID: fact.id, "sid": sid}
+    return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_json_value(v)}" for k, v in fields.items()) + "}"
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return json.dumps(value, ensure_ascii=False)
 
 
 class _Host(Host):

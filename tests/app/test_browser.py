@@ -10,9 +10,7 @@ import json
 import os
 import re
 import shutil
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from kb.config import PROJECT_ROOT, Paths
+from kb.config import PROJECT_ROOT
+from tests.app.conftest import Server, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,45 +38,10 @@ HOSTILE = ("we are a 6-person team <script>alert(1)</script> <img src=x onerror=
 ANSWER_TIMEOUT = 90_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    root: Path
-    service: Any
-    workdir: Any
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology_cache: Path) -> Iterator[Server]:
-    """`kb serve`'s app, in-process on a free port, over a copy of the knowledge base under test."""
-    from app.server import launch, prepare
-
-    root = tmp_path_factory.mktemp("kb")
-    for name in ("ontology", "rules", "corpus", "reader"):
-        if (kb_root / name).is_dir():
-            shutil.copytree(kb_root / name, root / name)
-    paths = Paths(root=root, cache=ontology_cache)
-    workdir = prepare(tmp_path_factory.mktemp("app"))
-    from app.chat import build
-    from app.service import ChatService
-    from kb.advisor.advise import LiveKnowledgeBase
-    from kb.render.chat import CSS
-
-    live = LiveKnowledgeBase(paths)
-    service = ChatService(live, workdir.exports, uploads=workdir.files)
-    page = build(service)
-    _, url = launch(page, workdir, paths, port=free_port(), block=False, css=CSS)
-    try:
-        yield Server(url.rstrip("/") + "/", root, service, workdir)
-    finally:
-        page.close()
-        live.current.close()
+def server(app_server: Server) -> Server:
+    """The app under test (tests/app/conftest.py)."""
+    return app_server
 
 
 @pytest.fixture(scope="module")

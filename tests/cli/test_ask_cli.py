@@ -57,3 +57,25 @@ def test_a_bad_profile_is_refused_with_file_and_line(tmp_path: Path, cache: Path
     result = kb("ask", "--profile", str(profile), "should we buy?", cache=cache)
     assert result.returncode == 1
     assert "profile.yaml:2: 'requires': no entity is called 'HIPPA'" in result.stderr
+
+
+def test_trace_logs_oscars_stages_and_only_trace_all_lets_libraries_talk() -> None:
+    import logging
+
+    from kb.cli import options
+
+    root = logging.getLogger().level
+    try:
+        parsed = options.parser("kb ask").parse_args(["--trace"])
+        assert parsed.trace == "oscar"
+        options.trace(parsed.trace)
+        assert logging.getLogger("kb.engine.durable").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("markdown_it.rules_block").isEnabledFor(logging.DEBUG)
+        options.trace(options.parser("kb ask").parse_args(["--trace=all"]).trace)
+        assert logging.getLogger("markdown_it.rules_block").isEnabledFor(logging.DEBUG)
+        options.trace(None)
+        assert not logging.getLogger("kb.engine.durable").isEnabledFor(logging.DEBUG)
+        assert options.forwarded(options.parser("kb").parse_args(["--trace=all"])) == ["--trace=all"]
+    finally:
+        logging.getLogger().setLevel(root)
+        logging.getLogger("kb").setLevel(logging.NOTSET)

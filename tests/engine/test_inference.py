@@ -230,3 +230,14 @@ def test_reload_while_consulting_loses_no_consultation(tmp_path: Path) -> None:
     worker.join()
     live.current.close()
     assert errors == [] and done[0] > 0
+
+
+def test_tiny_and_huge_numbers_and_every_asker_field_at_once_are_consulted(base: RuleBase) -> None:
+    # durable_rules' JSON reader knows no exponents: 1e-05 once took the whole process down
+    from kb.advisor.conversation import ASKER_FIELDS
+
+    every = {name: {"bool": False, "int": 7, "float": 1e-05}.get(spec.type, spec.values[0] if spec.values else "x")
+             for name, spec in ASKER_FIELDS.items()}
+    result = base.consult(gpl_case(**{**every, "distributes": True, "team_size": 30, "latency_ms": 2.5e-07,
+                                      "budget_usd": 10**15, "deadline_months": 1e16}))
+    assert [c.rule_ref.id for c in result.conclusions if c.kind == "obligation"] == ["t.ship-copyleft"]
