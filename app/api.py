@@ -14,6 +14,7 @@ without a sign-in, whoever holds its unguessable id): another caller gets 404 fo
 details (RFC 9457, `application/problem+json`). Requests over `MAX_BODY` bytes are refused with 413.
 """
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -268,6 +269,8 @@ AnswerId = Annotated[str, Path(pattern=ANSWER_ID, description="an answer id this
 FactId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,200}$",
                                  description="`asker.team_size`, `mention:offering:pytorch`, ...")]
 Format = Annotated[Literal["md", "json", "html", "prov"], Query(description="the record's format")]
+Deciders = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+                     Query(max_length=20, description="who decides, as the record names them (repeatable)")]
 
 
 # --- the app ---------------------------------------------------------------------------------------------
@@ -438,12 +441,16 @@ def build_api(service: ChatService, store: Store, sign_in: Callable[[str, str], 
                                                             if fmt == "json" else {"type": "string"}}
                                           for fmt, m in MEDIA.items()}},
                         **errors(404)})
-    def export_answer(answer_id: AnswerId, owner: Caller, format: Format = "md") -> Response:
+    def export_answer(answer_id: AnswerId, owner: Caller, format: Format = "md",
+                      deciders: Deciders = None) -> Response:
         """A decision record of an answer this API gave you: Markdown, JSON, HTML or PROV-O (Turtle)."""
         stored = store.get(f"answer:{owner}:{answer_id}")
         if stored is None:
             raise HTTPException(404, "no answer of yours has this id (it may have expired)")
-        name, content = export(Answer.from_dict(stored), format)
+        answer = Answer.from_dict(stored)
+        if deciders:
+            answer = dataclasses.replace(answer, deciders=tuple(d.strip() for d in deciders if d.strip()))
+        name, content = export(answer, format)
         return Response(content, media_type=MEDIA[format],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -16,8 +16,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from kb import __version__ as OSCAR_VERSION
 from kb import vocab
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.advisor.phrasebook import Phrasebook, load_phrasebook
@@ -350,7 +352,9 @@ class Advisor:
 
         declined = model.Answer(question=question, turns=tuple(conversation.turns), asked=asked, facts=(),
                                 conclusions=(), recommendation=None, missing=(), why_not=(),
-                                versions=dict(kb.versions), abstention=OUT_OF_SCOPE, reading=reading)
+                                versions=dict(kb.versions), abstention=OUT_OF_SCOPE, reading=reading,
+                                answered_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                                oscar_version=OSCAR_VERSION)
         if understanding is not None and asked == "out_of_scope":
             return dataclasses.replace(declined, facts=tuple(self._fact_entries(kb, conversation, facts, None)),
                                        stack=stack())

@@ -124,6 +124,7 @@ def export_main(argv: list[str]) -> int:
     parser.add_argument("--format", choices=[*FORMATS, "all"], default="md")
     parser.add_argument("--from-json", metavar="FILE", help="render a saved justification document instead")
     parser.add_argument("--out", help="folder to write files into (default: print one format to stdout)")
+    parser.add_argument("--deciders", metavar="NAMES", help="who decides, comma-separated, as the record names them")
     ns = parser.parse_args(argv)
     try:
         if ns.from_json:
@@ -137,6 +138,8 @@ def export_main(argv: list[str]) -> int:
     except (KnowledgeError, InferenceError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
+    if ns.deciders:
+        doc = dataclasses.replace(doc, deciders=tuple(n.strip() for n in ns.deciders.split(",") if n.strip()))
     formats = list(FORMATS) if ns.format == "all" else [ns.format]
     if ns.out is None:
         if len(formats) > 1:

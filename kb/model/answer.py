@@ -285,6 +285,12 @@ class Answer:
     reading: Reading | None = None
     stack: StackReview | None = None
     """The review of a stack (SBOM or dependency file) the asker gave beside the questions, or null."""
+    answered_at: str | None = None
+    """When the answer was made: UTC, ISO 8601 to the second (the record's date)."""
+    oscar_version: str | None = None
+    """The version of OSCAR that made it (the record's software agent)."""
+    deciders: tuple[str, ...] = ()
+    """Who decides, as the record names them (given at export: `kb export --deciders`, the API's export)."""
     schema_version: Literal[1] = 1
 
     def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead

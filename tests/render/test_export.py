@@ -91,3 +91,27 @@ def test_a_question_with_a_lone_surrogate_still_exports(fmt: str) -> None:
     odd = Answer.from_dict({**DOC, "question": "is \ud800 ok?", "turns": ["is \ud800 ok?"]})
     _, text = render.export(odd, fmt)
     text.encode("utf-8")  # writable as a file
+
+
+def test_records_say_status_date_deciders_and_sources_and_prov_names_its_agents_and_time() -> None:
+    import dataclasses
+
+    from rdflib import RDF, RDFS
+
+    answer = dataclasses.replace(ANSWER, answered_at="2026-12-03T09:30:00+00:00", oscar_version="9.9.9",
+                                 deciders=("Ana Silva", "Bo <Chen>"))
+    md = to_markdown(answer)
+    assert "- Status: proposed\n- Date: 2026-12-03" in md and "- Deciders: Ana Silva, Bo &lt;Chen&gt;" in md
+    assert "- Consulted: " + ANSWER.citations()[0].title in md and "Drafted by: OSCAR 9.9.9" in md
+    page = to_html(answer)
+    assert 'datetime="2026-12-03T09:30:00+00:00"' in page and "Bo &lt;Chen&gt;" in page
+    g = Graph().parse(data=to_prov(answer), format="turtle")
+    (oscar,) = g.subjects(RDF.type, PROV.SoftwareAgent)
+    assert str(g.value(oscar, RDFS.label)) == "OSCAR 9.9.9"
+    (record,) = g.subjects(PROV.generatedAtTime, None)
+    assert str(g.value(record, PROV.generatedAtTime)).startswith("2026-12-03T09:30:00")
+    attributed = {str(g.value(a, RDFS.label)) for a in g.objects(record, PROV.wasAttributedTo)}
+    assert attributed >= {"Ana Silva", "OSCAR 9.9.9"}
+    (asker,) = g.subjects(RDF.type, PROV.Person)
+    assert set(g.subjects(PROV.wasAttributedTo, asker))  # the questions are the asker's
+    assert "Status" not in to_markdown(ANSWER).split("## Context")[1]  # nothing of it outside the header
