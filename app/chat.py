@@ -38,9 +38,10 @@ EXAMPLES = (
 )
 EXPORT_LABELS = {"md": "Decision record (.md)", "json": "Justification (.json)", "html": "Web page (.html)",
                  "prov": "Provenance (PROV-O .ttl)"}
+TITLE = "OSCAR: open source, commercial or in-house?"
 INTRO = (
-    "### OSCAR\n"
-    "Ask whether to adopt open source, buy a commercial or managed offering, or build in house. Every "
+    "## OSCAR\n"
+    "Open source, commercial or in-house for your machine-learning stack? Ask in your own words. Every "
     "conclusion names the rule that drew it, the facts behind it, and the passages it rests on."
 )
 
@@ -226,7 +227,7 @@ class ChatPage:
     # --- the page ------------------------------------------------------------------------------------------
     def _build(self) -> gr.Blocks:
         # Served copies of exports and uploads older than a day are deleted daily.
-        with gr.Blocks(title="OSCAR", analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
+        with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
             session = gr.State(new_session())
             answered: list[Any] = []  # every answering event's outputs, filled in once the page is laid out
             with gr.Row():

@@ -81,6 +81,7 @@ def _filters(env: jinja2.Environment) -> jinja2.Environment:
         code=_code,
         could_change=words.could_change,
         use=words.use_text,
+        strength=words.strength_text,
     )
     env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED)
     return env

@@ -29,6 +29,20 @@ def could_change(asked: str) -> str:
 """Why a rule that fired for an option not chosen did not carry the decision."""
 
 
+CLEAR_STRENGTH = 0.6
+"""A recommendation at least this strong, and this far ahead of the next option (CLEAR_LEAD), is "clear"."""
+CLEAR_LEAD = 0.2
+
+
+def strength_text(recommendation: object) -> str:
+    """A recommendation's strength in words: "a clear lead" when strong and well ahead of the next option,
+    else "leaning"; the numbers stay in the Why? view and the records."""
+    strength = float(getattr(recommendation, "strength", 0.0))
+    scores = sorted((float(v) for v in dict(getattr(recommendation, "scores", {}) or {}).values()), reverse=True)
+    lead = scores[0] - scores[1] if len(scores) > 1 else scores[0] if scores else 0.0
+    return "a clear lead" if strength >= CLEAR_STRENGTH and lead >= CLEAR_LEAD else "leaning"
+
+
 USE_WORDS = {"distributed": "shipped to others", "network": "offered over a network",
              "distributed and network": "shipped to others and offered over a network",
              "internal": "used only inside the organisation", "unknown": "not said yet (the rules ask)"}

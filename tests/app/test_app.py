@@ -64,6 +64,23 @@ def test_chat_message_has_the_recommendation_numbered_citations_and_no_markup_fr
     assert "What is your yearly budget?" in rendered and "could change the recommendation" in rendered
 
 
+@pytest.mark.parametrize(("strength", "scores", "words"), [
+    (0.8, {"commercial": 0.8, "open_source": 0.3}, "a clear lead"),
+    (0.8, {"commercial": 0.8, "open_source": 0.7}, "leaning"),  # strong, but the next option is close
+    (0.4, {"commercial": 0.4}, "leaning"),
+])
+def test_the_strength_is_said_in_words_and_the_weights_are_in_why(strength: float, scores: dict[str, float],
+                                                                  words: str) -> None:
+    doc = copy.deepcopy(DOC)
+    doc["recommendation"].update(strength=strength, scores=scores)
+    answer = Answer.from_dict(doc)
+    shown = _text(TAG.sub("", MarkdownIt("commonmark").render(render.message(answer))))
+    assert f"Recommendation: Buy a commercial / managed offering, {words}" in shown
+    assert "strength 0" not in shown  # the numbers are for the Why? view
+    weights = html.unescape(render.why_html(answer))
+    assert f"strength {strength:.2f}" in weights and f"Buy a commercial / managed offering {strength:.2f}" in weights
+
+
 def test_an_abstention_is_said_instead_of_a_recommendation() -> None:
     doc = copy.deepcopy(DOC)
     doc.update(recommendation=None, conclusions=[], abstention="That is outside what I know. <i>x</i>")

@@ -181,6 +181,12 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         first = tab.wait_answers(1)
         assert shown(before) in first
         assert "[1]" in first
+        from app.chat import TITLE
+
+        # a clean header: the page's title, the knowledge base's hashes folded away; the strength in words
+        assert tab.page.title() == TITLE
+        assert tab.page.locator("#oscar-status").inner_text().strip() == "About this knowledge base"
+        assert re.search(rf"{re.escape(shown(before))}, (a clear lead|leaning)", first) and "strength" not in first
         cite = tab.page.locator("#oscar-sources .oscar-cite").first
         assert cite.locator("mark").inner_text().strip()
         assert cite.locator(".oscar-meta").inner_text().count("characters") == 1
@@ -191,6 +197,7 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         assert shot.stat().st_size > 10_000
 
         tab.tab("Why?")
+        assert "Weighed support of each option" in tab.page.locator("#oscar-weights").inner_text()
         derivation = tab.page.locator("#oscar-why details").first
         derivation.locator("summary").click()
         why = derivation.inner_text()
