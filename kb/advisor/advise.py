@@ -448,9 +448,19 @@ class Advisor:
     def rule_passage(self, kb: KnowledgeBase, c: Conclusion, numbering: CitationNumbers) -> model.Citation | None:
         """The passage a conclusion's own rule names (a licence's clause, say), as the answer cites it; None
         when the rule names none or its document no longer holds it."""
+        found = self._own_passage(kb, c)
+        return self._cited(kb, found, numbering) if found is not None else None
+
+    def _own_passage(self, kb: KnowledgeBase, c: Conclusion) -> Citation | None:
+        """The passage the conclusion's rule names by its quote, checked against its document; None (and a
+        warning when the quote is in no passage) otherwise."""
         hint = c.evidence_hint
-        found = kb.retriever.quoted(hint.quote, self._query(c), hint.doc) if hint is not None and hint.quote else None
-        return self._cited(kb, found, numbering) if found is not None and self._exact(kb, found) else None
+        if hint is None or not hint.quote:
+            return None
+        named = kb.retriever.quoted(hint.quote, self._query(c), hint.doc)
+        if named is None:
+            log.warning("no passage of %s holds the quote %r", hint.doc or "the corpus", hint.quote)
+        return named if named is not None and self._exact(kb, named) else None
 
     @staticmethod
     def _assumptions(kb: KnowledgeBase, c: Conclusion) -> tuple[str, ...]:
@@ -482,13 +492,10 @@ class Advisor:
         """The passages cited under a conclusion, by the policy above: the rule's own passage first, then, for
         a conclusion that is not a question, passages that pass the support test, best first. Each is checked
         against its document; none at all rather than a weak one."""
-        hint = c.evidence_hint
         query = self._query(c)
-        named = kb.retriever.quoted(hint.quote, query, hint.doc) if hint is not None and hint.quote else None
-        if hint is not None and hint.quote and named is None:
-            log.warning("no passage of %s holds the quote %r", hint.doc or "the corpus", hint.quote)
         # The passage the rule names is vouched for by the analyst: shown whatever its score.
-        out: list[Citation] = [named] if named is not None and self._exact(kb, named) else []
+        named = self._own_passage(kb, c)
+        out: list[Citation] = [named] if named is not None else []
         if c.kind == "question":
             return out
         # A rule that names no passage (its support depends on what the conclusion is about) is searched with

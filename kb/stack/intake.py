@@ -308,13 +308,14 @@ def _add_python(stack: Stack, name: str, version: str, where: str) -> None:
 
 def _package_json(data: dict[str, Any], text: str, shown: str) -> Stack:
     stack = Stack(shown, "package.json")
+    lines = text.splitlines()
     for section in ("dependencies", "devDependencies"):
         deps = data.get(section) or {}
         if not isinstance(deps, dict):
             stack.problems.append(Problem(shown, 0, f"#/{section}: not an object"))
             continue
         for name, version in deps.items():
-            line = next((n for n, ln in enumerate(text.splitlines(), start=1) if f'"{name}"' in ln), 0)
+            line = next((n for n, ln in enumerate(lines, start=1) if f'"{name}"' in ln), 0)
             _add(stack, str(name), str(version), None, f"{shown}:{line}", f"pkg:npm/{name}")
     return stack
 
