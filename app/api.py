@@ -479,7 +479,7 @@ def _view(service: ChatService, conversation_id: str, conversation: dict[str, An
           answer_id: str | None) -> dict[str, Any]:
     session = {"conversation": conversation, "answer": None}
     return {"conversation_id": conversation_id, "turns": list(conversation.get("turns", [])),
-            "facts": [{"id": k.id, "label": k.label, "value": k.value, "source": k.source}
+            "facts": [{"id": k.id, "label": k.label, "value": k.raw or k.value, "source": k.source}
                       for k in service.known(session)],
             "answer_id": answer_id}
 

@@ -63,6 +63,13 @@ def _choices(control: Control) -> list[str]:
     return list(control.choices)
 
 
+def _labelled(control: Control) -> list[tuple[str, str]]:
+    """A choice control's (shown, value) pairs: each value with what it means ("strong: an experienced team")."""
+    meanings = dict(zip(control.choices, control.meanings, strict=False))
+    return [(f"{c.replace('_', ' ')}: {meanings[c]}" if meanings.get(c) else c.replace("_", " "), c)
+            for c in control.choices]
+
+
 class ChatPage:
     """Builds the page over one ChatService; `blocks` is the Gradio app."""
 
@@ -86,8 +93,9 @@ class ChatPage:
             _history(session),
             session,
             render.sources_html(doc, self.service.passage_context),
-            render.why_html(doc),
+            render.why_html(doc, self.service.glossary()),
             render.why_not_html(doc),
+            render.compare_html(doc),
             render.facts_html(doc),
             render.record_html(doc),
             render.stack_html(doc),
@@ -206,7 +214,12 @@ class ChatPage:
         if value is None or not str(value).strip():
             raise gr.Error("Give a value first.", print_exception=False)
         doc = self._run(lambda: self.service.what_if(session, field_id, str(value).strip()))
-        return render.what_if_html(field_id, str(value).strip(), doc, (session or {}).get("answer"))
+        return render.what_if_html([(field_id, str(value).strip())], doc, (session or {}).get("answer"))
+
+    def try_change(self, session: Session | None, change: Sequence[tuple[str, Any]]) -> str:
+        """A Why not?'s change tried: the answer one or two different facts would give; nothing is kept."""
+        doc = self._run(lambda: self.service.what_if_all(session, change))
+        return render.what_if_html(change, doc, (session or {}).get("answer"))
 
     def reset(self) -> tuple[Any, ...]:
         return self._view(new_session())
@@ -241,17 +254,6 @@ class ChatPage:
                         allow_file_downloads=False, allow_tags=False, group_consecutive_messages=False,
                         placeholder="Ask a question, or pick an example below.",
                     )
-                    with gr.Row():
-                        question = gr.Textbox(
-                            elem_id="oscar-question", show_label=False, scale=5, lines=1, max_lines=6,
-                            max_length=MAX_QUESTION_CHARS,
-                            placeholder="e.g. we're a 6-person health-tech team, need HIPAA: "
-                            "self-host PyTorch + MLflow or buy a managed platform?",
-                        )
-                        ask_btn = gr.Button("Ask", variant="primary", elem_id="oscar-ask", scale=1)
-                    gr.Examples(examples=[[q] for q in self.examples], inputs=[question],
-                                label="Example questions", elem_id="oscar-examples")
-
                     @gr.render(inputs=[session])
                     def missing_answers(current: Session) -> None:
                         asks = self.service.missing(current)
@@ -264,6 +266,17 @@ class ChatPage:
                                 gr.HTML(render.ask_back_html(m.question, m.decisive),
                                         elem_classes=["oscar-missing-question"], key=f"mq-{i}")
                                 self._answer_inputs(m.field, m.control, f"missing-{i}", session, answered)
+
+                    with gr.Row():
+                        question = gr.Textbox(
+                            elem_id="oscar-question", show_label=False, scale=5, lines=1, max_lines=6,
+                            max_length=MAX_QUESTION_CHARS,
+                            placeholder="e.g. we're a 6-person health-tech team, need HIPAA: "
+                            "self-host PyTorch + MLflow or buy a managed platform?",
+                        )
+                        ask_btn = gr.Button("Ask", variant="primary", elem_id="oscar-ask", scale=1)
+                    gr.Examples(examples=[[q] for q in self.examples], inputs=[question],
+                                label="Example questions", elem_id="oscar-examples")
 
                     with gr.Accordion("Review a whole stack: an SBOM or a dependency file", open=False,
                                       elem_id="oscar-stack-upload"):
@@ -285,7 +298,27 @@ class ChatPage:
                     with gr.Tab("Why?", id="why", elem_id="oscar-tab-why"):
                         why = gr.HTML(render.why_html(None), elem_id="oscar-why", max_height=680)
                     with gr.Tab("Why not?", id="why-not", elem_id="oscar-tab-why-not"):
-                        why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=520)
+
+                        @gr.render(inputs=[session])
+                        def why_not_options(current: Session) -> None:
+                            answer = current.get("answer")
+                            if answer is None or not answer.why_not:
+                                return
+                            for i, entry in enumerate(answer.why_not):
+                                gr.HTML(render.why_not_option_html(answer, entry), key=f"wn-{i}",
+                                        elem_classes=["oscar-why-not-option"])
+                                for j, change in enumerate(entry.changes):
+                                    with gr.Row(elem_classes=["oscar-try-row"], key=f"wn-{i}-{j}"):
+                                        gr.HTML(render.change_html(answer, change), key=f"wn-{i}-{j}-t")
+                                        tried = [(s.field, s.value) for s in change.facts]
+                                        gr.Button("Try it", size="sm", scale=0, min_width=80, key=f"wn-{i}-{j}-b",
+                                                  elem_classes=["oscar-try"]).click(
+                                            lambda s, c=tried: self.try_change(s, c), inputs=[session],
+                                            outputs=[what_out], api_visibility="undocumented")
+
+                        with gr.Accordion("Every rule for each option, as recorded (for analysts)", open=False,
+                                          elem_id="oscar-why-not-raw"):
+                            why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=520)
                         gr.Markdown("**What if** one fact were different? (Your conversation stays as it is.)")
                         with gr.Row():
                             what_field = gr.Dropdown(
@@ -311,7 +344,7 @@ class ChatPage:
                                             key=f"fl-{i}")
                                     if k.control is not None:
                                         self._answer_inputs(k.id, k.control, f"fact-{i}", session, answered,
-                                                            current=k.value)
+                                                            current=k.raw)
                                     remove = gr.Button("Remove", size="sm", variant="stop", scale=0, min_width=80,
                                                        elem_classes=["oscar-remove"], key=f"fr-{i}")
                                     remove.click(lambda s, fid=k.id: self.remove_fact(s, fid), inputs=[session],
@@ -331,6 +364,10 @@ class ChatPage:
                         reload_btn = gr.Button("Reload knowledge base", elem_id="oscar-reload")
                         problems = gr.HTML(elem_id="oscar-problems")
 
+            # The comparison needs the page's width too: options across, criteria down.
+            with gr.Accordion("Compare the options, criterion by criterion", open=True,
+                              elem_id="oscar-compare-section"):
+                compare = gr.HTML(render.compare_html(None), elem_id="oscar-compare")
             # The stack's table needs the page's width: it sits under the conversation, its Why? beside it.
             with gr.Accordion("Stack: every component's licence, for how you use it", open=True,
                               elem_id="oscar-stack-section"):
@@ -344,7 +381,7 @@ class ChatPage:
                         label="Components (a heading's menu sorts; a row shows its Why?)")
                     stack_why = gr.HTML(render.stack_row_html(None, "", ""), elem_id="oscar-stack-why",
                                         max_height=520, scale=2)
-            answered.extend([chat, session, sources, why, why_not, facts, record, stack_summary, stack_table,
+            answered.extend([chat, session, sources, why, why_not, compare, facts, record, stack_summary, stack_table,
                              stack_why, *downloads])
             self._session, self._downloads = session, downloads
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
@@ -380,18 +417,17 @@ class ChatPage:
                           api_visibility="undocumented")
             return
         if control.kind == "choice":
-            box: Any = gr.Dropdown(_choices(control), value=current if current in control.choices else None,
+            box: Any = gr.Dropdown(_labelled(control), value=current if current in control.choices else None,
                                    show_label=False, scale=1, key=f"{key}-in", container=False,
                                    interactive=True)
         elif control.kind == "number":
             number = None
             try:
-                number = float(current) if current is not None else None
-            except ValueError:
+                number = float(str(current).split()[0]) if current is not None else None
+            except (ValueError, IndexError):
                 number = None
-            box = gr.Number(value=number, show_label=False, scale=1, minimum=0, key=f"{key}-in", container=False,
-                            min_width=90, interactive=True,
-                            elem_classes=["oscar-number"])
+            box = gr.Number(value=number, label=control.unit or "number", show_label=True, scale=1, minimum=0,
+                            key=f"{key}-in", min_width=110, interactive=True, elem_classes=["oscar-number"])
         else:
             box = gr.Textbox(value=current or "", show_label=False, scale=1, key=f"{key}-in", container=False,
                              interactive=True)

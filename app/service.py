@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from kb.advisor.question import question_text
 from kb.model.answer import Answer, Citation
 from kb.model.problems import KnowledgeError, Problem
 from kb.render.chat import CONTEXT_CHARS, PassageContext
-from kb.render.words import source_text, value_text
+from kb.render.words import Glossary, field_label, field_value, source_text, value_text
 from kb.stack.intake import read_stack
 from kb.stack.review import USES
 
@@ -45,10 +45,14 @@ def conversation_of(session: Session | None) -> Conversation:
 
 @dataclass(frozen=True)
 class Control:
-    """How the asker can give a value for an asker field: yes/no, one of some values, a number, or text."""
+    """How the asker can give a value for an asker field: yes/no, one of some values, a number, or text.
+
+    `unit` names what a number counts ("people", "ms"); `meanings` says what each choice means, in order."""
 
     kind: str  # "bool" | "choice" | "number" | "text"
     choices: tuple[str, ...] = ()
+    unit: str = ""
+    meanings: tuple[str, ...] = ()
 
 
 def control_for(field_id: str) -> Control | None:
@@ -60,10 +64,14 @@ def control_for(field_id: str) -> Control | None:
     if spec.type == "bool":
         return Control("bool", ("yes", "no"))
     if spec.values:
-        return Control("choice", spec.values)
+        return Control("choice", spec.values, meanings=spec.value_docs)
     if spec.type in ("int", "float"):
-        return Control("number")
+        return Control("number", unit=spec.shown_as)
     return Control("text")
+
+
+ENTITY_WORDS = {"mention": "you named", "requirement": "you need", "expression": "licence expression"}
+"""How a named entity the asker gave is introduced in the facts editor."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,11 @@ class KnownFact:
     id: str
     label: str
     value: str
+    """The value in words ("6 people", "finance")."""
     source: str
     control: Control | None
+    raw: str = ""
+    """The value as stored, for its input ("6", "industry:finance")."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,7 @@ class ChatService:
         """The folder uploaded files must be in (the server's own); None accepts any path (the CLI, tests)."""
         self._reload_lock = threading.Lock()
         self._reload: _Reload | None = None
+        self._glossary: tuple[KnowledgeBase, Glossary] | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -129,7 +141,20 @@ class ChatService:
 
     def what_if(self, session: Session | None, field_id: str, value: object) -> Answer:
         """The justification that would follow if an asker field had `value`; the session is untouched."""
-        return self.advisor.what_if(conversation_of(session), field_id.removeprefix("asker."), value)
+        return self.what_if_all(session, [(field_id, value)])
+
+    def what_if_all(self, session: Session | None, changes: Sequence[tuple[str, object]]) -> Answer:
+        """The justification that would follow if each asker field had its value (a Why not?'s pair)."""
+        return self.advisor.what_if_all(conversation_of(session),
+                                        {field.removeprefix("asker."): value for field, value in changes})
+
+    def glossary(self) -> Glossary:
+        """Rule titles and places, and what derived facts mean, for the knowledge base answering now."""
+        kb = self.kb
+        cached = self._glossary
+        if cached is None or cached[0] is not kb:
+            cached = self._glossary = (kb, Glossary.of(kb.rules.book))
+        return cached[1]
 
     def remove_fact(self, session: Session | None, fact_id: str) -> Session:
         """Remove a fact the asker gave and answer again (unchanged if it is not in force)."""
@@ -182,14 +207,21 @@ class ChatService:
         return file
 
     # --- reading a session --------------------------------------------------------------------------------
-    @staticmethod
-    def known(session: Session | None) -> list[KnownFact]:
-        """The facts the asker has given (question, profile, by hand), each with its source and its input."""
+    def known(self, session: Session | None) -> list[KnownFact]:
+        """The facts the asker has given (question, profile, by hand), each with its source and its input:
+        fields by what they mean, values in words (an entity by its name, a number with its unit)."""
         out: list[KnownFact] = []
+        label = self.kb.ontology.label
         for fid, value, obs in conversation_of(session).known():
-            label = fid.removeprefix("asker.").replace("_", " ") if fid.startswith("asker.") else fid
             said = source_text(obs.source, to_asker=True)
-            out.append(KnownFact(fid, label, value_text(value), said, control_for(fid)))
+            if fid.startswith("asker."):
+                name = fid.removeprefix("asker.")
+                names = {str(value): label(str(value))} if ASKER_FIELDS[name].type == "ref" else None
+                out.append(KnownFact(fid, field_label(name), field_value(name, value, names), said,
+                                     control_for(fid), value_text(value)))
+            else:  # a named entity: "offering: MLflow"
+                kind = fid.partition(":")[0]
+                out.append(KnownFact(fid, ENTITY_WORDS.get(kind, kind), label(str(value)), said, None, str(value)))
         return out
 
     @staticmethod

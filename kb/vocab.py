@@ -62,6 +62,8 @@ class FieldSpec:
     """The field can change a recommendation: a middling reading of it is asked back, not guessed."""
     value_docs: tuple[str, ...] = ()
     """One line for each of `values`, in the same order."""
+    shown_as: str = ""
+    """How a number's unit is named beside it to a person ("people", "ms")."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ def _asker_kind() -> FactKind:
     decls = load_fields(Paths.default().root / ASKER_FIELDS_FILE, ASKER_FIELD_PROBLEMS)
     fields = {
         d.name: FieldSpec(type=d.type, doc=d.doc, values=tuple(v for v, _ in d.values),  # type: ignore[arg-type]
-                          unit=d.unit, ask=d.ask, decisive=d.decisive, value_docs=tuple(t for _, t in d.values))
+                          unit=d.unit, ask=d.ask, decisive=d.decisive, value_docs=tuple(t for _, t in d.values),
+                          shown_as=d.shown_as)
         for d in decls.values()
     }
     return FactKind("asker", "asker", "The team asking: one per consultation; fields absent when not known.", fields)
@@ -315,6 +318,7 @@ RULE_KEYWORDS: dict[str, str] = {
     "strength": "how strongly a recommendation argues (0 < strength <= 1)",
     "stance": "`for` (default) or `against` the option",
     "asks": "the fact a question asks for, as kind.field",
+    "criterion": "the decision criterion a conclusion speaks to (criterion:vendor_lock_in): its row in the comparison",
     "derive": "a fact kind (declared under `derives:`) the rule derives",
     "fields": "a derived fact's field values: literals, `$name.field` or text with `{name.field}`",
     "evidence": "the corpus passage a rule rests on: `doc`, `quote`, `query`",
@@ -339,7 +343,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "a `none` condition": ("none",),
     "an `all` group": ("all",),
     "an `any` group": ("any",),
-    "a conclusion": ("kind", "statement", "option", "strength", "stance", "asks"),
+    "a conclusion": ("kind", "statement", "option", "strength", "stance", "asks", "criterion"),
     "a `derive`": ("derive", "fields"),
     "`evidence`": ("doc", "quote", "query"),
     "a test": ("name", "given", "ontology", "expect", "expect_not"),

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +100,12 @@ def _generated(fact: Fact | None) -> bool:
 
 
 TIE_MARGIN = 0.05
+COMPARED = ("open_source", "open_core", "commercial", "build_in_house", "hybrid")
+"""The options the comparison sets side by side (hybrid only when a rule speaks of it)."""
+CHANGES_SHOWN = 2
+"""How many ways to make an option lead a Why not? shows."""
+PAIR_POOL = 4
+"""Pairs of asker facts are tried among this many single changes (those that raise the option most)."""
 """Options whose weighed support is this close to the leader's are a tie, not a decision."""
 
 
@@ -311,7 +317,13 @@ class Advisor:
 
     def what_if(self, conversation: Conversation, name: str, value: object) -> model.Answer:
         """The answer that would follow if the asker field `name` were `value`; the conversation is untouched."""
-        return self.answer(conversation.what_if(name, self.value(name, value)))
+        return self.what_if_all(conversation, {name: value})
+
+    def what_if_all(self, conversation: Conversation, changes: Mapping[str, object]) -> model.Answer:
+        """The answer that would follow if each asker field of `changes` had its value (a Why not?'s pair)."""
+        for name, value in changes.items():
+            conversation = conversation.what_if(name, self.value(name, value))
+        return self.answer(conversation)
 
     def value(self, name: str, value: object) -> object:
         """A value for the asker field `name` as given by a person: a reference field (industry) given by
@@ -384,7 +396,9 @@ class Advisor:
         abstention = None if cited else STACK_ONLY if conversation.stack is not None else NO_RULE
         return dataclasses.replace(declined, facts=tuple(entries), abstention=abstention,
                                    conclusions=cited, recommendation=recommendation, missing=tuple(missing),
-                                   why_not=tuple(self._why_not(kb, consultation, chosen)), stack=stack())
+                                   comparison=self._comparison(kb, cited),
+                                   why_not=tuple(self._why_not(kb, consultation, chosen, conversation, asked)),
+                                   stack=stack())
 
     @staticmethod
     def _reading(kb: KnowledgeBase, understanding: Understanding) -> model.Reading:
@@ -437,6 +451,7 @@ class Advisor:
             option=c.option,  # type: ignore[arg-type]
             strength=c.weight if c.strength is not None else None,
             assumptions=self._assumptions(kb, c),
+            criterion=c.criterion,
         )
 
     def _cited(self, kb: KnowledgeBase, cit: Citation, numbering: CitationNumbers) -> model.Citation:
@@ -659,10 +674,94 @@ class Advisor:
                                decisive=changes[fid] > 0)
                 for fid in sorted(asks, key=lambda f: (-changes[f], f))]
 
+    # -- the comparison -----------------------------------------------------------------------------------
+    @staticmethod
+    def _comparison(kb: KnowledgeBase, cited: Sequence[model.Conclusion]) -> tuple[model.Compared, ...]:
+        """The options against each criterion a recommendation or risk of this answer speaks to (its rule's
+        `criterion`): a cell per option with the recommendations for or against it, or the ontology's
+        typical profile of open source or commercial offerings where no rule speaks; weightiest first."""
+        rows: dict[str, list[model.Conclusion]] = {}
+        for c in cited:
+            if c.criterion and c.kind in ("recommendation", "risk"):
+                rows.setdefault(c.criterion, []).append(c)
+        if not rows:
+            return ()
+        options = [o for o in COMPARED if o != "hybrid" or any(c.option == o for c in cited)]
+        out: list[tuple[float, model.Compared]] = []
+        for criterion, drawn in rows.items():
+            fact = kb.ontology.fact(criterion)
+            fields = dict(fact.fields) if fact is not None else {}
+            typical = {"open_source": str(fields.get("open_source") or ""),
+                       "commercial": str(fields.get("commercial") or "")}
+            cells = tuple(model.Cell(option, tuple(c.id for c in drawn if c.option == option),  # type: ignore[arg-type]
+                                     "" if any(c.option == option for c in drawn) else typical.get(option, ""))
+                          for option in options)
+            where = f"{fact.source.file}:{fact.source.line}" if fact is not None and fact.source.file else ""
+            row = model.Compared(criterion, str(fields.get("name") or criterion.partition(":")[2].replace("_", " ")),
+                                 str(fields.get("definition") or ""), cells,
+                                 tuple(c.id for c in drawn if c.kind == "risk"), where)
+            out.append((sum(abs(c.strength or 0.0) for c in drawn), row))
+        out.sort(key=lambda x: (-x[0], -len(x[1].risks), x[1].name))
+        return tuple(row for _, row in out)
+
     # -- why not ------------------------------------------------------------------------------------------
-    def _why_not(self, kb: KnowledgeBase, consultation: Consultation, chosen: str | None) -> list[model.WhyNot]:
-        """For each option not chosen: the rules that would recommend it and the condition of each that failed."""
+    def _changes(self, kb: KnowledgeBase, conversation: Conversation, asked: str,
+                 chosen: str | None) -> dict[str, list[model.Change]]:
+        """Per option not chosen, at most CHANGES_SHOWN sets of one or two asker facts that would make it lead,
+        found by re-weighing the rules with each value worth trying (`_candidates`) of every asker field a
+        recommendation tests; pairs are tried among the single changes that raise an option most when no
+        single one makes it lead. When no pair does either, the single change that raises it most is kept
+        (`leads` false). Fields already said count too: a different answer is what would have changed it."""
+        said = {fid.removeprefix("asker."): value for fid, value, _ in conversation.known()
+                if fid.startswith("asker.")}
+        tested = sorted({t.field for rule in kb.rules.book.rules if any(x.kind == "recommendation"
+                         for x in rule.then) for alt in rule.alternatives for m in alt if m.kind == "asker"
+                         for t in m.tests if t.field in ASKER_FIELDS})
+
+        def weigh(trial: Conversation) -> tuple[dict[str, float], tuple[str, ...]]:
+            weighing = kb.rules.weigh(trial.facts(kb.ontology, asked))
+            return {s.option: s.score for s in weighing}, _leading(weighing)
+
+        singles: list[tuple[model.SetTo, Conversation, dict[str, float], tuple[str, ...]]] = []
+        for name in tested:
+            for value in self._candidates(kb, name)[:12]:
+                if said.get(name) == value:
+                    continue
+                trial = conversation.what_if(name, value)
+                singles.append((model.SetTo(f"asker.{name}", value), trial, *weigh(trial)))
+        base, _ = weigh(conversation)
+        out: dict[str, list[model.Change]] = {}
+        for option in vocab.OPTIONS:
+            if option == chosen:
+                continue
+            found = [model.Change((s,), round(scores.get(option, 0.0), 3), True)
+                     for s, _, scores, lead in singles if lead[:1] == (option,)]
+            raising = sorted((x for x in singles if x[2].get(option, 0.0) > base.get(option, 0.0)),
+                             key=lambda x: -x[2].get(option, 0.0))
+            if not found:
+                firsts: dict[str, tuple[model.SetTo, Conversation]] = {}
+                for s, trial, _, _ in raising:
+                    firsts.setdefault(s.field, (s, trial))
+                pool = list(firsts.values())[:PAIR_POOL]
+                for i, (a, trial) in enumerate(pool):
+                    for b, _ in pool[i + 1:]:
+                        scores, lead = weigh(trial.what_if(b.field.removeprefix("asker."), b.value))
+                        if lead[:1] == (option,):
+                            found.append(model.Change((a, b), round(scores.get(option, 0.0), 3), True))
+            if not found and raising:
+                s, _, scores, _ = raising[0]
+                found = [model.Change((s,), round(scores.get(option, 0.0), 3), False)]
+            found.sort(key=lambda c: (len(c.facts), -c.score))
+            out[option] = found[:CHANGES_SHOWN]
+        return out
+
+    def _why_not(self, kb: KnowledgeBase, consultation: Consultation, chosen: str | None,
+                  conversation: Conversation, asked: str) -> list[model.WhyNot]:
+        """For each option not chosen: the rules that would recommend it, the condition of each that failed,
+        and the asker facts that would have made it lead (`_changes`)."""
         scores = {s.option: s.score for s in consultation.weighing()}
+        changes = self._changes(kb, conversation, asked, chosen) if asked in ("recommendation", "comparison") \
+            else {}
         out: list[model.WhyNot] = []
         for option in vocab.OPTIONS:
             if option == chosen:
@@ -680,5 +779,5 @@ class Advisor:
                     failed=tuple(dict.fromkeys(str(f) for f in failures or ())),
                 ))
             out.append(model.WhyNot(option=option, score=round(scores.get(option, 0.0), 3),  # type: ignore[arg-type]
-                                    rules=tuple(rules)))
+                                    rules=tuple(rules), changes=tuple(changes.get(option, ()))))
         return out

@@ -59,6 +59,8 @@ class FieldDecl:
     range: tuple[float, float] | None = None
     """Smallest and largest plausible value of a number field: a quantity outside it is something else ("3
     million monthly users" is no team, "the 2000s" no latency)."""
+    shown_as: str = ""
+    """How a person reads the number's unit beside it ("people", "ms", "US$ a year")."""
     file: str = ""
     line: int = 0
 
@@ -182,6 +184,9 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         if unit and ftype not in ("int", "float"):
             err(spec.key_lines["unit"], "only number fields take a `unit`")
         decisive, ask = spec.get("decisive", False), spec.get("ask", "")
+        shown_as = str(spec.get("shown_as", "")).strip()
+        if shown_as and ftype not in ("int", "float"):
+            err(spec.key_lines["shown_as"], "only number fields take `shown_as`")
         for key in ("cues", "counter_cues", "counter_cues_unless"):
             if key in spec and not unit:
                 err(spec.key_lines[key], f"only number fields with a `unit` take `{key}`")
@@ -200,7 +205,8 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         out[name] = FieldDecl(name, str(ftype), fdoc.strip(), tuple(values), str(unit or ""), ask.strip(),
                               decisive, tuple(c.lower() for c in _texts(spec.get("cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
-                              tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown, line)
+                              tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
+                              shown, line)
     return out
 
 
@@ -445,6 +451,7 @@ FIELD_SCHEMA = _mapping("a field", {
     "doc": TEXT,
     "values": {"type": ["object", "array"]},
     "unit": {"type": "string"},
+    "shown_as": {"type": "string", "description": "how the chat names a number's unit beside it (people, ms)"},
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,

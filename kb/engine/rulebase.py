@@ -158,7 +158,7 @@ def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
             id=cid, kind=then.kind, statement=statement, rule_ref=RuleRef(rule.id, rule.file, rule.line),
             because=tuple(sorted(because)), title=rule.title, option=then.option, strength=then.strength,
             stance="against" if then.stance == "against" else "for", asks=then.asks,
-            evidence_hint=_hint(rule, statement),
+            criterion=then.criterion, evidence_hint=_hint(rule, statement),
         )
         for cid, (then, rule, statement, because) in drawn.items()
     ]

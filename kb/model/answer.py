@@ -81,6 +81,9 @@ class Conclusion:
     assumptions: tuple[str, ...] = ()
     """What this conclusion rests on that no source states ("Amazon SageMaker: certifications"): the curated
     facts an analyst marked `oscar:assumed` / `oscar:assumption`, among those its rule tested."""
+    criterion: str | None = None
+    """The decision criterion it speaks to (`criterion:vendor_lock_in`), as its rule says: its row in the
+    comparison of options."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,12 +142,57 @@ class RuleCheck:
 
 
 @dataclasses.dataclass(frozen=True)
+class SetTo:
+    """An asker field (`asker.name`) and a value for it."""
+
+    field: str
+    value: Scalar
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One or two asker facts that, had the asker said them, would have changed the outcome for an option:
+    with them the option leads (`leads`), or, when nothing the asker could say makes it lead, its support
+    would rise most. `score` is the option's weighed support with them."""
+
+    facts: tuple[SetTo, ...]
+    score: float
+    leads: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class WhyNot:
-    """An option not chosen, its weighed support, and the rules that argue for it."""
+    """An option not chosen, its weighed support, the rules that argue for it, and the asker facts that
+    would have changed the outcome for it (tried against the rules, at most two)."""
 
     option: Option
     score: float
     rules: tuple[RuleCheck, ...]
+    changes: tuple[Change, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """How one option fares on one criterion: the recommendations for or against it that speak to the
+    criterion (conclusion ids), or, when none does, how such an option typically fares as the ontology
+    says (`typical`)."""
+
+    option: Option
+    conclusions: tuple[str, ...] = ()
+    typical: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Compared:
+    """One criterion of the comparison of options (a row): its name and meaning, a cell per option, the
+    risks that speak to it (conclusion ids), and where the ontology defines it."""
+
+    criterion: str
+    name: str
+    definition: str
+    cells: tuple[Cell, ...]
+    risks: tuple[str, ...] = ()
+    source: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,6 +339,9 @@ class Answer:
     """The version of OSCAR that made it (the record's software agent)."""
     deciders: tuple[str, ...] = ()
     """Who decides, as the record names them (given at export: `kb export --deciders`, the API's export)."""
+    comparison: tuple[Compared, ...] = ()
+    """The options against the criteria that matter for this asker (those a conclusion speaks to), most
+    weighty first."""
     schema_version: Literal[1] = 1
 
     def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead

@@ -74,6 +74,7 @@ class Conclusion:
     strength: float | None = None
     stance: Stance = "for"
     asks: str | None = None
+    criterion: str | None = None
     evidence_hint: EvidenceHint | None = None
 
     @property
@@ -99,6 +100,8 @@ class Conclusion:
             out["stance"] = self.stance
         if self.asks is not None:
             out["asks"] = self.asks
+        if self.criterion is not None:
+            out["criterion"] = self.criterion
         if self.evidence_hint is not None:
             out["evidence_hint"] = self.evidence_hint.to_dict()
         return out

@@ -7,10 +7,10 @@ link, image or autolink is possible.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kb.model.answer import Answer, Citation
+from kb.model.answer import Answer, Change, Citation, WhyNot
 from kb.render import words
 from kb.render.jsondoc import digest
 from kb.render.templating import markdown_text, render
@@ -53,10 +53,11 @@ def sources_html(answer: Answer | None, context: ContextLookup | None = None) ->
     return render("html", "chat/sources.html.j2", answer=answer, cited=cited).strip()
 
 
-def why_html(answer: Answer | None) -> str:
-    """Each conclusion's derivation: the rule (file and line), the facts and where each came from."""
+def why_html(answer: Answer | None, glossary: words.Glossary | None = None) -> str:
+    """Each conclusion's reasons as a sentence per step (names and values in words, rules by title and
+    place, `glossary` naming them), with the rule and facts as recorded one click away."""
     facts = {f.id: f for f in answer.facts} if answer else {}
-    return render("html", "chat/why.html.j2", answer=answer, facts=facts).strip()
+    return render("html", "chat/why.html.j2", answer=answer, facts=facts, glossary=glossary).strip()
 
 
 def why_not_html(answer: Answer | None) -> str:
@@ -64,13 +65,27 @@ def why_not_html(answer: Answer | None) -> str:
     return render("html", "chat/why_not.html.j2", answer=answer).strip()
 
 
-def what_if_html(field: str, value: object, answer: Answer, current: Answer | None) -> str:
-    """The answer that would follow if one fact changed, and how its conclusions differ from the current ones."""
+def why_not_option_html(answer: Answer, entry: WhyNot) -> str:
+    """One option not chosen, for people: its support and the asker facts that would have made it lead (or
+    raised it most), in words."""
+    return render("html", "chat/why_not_option.html.j2", answer=answer, entry=entry).strip()
+
+
+def change_html(answer: Answer, change: Change) -> str:
+    """One set of asker facts a Why not? offers to try, in words ("serving latency: 19 ms and ...")."""
+    return render("html", "chat/change.html.j2", change=change, names=words.entity_names(answer)).strip()
+
+
+def what_if_html(changed: Sequence[tuple[str, object]], answer: Answer, current: Answer | None) -> str:
+    """The answer that would follow if some asker facts changed (`changed`: (field id, value) pairs), and
+    how its conclusions differ from the current ones."""
     before = {c.statement for c in current.conclusions} if current else set()
     after = {c.statement for c in answer.conclusions}
     changes = (("It would add", sorted(after - before)), ("It would drop", sorted(before - after)))
-    return render("html", "chat/what_if.html.j2", answer=answer, value=value, changes=changes,
-                  name=field.removeprefix("asker.").replace("_", " ")).strip()
+    names = words.entity_names(answer)
+    said = [(words.field_label(f.removeprefix("asker.")), words.field_value(f.removeprefix("asker."), v, names))
+            for f, v in changed]
+    return render("html", "chat/what_if.html.j2", answer=answer, said=said, changes=changes).strip()
 
 
 def facts_html(answer: Answer | None) -> str:
@@ -161,4 +176,24 @@ CSS = """
 .oscar-empty{opacity:.7}
 .oscar-stack-summary p{margin:.2rem 0}
 .oscar-stack-row h4{margin:.2rem 0}
+.oscar-steps{margin:.3rem 0 .3rem 1.2rem;padding:0}.oscar-step{margin:.15rem 0}
+.oscar-raw{margin:.3rem 0 .1rem 0;font-size:.9em}.oscar-raw summary{opacity:.8}
+.oscar-compare-table{border-collapse:collapse;width:100%}
+.oscar-compare-table td,.oscar-compare-table th{padding:.3rem .5rem;border:1px solid var(--border-color-primary);
+  vertical-align:top;text-align:left;font-size:.9em}
+.oscar-against strong{color:#c0392b}.oscar-for strong{color:#2e8540}.oscar-typical{opacity:.8;font-style:italic}
+.oscar-swatch{display:inline-block;width:.8em;height:.8em;margin:0 .25em 0 .7em;vertical-align:-.05em}
+.oscar-chart figcaption{font-size:.85em;opacity:.85}.oscar-chart svg{max-width:100%;height:auto}
+.oscar-change strong{font-weight:600}
 """
+
+
+def compare_html(answer: Answer | None) -> str:
+    """The options side by side: a chart of each option's support by criterion, and a table of the criteria
+    that matter for this asker with each cell's reason and citations."""
+    from kb.render.compare import chart
+
+    if answer is None:
+        return render("html", "chat/compare_empty.html.j2").strip()
+    return render("html", "compare.html.j2", answer=answer, chart=chart(answer),
+                  by_id={c.id: c for c in answer.conclusions}).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kb.model.answer import Answer
 from kb.render import words
+from kb.render.compare import chart
 from kb.render.jsondoc import digest
 from kb.render.templating import render
 
@@ -13,4 +14,5 @@ def to_html(answer: Answer) -> str:
     rec = answer.recommendation
     return render("html", "record.html.j2", answer=answer, digest=digest(answer),
                   title=words.option_label(rec.option) if rec else "No recommendation",
-                  reading=words.reading_lines(answer))
+                  reading=words.reading_lines(answer), chart=chart(answer),
+                  by_id={c.id: c for c in answer.conclusions})

@@ -83,7 +83,8 @@ def _filters(env: jinja2.Environment) -> jinja2.Environment:
         use=words.use_text,
         strength=words.strength_text,
     )
-    env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED)
+    env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED, why_steps=words.why_steps,
+                       field_label=words.field_label, field_value=words.field_value)
     return env
 
 

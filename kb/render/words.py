@@ -6,8 +6,10 @@ Plain text: every function returns text to be escaped where it is put (the templ
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from kb.model.answer import Answer
+from kb.model.answer import Answer, Conclusion, FactEntry
 from kb.model.facts import Source
 from kb.vocab import OPTION_LABELS
 
@@ -155,3 +157,155 @@ def derivation_lines(answer: Answer, fact_ids: tuple[str, ...] | list[str], inde
     for fid in fact_ids:
         walk(fid, indent, frozenset())
     return out
+
+
+# -- the reasons in sentences ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Glossary:
+    """What the answer names by id only, as a person reads it: each rule's title and place, and what each
+    kind of fact the rules derive means (from the rule files' `derives:`)."""
+
+    rules: Mapping[str, tuple[str, str, int]] = field(default_factory=dict)
+    """Rule id -> (title, file, line)."""
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    """Derived fact kind -> what it means."""
+
+    @staticmethod
+    def of(book: Any) -> Glossary:
+        """The glossary of a `kb.rulebook.rules.Rulebook`."""
+        return Glossary({r.id: (r.title, r.file, r.line) for r in book.rules},
+                        {name: d.doc for name, d in book.derived_kinds.items()})
+
+    def rule(self, rule_id: str) -> tuple[str, str]:
+        """A rule's title (its id when it has none) and `file:line` ("" when not known)."""
+        title, file, line = self.rules.get(rule_id, (rule_id, "", 0))
+        return title or rule_id, f"{file}:{line}" if file else ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One sentence of a reason: what the asker said (`said`, `profile`, `set`), what the ontology holds
+    (`known`), what a rule took from it (`derived`), and the rule that draws the conclusion (`applies`)."""
+
+    kind: str
+    what: str
+    where: str = ""
+    title: str = ""
+    words: str = ""
+    """The asker's own words, for what was read from the question."""
+
+
+def field_label(name: str) -> str:
+    """An asker field for people: its one-line meaning from reader/fields.yaml ("people on the ML team")."""
+    from kb.vocab import FACT_KINDS
+
+    spec = FACT_KINDS["asker"].fields.get(name)
+    doc = spec.doc if spec is not None else name.replace("_", " ")
+    return doc.split(" (")[0].rstrip(".")
+
+
+def field_value(name: str, value: object, names: Mapping[str, str] | None = None) -> str:
+    """An asker field's value for people: yes/no, a number with its unit, a choice with its meaning, an
+    entity by its name (`names`: id -> name)."""
+    from kb.vocab import FACT_KINDS
+
+    spec = FACT_KINDS["asker"].fields.get(name)
+    if isinstance(value, str) and names and value in names:
+        return names[value]
+    text = value_text(value)
+    if spec is None:
+        return text
+    if spec.shown_as and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{text} {spec.shown_as}"
+    if spec.values and value in spec.values:
+        meaning = spec.value_docs[spec.values.index(value)] if len(spec.value_docs) > spec.values.index(value) \
+            else ""
+        return f"{text.replace('_', ' ')} ({meaning})" if meaning else text.replace("_", " ")
+    return text
+
+
+def entity_names(answer: Answer) -> dict[str, str]:
+    """The names of the entities among the answer's facts, by id."""
+    return {f.id: str(f.value["name"]) for f in answer.facts if isinstance(f.value.get("name"), str)}
+
+
+def _entity_words(fact: FactEntry, names: Mapping[str, str]) -> str:
+    """A curated fact in words: "finance (an industry)", "finance buyers expect PCI DSS"."""
+    value = fact.value
+    if fact.kind == "expects":
+        return f"{names.get(str(value.get('industry')), '?')} buyers expect " \
+               f"{names.get(str(value.get('certification')), '?')}"
+    if fact.kind == "holds":
+        return f"{names.get(str(value.get('offering')), '?')} holds {names.get(str(value.get('certification')), '?')}"
+    name = str(value.get("name") or fact.id)
+    if fact.kind == "industry":
+        return f"{name} is {'a regulated' if value.get('regulated') else 'an'} industry"
+    if fact.kind == "offering":
+        kind = str(value.get("type") or "offering").replace("_", " ")
+        delivery = str(value.get("delivery") or "").replace("_", " ")
+        licence = names.get(str(value.get("license")), "")
+        return f"{name} is a {kind}" + (f", delivered as {delivery}" if delivery else "") + \
+            (f", under {licence}" if licence else "")
+    if fact.kind == "license":
+        family = str(value.get("family") or "").replace("_", " ")
+        return f"{name} is a {family} licence" if family else name
+    return f"{name} (a {fact.kind.replace('_', ' ')})"
+
+
+def _derived_words(fact: FactEntry, glossary: Glossary) -> str:
+    meaning = glossary.kinds.get(fact.kind, fact.kind.replace("_", " ")).strip().rstrip(".")
+    meaning = meaning[:1].lower() + meaning[1:]
+    shown = [f"{value_text(v)}" if isinstance(v, str) else f"{k.replace('_', ' ')} {value_text(v)}"
+             for k, v in sorted(fact.value.items()) if not str(v).startswith(("license:", "offering:"))]
+    return meaning + (f" ({'; '.join(shown)})" if shown else "")
+
+
+def why_steps(answer: Answer, conclusion: Conclusion, glossary: Glossary | None = None) -> list[Step]:
+    """A conclusion's reasons as sentences, one per step, the asker's words and the ontology's entries first,
+    then what each rule took from them, last the rule that draws the conclusion."""
+    glossary = glossary or Glossary()
+    facts = {f.id: f for f in answer.facts}
+    names = entity_names(answer)
+    steps: list[Step] = []
+    seen: set[str] = set()
+
+    def walk(fid: str) -> None:
+        fact = facts.get(fid)
+        if fact is None or fid in seen or fact.kind == "inquiry" or fid == "asker":
+            return
+        seen.add(fid)
+        src = fact.source
+        if src.kind == "derived":
+            for parent in src.from_facts:
+                walk(parent)
+            title, where = glossary.rule(src.rule or "")
+            steps.append(Step("derived", _derived_words(fact, glossary), where or
+                              (f"{src.file}:{src.line}" if src.file else ""), title))
+            return
+        if fid.startswith("asker."):
+            name = fid.removeprefix("asker.")
+            what = f"{field_label(name)}: {field_value(name, fact.value.get(name), names)}"
+        elif fact.kind == "mention":
+            what = names.get(str(fact.value.get("entity")), str(fact.value.get("entity")))
+        else:
+            what = _entity_words(fact, names)
+        if src.kind == "question":
+            steps.append(Step("named" if fact.kind == "mention" else "said", what, words=src.text or ""))
+        elif src.kind == "profile":
+            steps.append(Step("profile", what, f"{src.file}" + (f", line {src.line}" if src.line else "")))
+        elif src.kind == "user":
+            steps.append(Step("set", what))
+        elif src.kind == "ontology":
+            steps.append(Step("known", what, f"{src.file}:{src.line}" if src.file and src.line else src.file or ""))
+        else:
+            steps.append(Step("known", what, source_text(src)))
+
+    for fid in conclusion.because:
+        walk(fid)
+    title = conclusion.title or conclusion.rule.id
+    what = conclusion.statement
+    if conclusion.kind == "recommendation" and conclusion.option and conclusion.strength is not None:
+        side = "against" if conclusion.strength < 0 else "for"
+        what += f" It counts {side} {option_label(conclusion.option).lower()}, weight {abs(conclusion.strength):g}."
+    steps.append(Step("applies", what, f"{conclusion.rule.file}:{conclusion.rule.line}", title))
+    return steps

@@ -101,6 +101,8 @@ class Then:
     strength: float | None = None
     stance: str = "for"
     asks: str | None = None
+    criterion: str | None = None
+    """The decision criterion the conclusion speaks to (`criterion:vendor_lock_in`): its row in the comparison."""
 
 
 @dataclass(frozen=True)
@@ -431,11 +433,17 @@ class _Reader:
                     self.err(node.key_lines["asks"], f"`asks: {asks}` is not a known fact field")
         elif "asks" in node:
             self.err(node.key_lines["asks"], "`asks` belongs to questions")
+        criterion = node.get("criterion")
+        if "criterion" in node and not (isinstance(criterion, str) and criterion.startswith("criterion:")):
+            self.err(node.key_lines["criterion"],
+                     "`criterion` names a criterion of the ontology, e.g. criterion:vendor_lock_in")
+            criterion = None
         if statement is None:
             return None
         return Then(kind, statement, node.line, option if isinstance(option, str) else None,
                     float(strength) if isinstance(strength, int | float) and not isinstance(strength, bool) else None,
-                    stance if isinstance(stance, str) else "for", asks if isinstance(asks, str) else None)
+                    stance if isinstance(stance, str) else "for", asks if isinstance(asks, str) else None,
+                    criterion if isinstance(criterion, str) else None)
 
     def evidence(self, node: Any, line: int) -> Evidence | None:
         if not isinstance(node, YMap):
@@ -736,6 +744,9 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
             else:
                 seen[rule.id] = rule
             problems.extend(_validate_rule(rule, derived, terms))
+            for then in rule.then:
+                if isinstance(then, Then) and then.criterion and (msg := _check_term(then.criterion, terms)):
+                    problems.append(Problem(rule.file, then.line, f"rule `{rule.id}`: `criterion`: {msg}"))
             for alt in rule.alternatives:
                 for m in alt:
                     if m.kind in derived:

@@ -67,7 +67,7 @@ def rule_file_schema() -> dict[str, Any]:
         },
         "conclusion": _part("a conclusion", {
             "kind": TEXT, "statement": TEXT, "option": TEXT, "strength": {"type": "number"},
-            "stance": TEXT, "asks": TEXT,
+            "stance": TEXT, "asks": TEXT, "criterion": TEXT,
         }, required=("kind",)),
         "derive": _part("a `derive`", {"derive": TEXT, "fields": {
             "type": "object", "additionalProperties": _SCALAR}}),

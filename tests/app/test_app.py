@@ -134,8 +134,9 @@ def test_what_if_says_the_outcome_and_what_it_adds_and_drops() -> None:
     other = copy.deepcopy(DOC)
     other["recommendation"] = {"option": "build_in_house", "strength": 0.6, "scores": {}}
     other["conclusions"] = other["conclusions"][1:] + [{**DOC["conclusions"][0], "statement": "Build <it>."}]
-    panel = render.what_if_html("asker.team_size", "150", Answer.from_dict(other), ANSWER)
-    assert "If team size were <strong>150</strong>, the recommendation would be <strong>Build in house" in panel
+    panel = render.what_if_html([("asker.team_size", 150)], Answer.from_dict(other), ANSWER)
+    assert ("Had you said people on the ML team: <strong>150 people</strong>, the recommendation would be "
+            "<strong>Build in house") in panel
     assert "It would add:</div><ul><li>Build &lt;it&gt;.</li>" in panel
     assert "It would drop:</div><ul><li>A team of 6 should prefer a managed offering &lt;b&gt;now" in panel
 
@@ -149,14 +150,21 @@ def test_facts_table_and_problems_are_escaped() -> None:
 @pytest.mark.parametrize(("field", "control"), [
     ("asker.legacy_serving", Control("bool", ("yes", "no"))),
     ("asker.ml_skills", Control("choice", ("none", "some", "strong"))),
-    ("asker.team_size", Control("number")),
-    ("asker.latency_ms", Control("number")),
+    ("asker.team_size", Control("number", unit="people")),
+    ("asker.latency_ms", Control("number", unit="ms")),
     ("asker.industry", Control("text")),
     ("mention:offering:pytorch", None),
     ("asker.no_such_field", None),
 ])
 def test_each_missing_or_known_fact_gets_the_input_its_type_needs(field: str, control: Control | None) -> None:
-    assert control_for(field) == control
+    """Each input has its type, its choices and the unit a person reads beside a number."""
+    got = control_for(field)
+    if control is None:
+        assert got is None
+        return
+    assert got is not None and (got.kind, got.choices, got.unit) == (control.kind, control.choices, control.unit)
+    if got is not None and got.kind == "choice":
+        assert len(got.meanings) == len(got.choices) and all(got.meanings)  # each choice says what it means
 
 
 class _NeverAsked:
