@@ -21,7 +21,7 @@ from kb.engine import InferenceError
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
-from kb.render.words import use_text, value_text
+from kb.render.words import field_label, use_text, value_text
 from kb.stack.intake import MAX_BYTES
 from kb.stack.review import USES
 
@@ -163,15 +163,18 @@ class ChatPage:
         if value is None or (isinstance(value, str) and not value.strip()):
             raise gr.Error("Give a value first.", print_exception=False)
         updated = self._run(lambda: self.service.set_fact(session, field_id, value))
-        name = field_id.removeprefix("asker.").replace("_", " ")
-        note = f"*{markdown_text(name)} set to {markdown_text(value_text(value))}.*\n\n"
+        fact = next((k for k in self.service.known(updated) if k.id == f"asker.{field_id.removeprefix('asker.')}"),
+                    None)
+        said = f"{fact.label}: {fact.value}" if fact else f"{field_id}: {value_text(value)}"
+        note = f"*You said {markdown_text(said)}.*\n\n"
         # Events made inside gr.render can't chain the exports after them: these write them at once.
         return self._view(self._said(session, updated, note), files=True)
 
     def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
         session = session or new_session()
         updated = self._run(lambda: self.service.remove_fact(session, fact_id))
-        label = fact_id.removeprefix("asker.").replace("_", " ") if fact_id.startswith("asker.") else fact_id
+        label = next((k.label if k.id.startswith("asker.") else f"{k.label} {k.value}"
+                      for k in self.service.known(session) if k.id == fact_id), fact_id)
         return self._view(self._said(session, updated, f"*Removed {markdown_text(label)}.*\n\n"), files=True)
 
     def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
@@ -322,7 +325,7 @@ class ChatPage:
                         gr.Markdown("**What if** one fact were different? (Your conversation stays as it is.)")
                         with gr.Row():
                             what_field = gr.Dropdown(
-                                [(name.replace("_", " "), f"asker.{name}") for name in ASKER_FIELDS],
+                                sorted((field_label(name), f"asker.{name}") for name in ASKER_FIELDS),
                                 value=None, label="fact", elem_id="oscar-whatif-field", scale=2)
                             what_value = gr.Textbox(label="value (yes/no, a number, a name)", scale=2,
                                                     elem_id="oscar-whatif-value")

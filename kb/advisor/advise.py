@@ -434,9 +434,12 @@ class Advisor:
 
     @staticmethod
     def _ordered(consultation: Consultation) -> list[Conclusion]:
-        """Recommendations by weight (strongest first), then obligations, risks, notes, questions."""
+        """Recommendations (those for the leading options first, each group strongest first), then
+        obligations, risks, notes, questions: so an answer's citations are numbered in the order it shows them."""
         kinds = vocab.CONCLUSION_KINDS
-        return sorted(consultation.conclusions, key=lambda c: (kinds.index(c.kind), -abs(c.weight), c.id))
+        leading = _leading(consultation.weighing())
+        return sorted(consultation.conclusions,
+                      key=lambda c: (kinds.index(c.kind), c.option not in leading, -abs(c.weight), c.id))
 
     def _conclusion_entry(self, kb: KnowledgeBase, c: Conclusion, question: str, numbering: CitationNumbers,
                           known: set[str]) -> model.Conclusion:

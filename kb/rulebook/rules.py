@@ -103,6 +103,7 @@ class Then:
     asks: str | None = None
     criterion: str | None = None
     """The decision criterion the conclusion speaks to (`criterion:vendor_lock_in`): its row in the comparison."""
+    criterion_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -443,7 +444,7 @@ class _Reader:
         return Then(kind, statement, node.line, option if isinstance(option, str) else None,
                     float(strength) if isinstance(strength, int | float) and not isinstance(strength, bool) else None,
                     stance if isinstance(stance, str) else "for", asks if isinstance(asks, str) else None,
-                    criterion if isinstance(criterion, str) else None)
+                    criterion if isinstance(criterion, str) else None, node.key_lines.get("criterion", node.line))
 
     def evidence(self, node: Any, line: int) -> Evidence | None:
         if not isinstance(node, YMap):
@@ -746,7 +747,7 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
             problems.extend(_validate_rule(rule, derived, terms))
             for then in rule.then:
                 if isinstance(then, Then) and then.criterion and (msg := _check_term(then.criterion, terms)):
-                    problems.append(Problem(rule.file, then.line, f"rule `{rule.id}`: `criterion`: {msg}"))
+                    problems.append(Problem(rule.file, then.criterion_line, f"rule `{rule.id}`: `criterion`: {msg}"))
             for alt in rule.alternatives:
                 for m in alt:
                     if m.kind in derived:

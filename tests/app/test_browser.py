@@ -196,35 +196,69 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         tab.page.screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000
 
-        tab.tab("Why?")
-        assert "Weighed support of each option" in tab.page.locator("#oscar-weights").inner_text()
-        derivation = tab.page.locator("#oscar-why details").first
-        derivation.locator("summary").click()
-        why = derivation.inner_text()
-        assert "rule " in why and ".yaml:" in why and "from your question" in why
-
-        tab.tab("Why not?")
-        from kb.render.words import option_label
+        from kb.render.words import field_label, option_label
         from kb.vocab import OPTIONS
 
-        not_chosen = tab.page.locator("#oscar-why-not").inner_text()
-        assert all(option_label(o) in not_chosen for o in OPTIONS if o != before)
-        tab.page.locator("#oscar-whatif-field input").click()
-        tab.page.get_by_role("option", name="team size", exact=True).click()
-        tab.page.fill("#oscar-whatif-value textarea", "150")
-        tab.page.click("#oscar-whatif")
+        session = server.service.ask(None, SMALL_TEAM)
+        answer = session["answer"]
+        # Why? in sentences: the asker's own words, then each rule by its title; the record one click away
+        tab.tab("Why?")
+        assert "Weighed support of each option" in tab.page.locator("#oscar-weights").inner_text()
+        first_reason = answer.conclusions[0]
+        derivation = tab.page.locator("#oscar-why details.oscar-derivation").first
+        derivation.locator("summary").first.click()
+        steps = derivation.locator("ol.oscar-steps").inner_text()
+        assert "You said \u201c" in steps and f"So rule {first_reason.title}" in steps
+        assert f"({first_reason.rule.file}:{first_reason.rule.line}) applies" in steps
+        assert "asker." not in steps and "industry:" not in steps  # names, not ids
+        raw = derivation.locator("details.oscar-raw")
+        assert not raw.locator("ul").first.is_visible()
+        raw.locator("summary").click()
+        assert "from your question" in raw.inner_text() and first_reason.rule.id in raw.inner_text()
+
+        # Why not? per option, the facts that would have changed it, each to try (nothing is kept)
+        tab.tab("Why not?")
+        not_chosen = tab.page.locator(".oscar-why-not-option").all_inner_texts()
+        assert all(any(option_label(o) in t for t in not_chosen) for o in OPTIONS if o != before)
+        entry = next(e for e in answer.why_not if e.changes)
+        change = [(s.field, s.value) for s in entry.changes[0].facts]
+        tried = server.service.what_if_all(session, change).option
+        if entry.changes[0].leads:
+            assert tried == entry.option
+        index = [e.option for e in answer.why_not].index(entry.option)
+        tab.page.locator(".oscar-why-not-option").nth(index).locator(
+            "xpath=following::button[contains(@class,'oscar-try')][1]").click()
         result = tab.page.locator("#oscar-whatif-result .oscar-what-if")
         result.wait_for(timeout=ANSWER_TIMEOUT)
-        assert f"If team size were 150, the recommendation would be {option_label(after)}" in result.inner_text()
+        assert "Had you said " + field_label(change[0][0][6:]) in result.inner_text()
+        assert f"the recommendation would be {option_label(tried)}" in result.inner_text()
+        tab.page.locator("#oscar-whatif-field input").click()
+        tab.page.get_by_role("option", name=field_label("team_size"), exact=True).click()
+        tab.page.fill("#oscar-whatif-value textarea", "150")
+        tab.page.click("#oscar-whatif")
+        tab.page.wait_for_function("() => document.querySelector('#oscar-whatif-result').innerText"
+                                   ".includes(': 150')", timeout=ANSWER_TIMEOUT)
+        assert f"the recommendation would be {option_label(after)}" in result.inner_text()
         assert tab.page.locator("#oscar-chat .message.bot").count() == 1  # the conversation did not move
+
+        # the options side by side: a chart, and a row per criterion that matters here, each cell cited
+        compare = tab.page.locator("#oscar-compare")
+        compare.scroll_into_view_if_needed()
+        assert compare.locator("svg rect").count() >= 1
+        rows = compare.locator("tr.oscar-criterion")
+        assert rows.count() == len(answer.comparison) > 0
+        assert rows.first.locator("th").inner_text().startswith(answer.comparison[0].name)
+        assert "[" in rows.first.inner_text()  # a cell carries its citation numbers
+        if os.environ.get("OSCAR_SCREENSHOTS"):
+            compare.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / "compare.png"))
 
         tab.tab("Facts")
         row = tab.page.locator(".oscar-fact-asker-team_size")
-        assert "6" in row.inner_text()
+        assert "6 people" in row.inner_text() and field_label("team_size") in row.inner_text()
         row.locator("input").fill("150")
         row.get_by_role("button", name="Set").click()
         second = tab.wait_answers(2)
-        assert "team size set to 150" in second
+        assert f"You said {field_label('team_size')}: 150 people" in second
         assert shown(after) in second
 
         tab.tab("Export")
@@ -254,6 +288,18 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         tab.ask(question)
         assert shown(alone) in tab.wait_answers(1)
         row = tab.page.locator(".oscar-missing-asker-team_size")
+        # under the answer, above the question box, with the number's unit
+        from app.service import control_for
+        from kb.render.words import field_label
+
+        unit = control_for("asker.team_size").unit  # type: ignore[union-attr]
+        assert unit
+        row.get_by_text(unit, exact=True).wait_for(timeout=ANSWER_TIMEOUT)
+        chat, box = (tab.page.locator(sel).bounding_box() for sel in ("#oscar-chat", "#oscar-question"))
+        place = row.bounding_box()
+        assert chat and box and place and chat["y"] + chat["height"] <= place["y"] < box["y"]
+        if os.environ.get("OSCAR_SCREENSHOTS"):
+            tab.page.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / "follow-up.png"))
         row.locator("input").fill("4")
         row.get_by_role("button", name="Set").click()
         assert shown(small) in tab.wait_answers(2)
@@ -261,12 +307,12 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         tab.page.locator(".oscar-missing-asker-team_size").wait_for(state="detached", timeout=ANSWER_TIMEOUT)
         skills = tab.page.locator(".oscar-missing-asker-ml_skills")
         skills.get_by_role("button", name="strong").click()
-        assert "ml skills set to strong" in tab.wait_answers(3)
+        assert f"You said {field_label('ml_skills')}: strong" in tab.wait_answers(3)
         tab.tab("Facts")
         tab.page.locator(".oscar-fact-asker-ml_skills").wait_for(timeout=ANSWER_TIMEOUT)
         tab.page.locator(".oscar-fact-asker-team_size").get_by_role("button", name="Remove").click()
         removed = tab.wait_answers(4)
-        assert "Removed team size" in removed
+        assert f"Removed {field_label('team_size')}" in removed
         assert shown(advised(server, question, ml_skills="strong")) in removed
         tab.page.locator(".oscar-fact-asker-team_size").wait_for(state="detached", timeout=ANSWER_TIMEOUT)
     finally:

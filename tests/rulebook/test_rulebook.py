@@ -100,6 +100,16 @@ def test_unknown_ontology_term(tmp_path: Path) -> None:
     assert problems_of(tmp_path, text.replace("helthcare", "healthcare"), frozenset({"industry:healthcare"})) == []
 
 
+def test_a_criterion_must_be_one_of_the_ontologys(tmp_path: Path) -> None:
+    """A conclusion's `criterion` places it in the comparison of options: an unknown one is named with its line."""
+    text = mutate("      - kind: note\n", "      - kind: note\n        criterion: criterion:vendor_lockin\n")
+    found = problems_of(tmp_path, text, terms=frozenset({"criterion:vendor_lock_in"}))
+    assert found == ["r.yaml:23: rule `ok.uses-big`: `criterion`: unknown ontology term `criterion:vendor_lockin`"]
+    assert problems_of(tmp_path, text.replace("lockin", "lock_in"), frozenset({"criterion:vendor_lock_in"})) == []
+    assert problems_of(tmp_path, text.replace("criterion:vendor_lockin", "lock-in"))[0].startswith(
+        "r.yaml:23: `criterion` names a criterion of the ontology")
+
+
 def test_evidence_quote_must_be_in_the_document(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
