@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,9 +16,11 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
+from app.store import MemoryStore, Store, TooLarge
 from kb.advisor.conversation import ASKER_FIELDS
 from kb.advisor.question import MAX_QUESTION_CHARS
 from kb.engine import InferenceError
+from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render.templating import markdown_text
@@ -73,9 +76,12 @@ def _labelled(control: Control) -> list[tuple[str, str]]:
 class ChatPage:
     """Builds the page over one ChatService; `blocks` is the Gradio app."""
 
-    def __init__(self, service: ChatService, examples: Sequence[str] = EXAMPLES):
+    def __init__(self, service: ChatService, examples: Sequence[str] = EXAMPLES, store: Store | None = None):
         self.service = service
         self.examples = list(examples)
+        self.store: Store = store if store is not None else MemoryStore()
+        """Where each tab's conversation is kept between events (shared with the API, and with other servers
+        when it is Redis): a reloaded page, or one served by another process, takes it up again."""
         self.blocks = self._build()
 
     # --- views ---------------------------------------------------------------------------------------------
@@ -84,12 +90,15 @@ class ChatPage:
         return render.versions_html(kb.versions)
 
     def _view(self, session: Session, files: bool = False) -> tuple[Any, ...]:
-        """Every output of an answering event, rendered from the session. The export files are written here
-        when `files`, else by `exports` in an event chained after this one, once the answer is on screen."""
+        """Every output of an answering event, rendered from the session (which is kept in the store first).
+        The export files are written here when `files`, else by `exports` in an event chained after this
+        one, once the answer is on screen."""
         doc = session.get("answer")
         if files:
             return (*self._view(session)[:-len(EXPORT_FORMATS)], *self.exports(session))
+        self._keep(session)
         return (
+            session.get("key", ""),
             _history(session),
             session,
             render.sources_html(doc, self.service.passage_context),
@@ -141,11 +150,49 @@ class ChatPage:
             raise gr.Error("Something went wrong while answering; the details are in the server's log. "
                            "Your conversation is unchanged.", print_exception=False) from None
 
+    # --- keeping conversations ---------------------------------------------------------------------------
+    @staticmethod
+    def _stored(session: Session) -> str:
+        return f"chat:{session.get('owner') or ''}:{session.get('key')}"
+
+    def _keep(self, session: Session) -> None:
+        """Keep the tab's conversation (messages, conversation, answer) in the store under its key and owner.
+        One too large to keep stays in the tab only, and the log says so."""
+        if not session.get("key") or not session.get("messages"):
+            return
+        answer = session.get("answer")
+        kept = {"conversation": session["conversation"], "messages": session["messages"],
+                "answer": answer.to_dict() if answer is not None else None}
+        try:
+            self.store.put(self._stored(session), kept)
+        except TooLarge as exc:
+            log.warning("a chat conversation was not kept: %s", exc)
+        except Exception:  # the store is down: the tab goes on with what it holds
+            log.exception("a chat conversation could not be kept")
+
+    def restore(self, key: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """On page load: the tab's conversation taken up again from the store when the tab holds its key (a
+        reload, or another server behind the same store); else a new conversation with a new key. A key is
+        only good for the signed-in person who made it."""
+        owner = getattr(request, "username", None) or ""
+        if key and re.fullmatch(r"[A-Za-z0-9_-]{20,64}", key):
+            try:
+                kept = self.store.get(f"chat:{owner}:{key}")
+            except Exception:  # the store is down: start afresh rather than fail the page
+                log.exception("a chat conversation could not be read")
+                kept = None
+            if kept is not None:
+                answer = Answer.from_dict(kept["answer"]) if kept.get("answer") else None
+                return self._view({"conversation": kept["conversation"], "answer": answer,
+                                   "messages": kept["messages"], "key": key, "owner": owner}, files=True)
+        return self._view({**new_session(), "key": secrets.token_urlsafe(18), "owner": owner})
+
     @staticmethod
     def _said(session: Session, updated: Session, note: str, question: str | None = None) -> Session:
-        """`updated` with the tab's messages so far, the question (if any) and the new answer appended (a
-        conversation of only a stack, no question yet, is answered with the stack's summary)."""
-        out = {**updated, "messages": session.get("messages", [])}
+        """`updated` with the tab's key, its messages so far, the question (if any) and the new answer
+        appended (a conversation of only a stack, no question yet, is answered with the stack's summary)."""
+        out = {**updated, "messages": session.get("messages", []), "key": session.get("key"),
+               "owner": session.get("owner")}
         if question is not None:
             out = _with_message(out, "user", render.user_message(question))
         answer = out["answer"]
@@ -224,8 +271,10 @@ class ChatPage:
         doc = self._run(lambda: self.service.what_if_all(session, change))
         return render.what_if_html(change, doc, (session or {}).get("answer"))
 
-    def reset(self) -> tuple[Any, ...]:
-        return self._view(new_session())
+    def reset(self, session: Session | None) -> tuple[Any, ...]:
+        """A new conversation, under a new key (the old one stays in the store until it expires)."""
+        owner = (session or {}).get("owner") or ""
+        return self._view({**new_session(), "key": secrets.token_urlsafe(18), "owner": owner})
 
     def reload(self) -> tuple[str, str]:
         problems = self.service.reload()
@@ -245,6 +294,8 @@ class ChatPage:
         # Served copies of exports and uploads older than a day are deleted daily.
         with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
             session = gr.State(new_session())
+            key = gr.Textbox(elem_id="oscar-key", elem_classes=["oscar-hidden"], show_label=False, container=False,
+                             interactive=False)
             answered: list[Any] = []  # every answering event's outputs, filled in once the page is laid out
             with gr.Row():
                 gr.Markdown(INTRO)
@@ -384,8 +435,8 @@ class ChatPage:
                         label="Components (a heading's menu sorts; a row shows its Why?)")
                     stack_why = gr.HTML(render.stack_row_html(None, "", ""), elem_id="oscar-stack-why",
                                         max_height=520, scale=2)
-            answered.extend([chat, session, sources, why, why_not, compare, facts, record, stack_summary, stack_table,
-                             stack_why, *downloads])
+            answered.extend([key, chat, session, sources, why, why_not, compare, facts, record, stack_summary,
+                             stack_table, stack_why, *downloads])
             self._session, self._downloads = session, downloads
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
             self._then_exports(ask_btn.click(**ask_event, api_name="ask"))  # type: ignore[arg-type]
@@ -400,8 +451,18 @@ class ChatPage:
             gr.Button(visible=False).click(self.exports, inputs=[session], outputs=downloads, api_name="exports")
             what_btn.click(self.what_if, inputs=[session, what_field, what_value], outputs=[what_out],
                            api_visibility="undocumented")
-            self._then_exports(new_btn.click(self.reset, outputs=answered, api_visibility="undocumented"))
-            self._then_exports(chat.clear(self.reset, outputs=answered, api_visibility="undocumented"))
+            self._then_exports(new_btn.click(self.reset, inputs=[session], outputs=answered,
+                                             api_visibility="undocumented"))
+            self._then_exports(chat.clear(self.reset, inputs=[session], outputs=answered,
+                                          api_visibility="undocumented"))
+            # The tab keeps its conversation's key in sessionStorage (this tab only, kept over a reload); on
+            # load the page hands it back and the conversation is taken up again from the store.
+            key.change(None, inputs=[key], api_visibility="undocumented",
+                       js="(k) => { try { sessionStorage.setItem('oscar-conversation', k || ''); } catch (e) {} }")
+            self._then_exports(blocks.load(
+                self.restore, inputs=[key], outputs=answered, api_visibility="undocumented",
+                js="(k) => { try { return [sessionStorage.getItem('oscar-conversation') || '']; } "
+                   "catch (e) { return ['']; } }"))
             reload_btn.click(self.reload, outputs=[problems, status], api_visibility="undocumented",
                              concurrency_id="reload", concurrency_limit=1)
         return blocks
@@ -439,6 +500,6 @@ class ChatPage:
                   api_visibility="undocumented")
 
 
-def build(service: ChatService, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
-    """The chat app over `service`."""
-    return ChatPage(service, examples).blocks
+def build(service: ChatService, examples: Sequence[str] = EXAMPLES, store: Store | None = None) -> gr.Blocks:
+    """The chat app over `service`, its conversations kept in `store` (in this process when None)."""
+    return ChatPage(service, examples, store).blocks

@@ -244,7 +244,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     from kb.render.chat import CSS
 
     service = ChatService(live, workdir.exports, uploads=workdir.files)
-    page = build(service)
+    page = build(service, store=conversations)
     sign_in = SignIn(auth) if auth else None
     api = build_api(service, conversations, sign_in, concurrency)
     try:

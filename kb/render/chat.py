@@ -185,6 +185,7 @@ CSS = """
 .oscar-swatch{display:inline-block;width:.8em;height:.8em;margin:0 .25em 0 .7em;vertical-align:-.05em}
 .oscar-chart figcaption{font-size:.85em;opacity:.85}.oscar-chart svg{max-width:100%;height:auto}
 .oscar-change strong{font-weight:600}
+.oscar-hidden{display:none!important}
 """
 
 

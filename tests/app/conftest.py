@@ -57,8 +57,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology
     workdir = prepare(tmp_path_factory.mktemp("app"))
     live = LiveKnowledgeBase(paths)
     service = ChatService(live, workdir.exports, uploads=workdir.files)
-    page = build(service)
-    api = build_api(service, MemoryStore(), SignIn(API_USERS))
+    store = MemoryStore()  # one store for the chat's and the API's conversations, as `kb serve` has
+    page = build(service, store=store)
+    api = build_api(service, store, SignIn(API_USERS))
     _, url = launch(page, workdir, paths, port=free_port(), block=False, css=CSS, api=api)
     try:
         yield Server(url.rstrip("/") + "/", root, service, workdir)

@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+import markupsafe
 import pytest
 from markdown_it import MarkdownIt
 
@@ -113,6 +114,29 @@ def test_why_shows_rule_file_line_and_the_derivation_down_to_the_question() -> N
     assert "derived by rule cost.small-team" in derivation
     assert 'from your question "6-person" (characters 8-16)' in html.unescape(derivation)
     assert "<b>now</b>" not in panel and "&lt;b&gt;now&lt;/b&gt;" in panel
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_new_views_show_hostile_words_as_text(hostile: str) -> None:
+    """The asker's words quoted in Why?'s sentences, a statement in the comparison and its chart, a rule's
+    title and a fact's value in Why not?: all shown as text, none becoming markup."""
+    doc = copy.deepcopy(DOC)
+    for f in doc["facts"]:
+        if f["source"].get("text"):
+            f["source"]["text"] = hostile
+    doc["conclusions"][0].update(title=hostile, statement=hostile, criterion="criterion:total_cost")
+    doc["comparison"] = [{"criterion": "criterion:total_cost", "name": hostile, "definition": hostile,
+                          "cells": [{"option": "commercial", "conclusions": [doc["conclusions"][0]["id"]]},
+                                    {"option": "open_source", "typical": hostile}]}]
+    answer = Answer.from_dict(doc)
+    panels = [render.why_html(answer), render.compare_html(answer),
+              *(render.why_not_option_html(answer, e) for e in answer.why_not)]
+    for panel in panels:
+        assert "<script" not in panel and "<img" not in panel and "<a href=\"javascript" not in panel
+        assert "<http" not in panel
+    shown = str(markupsafe.escape(hostile))
+    assert f"So rule <em>{shown}</em>" in panels[0]  # the rule's title, as text
+    assert f"{shown}</th>" not in panels[1] and f"{shown}<div" in panels[1]  # the criterion's name, as text
 
 
 def test_why_tolerates_cycles_and_unknown_facts() -> None:

@@ -105,6 +105,12 @@ def advised(server: Server, question: str, profile: Path | None = None, **facts:
     return session["answer"].option or "none"
 
 
+def keep(locator: Any, name: str) -> None:
+    """Save a screenshot of `locator` as docs' `name` when OSCAR_SCREENSHOTS names the folder (docs/app.md)."""
+    if os.environ.get("OSCAR_SCREENSHOTS"):
+        locator.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / name))
+
+
 def shown(option: str) -> str:
     """How the chat states a recommendation of `option`."""
     from kb.render.words import option_label
@@ -213,6 +219,7 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         assert "asker." not in steps and "industry:" not in steps  # names, not ids
         raw = derivation.locator("details.oscar-raw")
         assert not raw.locator("ul").first.is_visible()
+        keep(tab.page.locator("#oscar-why"), "why.png")
         raw.locator("summary").click()
         assert "from your question" in raw.inner_text() and first_reason.rule.id in raw.inner_text()
 
@@ -232,6 +239,7 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         result.wait_for(timeout=ANSWER_TIMEOUT)
         assert "Had you said " + field_label(change[0][0][6:]) in result.inner_text()
         assert f"the recommendation would be {option_label(tried)}" in result.inner_text()
+        keep(tab.page.locator("#oscar-tab-why-not"), "why-not.png")
         tab.page.locator("#oscar-whatif-field input").click()
         tab.page.get_by_role("option", name=field_label("team_size"), exact=True).click()
         tab.page.fill("#oscar-whatif-value textarea", "150")
@@ -249,8 +257,7 @@ def test_a_question_gets_a_recommendation_citations_why_and_a_correctable_fact(
         assert rows.count() == len(answer.comparison) > 0
         assert rows.first.locator("th").inner_text().startswith(answer.comparison[0].name)
         assert "[" in rows.first.inner_text()  # a cell carries its citation numbers
-        if os.environ.get("OSCAR_SCREENSHOTS"):
-            compare.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / "compare.png"))
+        keep(compare, "compare.png")
 
         tab.tab("Facts")
         row = tab.page.locator(".oscar-fact-asker-team_size")
@@ -298,8 +305,11 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         chat, box = (tab.page.locator(sel).bounding_box() for sel in ("#oscar-chat", "#oscar-question"))
         place = row.bounding_box()
         assert chat and box and place and chat["y"] + chat["height"] <= place["y"] < box["y"]
-        if os.environ.get("OSCAR_SCREENSHOTS"):
-            tab.page.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / "follow-up.png"))
+        if os.environ.get("OSCAR_SCREENSHOTS"):  # the answer's end, the questions under it, the question box
+            top = chat["y"] + chat["height"] - 260
+            tab.page.screenshot(path=str(Path(os.environ["OSCAR_SCREENSHOTS"]) / "follow-up.png"), full_page=True,
+                                clip={"x": chat["x"], "y": top, "width": chat["width"],
+                                      "height": box["y"] + box["height"] - top + 10})
         row.locator("input").fill("4")
         row.get_by_role("button", name="Set").click()
         assert shown(small) in tab.wait_answers(2)
@@ -315,6 +325,19 @@ def test_a_missing_fact_is_answered_in_one_click(server: Server, browser: Any) -
         assert f"Removed {field_label('team_size')}" in removed
         assert shown(advised(server, question, ml_skills="strong")) in removed
         tab.page.locator(".oscar-fact-asker-team_size").wait_for(state="detached", timeout=ANSWER_TIMEOUT)
+
+        # the conversation is kept in the server's store: reloading the page takes it up again, this tab only
+        tab.page.reload()
+        assert tab.wait_answers(4) == removed
+        tab.tab("Facts")
+        tab.page.locator(".oscar-fact-asker-ml_skills").wait_for(timeout=ANSWER_TIMEOUT)
+        other = Tab(browser, server.url)
+        try:
+            keys = [t.page.wait_for_function("() => document.querySelector('#oscar-key textarea')?.value || null",
+                                             timeout=ANSWER_TIMEOUT).json_value() for t in (tab, other)]
+            assert keys[0] != keys[1] and other.page.locator("#oscar-chat .message.bot").count() == 0
+        finally:
+            other.close()
     finally:
         tab.close()
 

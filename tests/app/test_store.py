@@ -18,6 +18,7 @@ import pytest
 
 from app.store import Bounds, MemoryStore, RedisStore, TooLarge, open_store
 from kb.config import PROJECT_ROOT
+from tests.app.conftest import Server
 
 REDIS = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(REDIS is None and not os.environ.get("CI"), reason="redis-server is not installed")
@@ -73,6 +74,36 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["memory", pytest.param("redis", marks=needs_redis)])
+def test_a_chat_conversation_is_taken_up_again_from_the_store_by_its_owner_only(
+        app_server: Server, kind: str, request: pytest.FixtureRequest) -> None:
+    """The chat keeps each tab's conversation in the store: a reloaded page (or another server on the same
+    Redis) that hands back the tab's key gets it again, messages, answer and all; another person's can't."""
+    import gradio as gr
+
+    from app.chat import ChatPage
+
+    store = MemoryStore() if kind == "memory" else RedisStore(request.getfixturevalue("redis_url"))
+    page, other_server = ChatPage(app_server.service, store=store), ChatPage(app_server.service, store=store)
+    try:
+        fresh = page.restore("", gr.Request(username="ana"))
+        key, session = fresh[0], fresh[2]
+        assert len(key) >= 20 and fresh[1] == []
+        asked = page.ask("We're a 6-person team, must answer in under 20 ms from legacy serving: build or buy?",
+                         session)
+        said, answered = asked[2], asked[3]
+        again = other_server.restore(key, gr.Request(username="ana"))
+        assert again[0] == key and again[1] == said and again[2]["answer"] == answered["answer"]
+        assert again[2]["conversation"] == answered["conversation"]
+        stranger = other_server.restore(key, gr.Request(username="bo"))
+        assert stranger[0] != key and stranger[1] == [] and stranger[2]["answer"] is None
+        assert other_server.restore("../../etc", gr.Request(username="ana"))[1] == []
+    finally:
+        page.blocks.close()
+        other_server.blocks.close()
+        store.close()
 
 
 @needs_redis
