@@ -60,7 +60,8 @@ class _Body(BaseModel):
 
 SOMETHING = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 """A character that is not white space in any of the regular expression dialects that read the schema (the
-Unicode white space class of Python and Rust, and ECMAScript's, which lacks U+0085 and adds U+FEFF): a question holds one."""
+Unicode white space class of Python and Rust, and ECMAScript's, which lacks U+0085 and adds U+FEFF): a
+question holds one."""
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=SOMETHING,
                                 description="the question, in your words")]
 NAMES: dict[str, Callable[[], list[str]]] = {}
