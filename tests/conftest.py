@@ -42,11 +42,17 @@ def shipped_ontology(kb_root: Path, ontology_cache: Path) -> Ontology:
 
 
 @pytest.fixture(scope="session")
-def knowledge_base(kb_root: Path, embedder: Embedder,  # type: ignore[no-untyped-def]
-                   tmp_path_factory: pytest.TempPathFactory):
-    """The knowledge base under test (ontology, rules, corpus index) loaded once, its index in a test cache."""
+def kb_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cache of the knowledge base under test: its passage index is built once and then read, by the
+    in-process knowledge base and by the `kb` commands the CLI tests run alike."""
+    return tmp_path_factory.mktemp("kb-cache")
+
+
+@pytest.fixture(scope="session")
+def knowledge_base(kb_root: Path, embedder: Embedder, kb_cache: Path):  # type: ignore[no-untyped-def]
+    """The knowledge base under test (ontology, rules, corpus index) loaded once, its index in `kb_cache`."""
     from kb.advisor.advise import KnowledgeBase
 
-    kb = KnowledgeBase.load(Paths(root=kb_root, cache=tmp_path_factory.mktemp("kb-cache")), embedder=embedder)
+    kb = KnowledgeBase.load(Paths(root=kb_root, cache=kb_cache), embedder=embedder)
     yield kb
     kb.close()

@@ -533,6 +533,7 @@ def test_a_broken_rule_file_is_reported_and_the_last_good_knowledge_base_keeps_a
         tab.close()
 
 
+@pytest.mark.slow  # two reloads of the whole knowledge base (a minute); the panel's URL is unit-tested in test_app
 def test_a_documents_url_from_its_metadata_shows_in_the_sources_panel(server: Server, browser: Any) -> None:
     metadata = server.root / "corpus" / "metadata.yaml"
     good = metadata.read_text(encoding="utf-8")

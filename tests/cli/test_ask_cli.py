@@ -21,8 +21,9 @@ def kb(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli-cache")
+def cache(kb_cache: Path) -> Path:
+    """The test run's knowledge-base cache: the commands read the index built there, as a second `kb` run does."""
+    return kb_cache
 
 
 def test_a_session_carries_facts_across_calls_and_exports(tmp_path: Path, cache: Path) -> None:

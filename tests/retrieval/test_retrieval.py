@@ -71,9 +71,9 @@ def indexed(pristine: Paths, tmp_path: Path) -> Paths:
 
 
 @pytest.fixture(scope="module")
-def shipped(embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    """The shipped knowledge base, indexed once into a fresh cache."""
-    paths = Paths(root=PROJECT_ROOT, cache=tmp_path_factory.mktemp("cache"))
+def shipped(embedder: SentenceTransformerEmbedder, kb_cache: Path) -> Retriever:
+    """The shipped knowledge base's index, in the run's knowledge-base cache (built there once, or read)."""
+    paths = Paths(root=PROJECT_ROOT, cache=kb_cache)
     return Retriever.open(paths, embedder=embedder)
 
 
