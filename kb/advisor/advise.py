@@ -116,6 +116,23 @@ def _leading(weighing: Iterable[OptionScore]) -> tuple[str, ...]:
     return tuple(s.option for s in scores if scores[0].score - s.score < TIE_MARGIN)
 
 
+class _Trials:
+    """The rules' weighing of a conversation with one asker field changed, each worked out once per answer:
+    the questions back (`_missing`) and Why not? (`_changes`) try many of the same values."""
+
+    def __init__(self, kb: KnowledgeBase, conversation: Conversation, asked: str):
+        self.kb, self.conversation, self.asked = kb, conversation, asked
+        self._done: dict[tuple[str, Scalar], tuple[Conversation, tuple[OptionScore, ...]]] = {}
+
+    def weigh(self, name: str, value: Scalar) -> tuple[Conversation, tuple[OptionScore, ...]]:
+        """The conversation with `name` set to `value`, and its weighing."""
+        key = (name, value)
+        if key not in self._done:
+            trial = self.conversation.what_if(name, value)
+            self._done[key] = (trial, tuple(self.kb.rules.weigh(trial.facts(self.kb.ontology, self.asked))))
+        return self._done[key]
+
+
 def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
     """What an answer to a question back would have to change to matter: for a licence question, which
     obligations and risks apply; otherwise which options lead."""
@@ -293,6 +310,7 @@ class Advisor:
 
     def __init__(self, knowledge: KnowledgeBase | LiveKnowledgeBase):
         self._knowledge = knowledge
+        self._tested: tuple[object, list[str]] | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -390,14 +408,15 @@ class Advisor:
                 tie=_leading(weighing)[1:],  # type: ignore[arg-type]
             )
         questions = [c for c in drawn if c.kind == "question"]
+        trials = _Trials(kb, conversation, asked)
         missing = self._confirmations(conversation, understanding) + self._missing(
-            kb, conversation, questions, _outcome(consultation, asked), asked)
+            kb, conversation, questions, _outcome(consultation, asked), asked, trials)
         chosen = weighing[0].option if weighing else None
         abstention = None if cited else STACK_ONLY if conversation.stack is not None else NO_RULE
         return dataclasses.replace(declined, facts=tuple(entries), abstention=abstention,
                                    conclusions=cited, recommendation=recommendation, missing=tuple(missing),
                                    comparison=self._comparison(kb, cited),
-                                   why_not=tuple(self._why_not(kb, consultation, chosen, conversation, asked)),
+                                   why_not=tuple(self._why_not(kb, consultation, chosen, trials)),
                                    stack=stack())
 
     @staticmethod
@@ -652,7 +671,7 @@ class Advisor:
         return []
 
     def _missing(self, kb: KnowledgeBase, conversation: Conversation, questions: Sequence[Conclusion],
-                 outcome: frozenset[str], asked: str) -> list[model.Question]:
+                 outcome: frozenset[str], asked: str, trials: _Trials) -> list[model.Question]:
         """The rules' questions, most decisive first: a question is decisive when some answer to it would
         change this answer's outcome (`_outcome`: the leading options, or for a licence question the
         obligations and risks), tried by re-running the consultation with that answer."""
@@ -666,11 +685,11 @@ class Advisor:
             changes[fid] = 0
             if kind == "asker":
                 for value in self._candidates(kb, name)[:12]:
-                    facts = conversation.what_if(name, value).facts(kb.ontology, asked)
                     if asked == "obligations":
+                        facts = conversation.what_if(name, value).facts(kb.ontology, asked)
                         trial = _outcome(kb.rules.consult(facts), asked)
                     else:
-                        trial = frozenset(_leading(kb.rules.weigh(facts)))
+                        trial = frozenset(_leading(trials.weigh(name, value)[1]))
                     if trial != outcome:
                         changes[fid] += 1
         return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),
@@ -708,18 +727,27 @@ class Advisor:
         return tuple(row for _, row in out)
 
     # -- why not ------------------------------------------------------------------------------------------
-    def _changes(self, kb: KnowledgeBase, conversation: Conversation, asked: str,
-                 chosen: str | None) -> dict[str, list[model.Change]]:
+    def _tested_fields(self, kb: KnowledgeBase) -> list[str]:
+        """The asker fields some rule tests (a recommendation's, or a derivation's a recommendation rests on:
+        the team's size makes a `small_team`), worked out once per rule base."""
+        book = kb.rules.book
+        cached = self._tested
+        if cached is None or cached[0] is not book:
+            fields = sorted({t.field for rule in book.rules for alt in rule.alternatives for m in alt
+                             if m.kind == "asker" for t in m.tests if t.field in ASKER_FIELDS})
+            cached = self._tested = (book, fields)
+        return cached[1]
+
+    def _changes(self, kb: KnowledgeBase, trials: _Trials, chosen: str | None) -> dict[str, list[model.Change]]:
         """Per option not chosen, at most CHANGES_SHOWN sets of one or two asker facts that would make it lead,
         found by re-weighing the rules with each value worth trying (`_candidates`) of every asker field a
         recommendation tests; pairs are tried among the single changes that raise an option most when no
         single one makes it lead. When no pair does either, the single change that raises it most is kept
         (`leads` false). Fields already said count too: a different answer is what would have changed it."""
+        conversation, asked = trials.conversation, trials.asked
         said = {fid.removeprefix("asker."): value for fid, value, _ in conversation.known()
                 if fid.startswith("asker.")}
-        tested = sorted({t.field for rule in kb.rules.book.rules if any(x.kind == "recommendation"
-                         for x in rule.then) for alt in rule.alternatives for m in alt if m.kind == "asker"
-                         for t in m.tests if t.field in ASKER_FIELDS})
+        tested = self._tested_fields(kb)
 
         def weigh(trial: Conversation) -> tuple[dict[str, float], tuple[str, ...]]:
             weighing = kb.rules.weigh(trial.facts(kb.ontology, asked))
@@ -730,8 +758,9 @@ class Advisor:
             for value in self._candidates(kb, name)[:12]:
                 if said.get(name) == value:
                     continue
-                trial = conversation.what_if(name, value)
-                singles.append((model.SetTo(f"asker.{name}", value), trial, *weigh(trial)))
+                trial, weighing = trials.weigh(name, value)
+                singles.append((model.SetTo(f"asker.{name}", value), trial,
+                                {s.option: s.score for s in weighing}, _leading(weighing)))
         base, _ = weigh(conversation)
         out: dict[str, list[model.Change]] = {}
         for option in vocab.OPTIONS:
@@ -759,12 +788,11 @@ class Advisor:
         return out
 
     def _why_not(self, kb: KnowledgeBase, consultation: Consultation, chosen: str | None,
-                  conversation: Conversation, asked: str) -> list[model.WhyNot]:
+                 trials: _Trials) -> list[model.WhyNot]:
         """For each option not chosen: the rules that would recommend it, the condition of each that failed,
         and the asker facts that would have made it lead (`_changes`)."""
         scores = {s.option: s.score for s in consultation.weighing()}
-        changes = self._changes(kb, conversation, asked, chosen) if asked in ("recommendation", "comparison") \
-            else {}
+        changes = self._changes(kb, trials, chosen) if trials.asked in ("recommendation", "comparison") else {}
         out: list[model.WhyNot] = []
         for option in vocab.OPTIONS:
             if option == chosen:
