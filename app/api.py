@@ -273,8 +273,9 @@ AnswerId = Annotated[str, Path(pattern=ANSWER_ID, description="an answer id this
 FactId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,200}$",
                                  description="`asker.team_size`, `mention:offering:pytorch`, ...")]
 Format = Annotated[Literal["md", "json", "html", "prov"], Query(description="the record's format")]
-Deciders = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
-                     Query(max_length=20, description="who decides, as the record names them (repeatable)")]
+Deciders = Annotated[list[Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^,]+$")]] | None,
+                     Query(max_length=20, description="who decides, as the record names them (repeatable; "
+                           "one name each, without commas: the record lists them comma-separated)")]
 
 
 # --- the app ---------------------------------------------------------------------------------------------

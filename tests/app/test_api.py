@@ -65,6 +65,8 @@ def test_an_answer_is_the_justification_document_and_exports_from_its_id(api: Ap
         record = http.get(f"/answers/{body['answer_id']}/export", params={"format": "md", "deciders": ["Ana", "Bo"]})
         assert record.status_code == 200 and "## Decision Outcome" in record.text
         assert "- Status: proposed" in record.text and "- Deciders: Ana, Bo" in record.text
+        joined = http.get(f"/answers/{body['answer_id']}/export", params={"deciders": ["Ana, Bo"]})
+        assert joined.status_code == 422 and "deciders" in joined.json()["detail"]  # one name each: no commas
         assert record.headers["content-disposition"].startswith('attachment; filename="oscar-decision-')
         for fmt in ("json", "html", "prov"):
             assert http.get(f"/answers/{body['answer_id']}/export", params={"format": fmt}).status_code == 200
