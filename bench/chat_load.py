@@ -76,7 +76,7 @@ def start_server(port: int, concurrency: int, timeout: float) -> tuple[subproces
 def answer_key(outputs: Any) -> tuple[str, str]:
     """What must match between runs: the last answer message, and the record id (a hash of the whole
     justification document, the one in the export files' names)."""
-    chat = outputs[1]
+    chat = next(o for o in outputs if isinstance(o, list))  # the conversation: the first list among the outputs
     last = chat[-1]["content"]
     text = "".join(part.get("text", "") for part in last) if isinstance(last, list) else str(last)
     record = next((o for o in outputs if isinstance(o, str) and "oscar-digest" in o), "")
