@@ -762,9 +762,11 @@ class Advisor:
                 singles.append((model.SetTo(f"asker.{name}", value), trial,
                                 {s.option: s.score for s in weighing}, _leading(weighing)))
         base, _ = weigh(conversation)
+        argued = {t.option for rule in kb.rules.book.rules for t in rule.then
+                  if t.kind == "recommendation" and t.stance != "against"}
         out: dict[str, list[model.Change]] = {}
         for option in vocab.OPTIONS:
-            if option == chosen:
+            if option == chosen or option not in argued:  # no rule argues for it: no fact can make it lead
                 continue
             found = [model.Change((s,), round(scores.get(option, 0.0), 3), True)
                      for s, _, scores, lead in singles if lead[:1] == (option,)]

@@ -27,6 +27,7 @@ How it uses the engine, and why:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -294,8 +295,15 @@ def _encode(fact: Fact, sid: str) -> str:
 
     A float is written out in positional notation (`0.00001`, not `1e-05`): durable_rules' JSON reader
     does not know exponents, and one took the whole process down."""
-    fields = {**fact.as_dict(), ENGINE_ID: fact.id, "sid": sid}
-    return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_json_value(v)}" for k, v in fields.items()) + "}"
+    return f'{_encoded_fields(fact)},"sid":{json.dumps(sid)}}}'
+
+
+@functools.lru_cache(maxsize=65_536)
+def _encoded_fields(fact: Fact) -> str:
+    """A fact's JSON up to its session id, kept: facts are values, and what-if trials send the same ones
+    many times over (this was a third of a trial's cost)."""
+    fields = {**fact.as_dict(), ENGINE_ID: fact.id}
+    return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_json_value(v)}" for k, v in fields.items())
 
 
 def _json_value(value: object) -> str:
