@@ -152,8 +152,14 @@ class ChatPage:
 
     # --- keeping conversations ---------------------------------------------------------------------------
     @staticmethod
-    def _stored(session: Session) -> str:
-        return f"chat:{session.get('owner') or ''}:{session.get('key')}"
+    def _stored(owner: str | None, key: str | None) -> str:
+        """The store's key of a tab's conversation: its owner's name (empty without sign-in) and the tab's key."""
+        return f"chat:{owner or ''}:{key}"
+
+    @staticmethod
+    def _fresh(owner: str | None) -> Session:
+        """A new conversation under a new key, for `owner`."""
+        return {**new_session(), "key": secrets.token_urlsafe(18), "owner": owner or ""}
 
     def _keep(self, session: Session) -> None:
         """Keep the tab's conversation (messages, conversation, answer) in the store under its key and owner.
@@ -164,7 +170,7 @@ class ChatPage:
         kept = {"conversation": session["conversation"], "messages": session["messages"],
                 "answer": answer.to_dict() if answer is not None else None}
         try:
-            self.store.put(self._stored(session), kept)
+            self.store.put(self._stored(session.get("owner"), session["key"]), kept)
         except TooLarge as exc:
             log.warning("a chat conversation was not kept: %s", exc)
         except Exception:  # the store is down: the tab goes on with what it holds
@@ -177,15 +183,16 @@ class ChatPage:
         owner = getattr(request, "username", None) or ""
         if key and re.fullmatch(r"[A-Za-z0-9_-]{20,64}", key):
             try:
-                kept = self.store.get(f"chat:{owner}:{key}")
+                kept = self.store.get(self._stored(owner, key))
             except Exception:  # the store is down: start afresh rather than fail the page
                 log.exception("a chat conversation could not be read")
                 kept = None
             if kept is not None:
                 answer = Answer.from_dict(kept["answer"]) if kept.get("answer") else None
+                # the export files follow in the event chained after this one, as after every answer
                 return self._view({"conversation": kept["conversation"], "answer": answer,
-                                   "messages": kept["messages"], "key": key, "owner": owner}, files=True)
-        return self._view({**new_session(), "key": secrets.token_urlsafe(18), "owner": owner})
+                                   "messages": kept["messages"], "key": key, "owner": owner})
+        return self._view(self._fresh(owner))
 
     @staticmethod
     def _said(session: Session, updated: Session, note: str, question: str | None = None) -> Session:
@@ -273,8 +280,7 @@ class ChatPage:
 
     def reset(self, session: Session | None) -> tuple[Any, ...]:
         """A new conversation, under a new key (the old one stays in the store until it expires)."""
-        owner = (session or {}).get("owner") or ""
-        return self._view({**new_session(), "key": secrets.token_urlsafe(18), "owner": owner})
+        return self._view(self._fresh((session or {}).get("owner")))
 
     def reload(self) -> tuple[str, str]:
         problems = self.service.reload()
@@ -487,8 +493,8 @@ class ChatPage:
         elif control.kind == "number":
             number = None
             try:
-                number = float(str(current).split()[0]) if current is not None else None
-            except (ValueError, IndexError):
+                number = float(current) if current is not None else None
+            except ValueError:
                 number = None
             box = gr.Number(value=number, label=control.unit or "number", show_label=True, scale=1, minimum=0,
                             key=f"{key}-in", min_width=110, interactive=True, elem_classes=["oscar-number"])

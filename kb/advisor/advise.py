@@ -35,6 +35,7 @@ from kb.model import answer as model
 from kb.model.conclusions import Conclusion, OptionScore, RuleRef
 from kb.model.facts import Fact, Scalar, Source
 from kb.model.problems import KnowledgeError, Problem, display_path
+from kb.render.words import link_words
 from kb.retrieval.embeddings import READS_CHARS, Embedder
 from kb.retrieval.search import Retriever
 
@@ -100,13 +101,13 @@ def _generated(fact: Fact | None) -> bool:
 
 
 TIE_MARGIN = 0.05
+"""Options whose weighed support is this close to the leader's are a tie, not a decision."""
 COMPARED = ("open_source", "open_core", "commercial", "build_in_house", "hybrid")
 """The options the comparison sets side by side (hybrid only when a rule speaks of it)."""
 CHANGES_SHOWN = 2
 """How many ways to make an option lead a Why not? shows."""
 PAIR_POOL = 4
 """Pairs of asker facts are tried among this many single changes (those that raise the option most)."""
-"""Options whose weighed support is this close to the leader's are a tie, not a decision."""
 
 
 def _leading(weighing: Iterable[OptionScore]) -> tuple[str, ...]:
@@ -116,21 +117,34 @@ def _leading(weighing: Iterable[OptionScore]) -> tuple[str, ...]:
     return tuple(s.option for s in scores if scores[0].score - s.score < TIE_MARGIN)
 
 
+@dataclass(frozen=True)
+class _Trial:
+    """A conversation with one or two asker fields changed, and how the rules weigh the options for it."""
+
+    conversation: Conversation
+    scores: dict[str, float]
+    leading: tuple[str, ...]
+
+
 class _Trials:
     """The rules' weighing of a conversation with one asker field changed, each worked out once per answer:
     the questions back (`_missing`) and Why not? (`_changes`) try many of the same values."""
 
     def __init__(self, kb: KnowledgeBase, conversation: Conversation, asked: str):
         self.kb, self.conversation, self.asked = kb, conversation, asked
-        self._done: dict[tuple[str, Scalar], tuple[Conversation, tuple[OptionScore, ...]]] = {}
+        self._done: dict[tuple[str, Scalar], _Trial] = {}
 
-    def weigh(self, name: str, value: Scalar) -> tuple[Conversation, tuple[OptionScore, ...]]:
-        """The conversation with `name` set to `value`, and its weighing."""
+    def weigh(self, name: str, value: Scalar) -> _Trial:
+        """The conversation with `name` set to `value`, weighed."""
         key = (name, value)
         if key not in self._done:
-            trial = self.conversation.what_if(name, value)
-            self._done[key] = (trial, tuple(self.kb.rules.weigh(trial.facts(self.kb.ontology, self.asked))))
+            self._done[key] = self.of(self.conversation.what_if(name, value))
         return self._done[key]
+
+    def of(self, conversation: Conversation) -> _Trial:
+        """Any conversation, weighed (a pair of changes: not kept)."""
+        weighing = self.kb.rules.weigh(conversation.facts(self.kb.ontology, self.asked))
+        return _Trial(conversation, {s.option: s.score for s in weighing}, _leading(weighing))
 
 
 def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
@@ -143,12 +157,7 @@ def _outcome(consultation: Consultation, asked: str) -> frozenset[str]:
 
 def _fact_words(kb: KnowledgeBase, fact: Fact) -> str:
     """A curated fact in words: an entity's name, or "Amazon SageMaker holds HIPAA BAA" for a link."""
-    name = kb.ontology.label
-    if fact.kind == "holds":
-        return f"{name(str(fact.get('offering')))} holds {name(str(fact.get('certification')))}"
-    if fact.kind == "expects":
-        return f"{name(str(fact.get('industry')))} buyers expect {name(str(fact.get('certification')))}"
-    return str(fact.get("name") or fact.id)
+    return link_words(fact.kind, dict(fact.fields), kb.ontology.label) or str(fact.get("name") or fact.id)
 
 
 ASSUMED_WORDS = {"support": "support terms", "commercial_support": "support terms", "sla": "service levels",
@@ -310,7 +319,7 @@ class Advisor:
 
     def __init__(self, knowledge: KnowledgeBase | LiveKnowledgeBase):
         self._knowledge = knowledge
-        self._tested: tuple[object, list[str]] | None = None
+        self._tested: tuple[object, list[str], frozenset[str]] | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -689,7 +698,7 @@ class Advisor:
                         facts = conversation.what_if(name, value).facts(kb.ontology, asked)
                         trial = _outcome(kb.rules.consult(facts), asked)
                     else:
-                        trial = frozenset(_leading(trials.weigh(name, value)[1]))
+                        trial = frozenset(trials.weigh(name, value).leading)
                     if trial != outcome:
                         changes[fid] += 1
         return [model.Question(field=fid, question=asks[fid][0], rules=tuple(sorted(asks[fid][1])),
@@ -727,64 +736,54 @@ class Advisor:
         return tuple(row for _, row in out)
 
     # -- why not ------------------------------------------------------------------------------------------
-    def _tested_fields(self, kb: KnowledgeBase) -> list[str]:
-        """The asker fields some rule tests (a recommendation's, or a derivation's a recommendation rests on:
-        the team's size makes a `small_team`), worked out once per rule base."""
+    def _what_ifs(self, kb: KnowledgeBase) -> tuple[list[str], frozenset[str]]:
+        """What Why not? tries, worked out once per rule base: the asker fields some rule tests (a
+        recommendation's, or a derivation's a recommendation rests on: the team's size makes a
+        `small_team`), and the options some rule argues for (no fact can make another one lead)."""
         book = kb.rules.book
         cached = self._tested
         if cached is None or cached[0] is not book:
             fields = sorted({t.field for rule in book.rules for alt in rule.alternatives for m in alt
                              if m.kind == "asker" for t in m.tests if t.field in ASKER_FIELDS})
-            cached = self._tested = (book, fields)
-        return cached[1]
+            argued = frozenset(t.option for rule in book.rules for t in rule.then
+                               if t.kind == "recommendation" and t.stance != "against" and t.option)
+            cached = self._tested = (book, fields, argued)
+        return cached[1], cached[2]
 
-    def _changes(self, kb: KnowledgeBase, trials: _Trials, chosen: str | None) -> dict[str, list[model.Change]]:
+    def _changes(self, kb: KnowledgeBase, trials: _Trials, chosen: str | None,
+                 base: Mapping[str, float]) -> dict[str, list[model.Change]]:
         """Per option not chosen, at most CHANGES_SHOWN sets of one or two asker facts that would make it lead,
         found by re-weighing the rules with each value worth trying (`_candidates`) of every asker field a
-        recommendation tests; pairs are tried among the single changes that raise an option most when no
-        single one makes it lead. When no pair does either, the single change that raises it most is kept
-        (`leads` false). Fields already said count too: a different answer is what would have changed it."""
-        conversation, asked = trials.conversation, trials.asked
-        said = {fid.removeprefix("asker."): value for fid, value, _ in conversation.known()
+        rule tests; pairs are tried among the single changes that raise an option most when no single one
+        makes it lead. When no pair does either, the single change that raises it most is kept (`leads`
+        false). Fields already said count too: a different answer is what would have changed it. `base`:
+        each option's support as the answer weighs it."""
+        said = {fid.removeprefix("asker."): value for fid, value, _ in trials.conversation.known()
                 if fid.startswith("asker.")}
-        tested = self._tested_fields(kb)
-
-        def weigh(trial: Conversation) -> tuple[dict[str, float], tuple[str, ...]]:
-            weighing = kb.rules.weigh(trial.facts(kb.ontology, asked))
-            return {s.option: s.score for s in weighing}, _leading(weighing)
-
-        singles: list[tuple[model.SetTo, Conversation, dict[str, float], tuple[str, ...]]] = []
-        for name in tested:
-            for value in self._candidates(kb, name)[:12]:
-                if said.get(name) == value:
-                    continue
-                trial, weighing = trials.weigh(name, value)
-                singles.append((model.SetTo(f"asker.{name}", value), trial,
-                                {s.option: s.score for s in weighing}, _leading(weighing)))
-        base, _ = weigh(conversation)
-        argued = {t.option for rule in kb.rules.book.rules for t in rule.then
-                  if t.kind == "recommendation" and t.stance != "against"}
+        tested, argued = self._what_ifs(kb)
+        singles = [(model.SetTo(f"asker.{name}", value), trials.weigh(name, value))
+                   for name in tested for value in self._candidates(kb, name)[:12] if said.get(name) != value]
         out: dict[str, list[model.Change]] = {}
         for option in vocab.OPTIONS:
-            if option == chosen or option not in argued:  # no rule argues for it: no fact can make it lead
+            if option == chosen or option not in argued:
                 continue
-            found = [model.Change((s,), round(scores.get(option, 0.0), 3), True)
-                     for s, _, scores, lead in singles if lead[:1] == (option,)]
-            raising = sorted((x for x in singles if x[2].get(option, 0.0) > base.get(option, 0.0)),
-                             key=lambda x: -x[2].get(option, 0.0))
+            found = [model.Change((s,), round(t.scores.get(option, 0.0), 3), True)
+                     for s, t in singles if t.leading[:1] == (option,)]
+            raising = sorted((x for x in singles if x[1].scores.get(option, 0.0) > base.get(option, 0.0)),
+                             key=lambda x: -x[1].scores.get(option, 0.0))
             if not found:
-                firsts: dict[str, tuple[model.SetTo, Conversation]] = {}
-                for s, trial, _, _ in raising:
-                    firsts.setdefault(s.field, (s, trial))
+                firsts: dict[str, tuple[model.SetTo, _Trial]] = {}
+                for s, t in raising:
+                    firsts.setdefault(s.field, (s, t))
                 pool = list(firsts.values())[:PAIR_POOL]
-                for i, (a, trial) in enumerate(pool):
+                for i, (a, t) in enumerate(pool):
                     for b, _ in pool[i + 1:]:
-                        scores, lead = weigh(trial.what_if(b.field.removeprefix("asker."), b.value))
-                        if lead[:1] == (option,):
-                            found.append(model.Change((a, b), round(scores.get(option, 0.0), 3), True))
+                        both = trials.of(t.conversation.what_if(b.field.removeprefix("asker."), b.value))
+                        if both.leading[:1] == (option,):
+                            found.append(model.Change((a, b), round(both.scores.get(option, 0.0), 3), True))
             if not found and raising:
-                s, _, scores, _ = raising[0]
-                found = [model.Change((s,), round(scores.get(option, 0.0), 3), False)]
+                s, t = raising[0]
+                found = [model.Change((s,), round(t.scores.get(option, 0.0), 3), False)]
             found.sort(key=lambda c: (len(c.facts), -c.score))
             out[option] = found[:CHANGES_SHOWN]
         return out
@@ -794,7 +793,8 @@ class Advisor:
         """For each option not chosen: the rules that would recommend it, the condition of each that failed,
         and the asker facts that would have made it lead (`_changes`)."""
         scores = {s.option: s.score for s in consultation.weighing()}
-        changes = self._changes(kb, trials, chosen) if trials.asked in ("recommendation", "comparison") else {}
+        changes = self._changes(kb, trials, chosen, scores) if trials.asked in ("recommendation", "comparison") \
+            else {}
         out: list[model.WhyNot] = []
         for option in vocab.OPTIONS:
             if option == chosen:

@@ -184,7 +184,8 @@ class RuleBase:
     names, so a reload builds a new RuleBase beside the old one and the caller swaps it in whole.
     """
 
-    def __init__(self, book: Rulebook, engine: InferenceEngine, recommending: InferenceEngine | None = None):
+    def __init__(self, book: Rulebook, engine: InferenceEngine, recommending: InferenceEngine | None = None,
+                 recommending_reads: frozenset[str] | None = None):
         self.book = book
         self.engine = engine
         self.version = book.fingerprint()
@@ -192,10 +193,9 @@ class RuleBase:
         self._rules = {r.id: r for r in book.rules}
         self._recommending = recommending or engine
         """The engine `weigh` runs: the recommending slice of the rules when built (`from_rulebook`)."""
-        self._weighed_kinds = frozenset(k for r in recommending_slice(book).rules for k in r.reads) \
-            if recommending is not None else None
-        """The fact kinds the recommending slice reads: `weigh` gives it those alone (a third of its cost is
-        asserting facts no rule of the slice can match)."""
+        self._weighed_kinds = recommending_reads
+        """The fact kinds the recommending slice reads (None: all): `weigh` gives it those alone (a third of its
+        cost is asserting facts no rule of the slice can match)."""
 
     def rule(self, rule_id: str) -> Rule | None:
         """A rule of the book by its id (None if it has none)."""
@@ -229,12 +229,13 @@ class RuleBase:
 
             engine = durable_engine
         full = engine(book, max_activations, max_derived_per_rule)
+        sliced = recommending_slice(book)
         try:
-            recommending = engine(recommending_slice(book), max_activations, max_derived_per_rule)
+            recommending = engine(sliced, max_activations, max_derived_per_rule)
         except BaseException:
             full.close()
             raise
-        return cls(book, full, recommending)
+        return cls(book, full, recommending, frozenset(k for r in sliced.rules for k in r.reads))
 
     def consult(self, facts: Iterable[Fact]) -> Consultation:
         """Run the rules over `facts` (the asker's and the related ontology facts)."""

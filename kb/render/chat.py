@@ -73,7 +73,8 @@ def why_not_option_html(answer: Answer, entry: WhyNot) -> str:
 
 def change_html(answer: Answer, change: Change) -> str:
     """One set of asker facts a Why not? offers to try, in words ("serving latency: 19 ms and ...")."""
-    return render("html", "chat/change.html.j2", change=change, names=words.entity_names(answer)).strip()
+    return render("html", "chat/change.html.j2", change=change,
+                  said=words.said_words(change.facts, words.entity_names(answer))).strip()
 
 
 def what_if_html(changed: Sequence[tuple[str, object]], answer: Answer, current: Answer | None) -> str:
@@ -82,10 +83,8 @@ def what_if_html(changed: Sequence[tuple[str, object]], answer: Answer, current:
     before = {c.statement for c in current.conclusions} if current else set()
     after = {c.statement for c in answer.conclusions}
     changes = (("It would add", sorted(after - before)), ("It would drop", sorted(before - after)))
-    names = words.entity_names(answer)
-    said = [(words.field_label(f.removeprefix("asker.")), words.field_value(f.removeprefix("asker."), v, names))
-            for f, v in changed]
-    return render("html", "chat/what_if.html.j2", answer=answer, said=said, changes=changes).strip()
+    return render("html", "chat/what_if.html.j2", answer=answer, changes=changes,
+                  said=words.said_words(changed, words.entity_names(answer))).strip()
 
 
 def facts_html(answer: Answer | None) -> str:

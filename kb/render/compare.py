@@ -48,8 +48,6 @@ class Chart:
     bars: tuple[Bar, ...]
     legend: tuple[tuple[str, str], ...]
     """(criterion name, colour) for each criterion drawn."""
-    low: float
-    high: float
 
 
 def chart(answer: Answer | None) -> Chart | None:
@@ -92,4 +90,4 @@ def chart(answer: Answer | None) -> Chart | None:
         bars.append(Bar(option, option_label(option), scores[option], PAD + i * ROW, tuple(segments)))
     drawn = {s.criterion for b in bars for s in b.segments}
     legend = tuple((name, colours[name]) for name in order if name in drawn)
-    return Chart(WIDTH, PAD * 2 + ROW * len(bars) + 4, zero, tuple(bars), legend, low, high)
+    return Chart(WIDTH, PAD * 2 + ROW * len(bars) + 4, zero, tuple(bars), legend)

@@ -15,4 +15,4 @@ def to_html(answer: Answer) -> str:
     return render("html", "record.html.j2", answer=answer, digest=digest(answer),
                   title=words.option_label(rec.option) if rec else "No recommendation",
                   reading=words.reading_lines(answer), chart=chart(answer),
-                  by_id={c.id: c for c in answer.conclusions})
+                  by_id={c.id: c for c in answer.conclusions}, names=words.entity_names(answer))

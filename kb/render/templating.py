@@ -84,7 +84,7 @@ def _filters(env: jinja2.Environment) -> jinja2.Environment:
         strength=words.strength_text,
     )
     env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED, why_steps=words.why_steps,
-                       field_label=words.field_label, field_value=words.field_value)
+                       said_words=words.said_words)
     return env
 
 

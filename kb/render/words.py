@@ -5,13 +5,16 @@ Plain text: every function returns text to be escaped where it is put (the templ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from kb.model.answer import Answer, Conclusion, FactEntry
+from kb.model.answer import Answer, Conclusion, FactEntry, SetTo
 from kb.model.facts import Source
-from kb.vocab import OPTION_LABELS
+from kb.vocab import FACT_KINDS, OPTION_LABELS
+
+if TYPE_CHECKING:
+    from kb.rulebook.rules import Rulebook
 
 KIND_HEADINGS = (
     ("recommendation", "Recommendations"),
@@ -171,8 +174,8 @@ class Glossary:
     """Derived fact kind -> what it means."""
 
     @staticmethod
-    def of(book: Any) -> Glossary:
-        """The glossary of a `kb.rulebook.rules.Rulebook`."""
+    def of(book: Rulebook) -> Glossary:
+        """The glossary of a rule book."""
         return Glossary({r.id: (r.title, r.file, r.line) for r in book.rules},
                         {name: d.doc for name, d in book.derived_kinds.items()})
 
@@ -197,8 +200,6 @@ class Step:
 
 def field_label(name: str) -> str:
     """An asker field for people: its one-line meaning from reader/fields.yaml ("people on the ML team")."""
-    from kb.vocab import FACT_KINDS
-
     spec = FACT_KINDS["asker"].fields.get(name)
     doc = spec.doc if spec is not None else name.replace("_", " ")
     return doc.split(" (")[0].rstrip(".")
@@ -207,8 +208,6 @@ def field_label(name: str) -> str:
 def field_value(name: str, value: object, names: Mapping[str, str] | None = None) -> str:
     """An asker field's value for people: yes/no, a number with its unit, a choice with its meaning, an
     entity by its name (`names`: id -> name)."""
-    from kb.vocab import FACT_KINDS
-
     spec = FACT_KINDS["asker"].fields.get(name)
     if isinstance(value, str) and names and value in names:
         return names[value]
@@ -224,6 +223,24 @@ def field_value(name: str, value: object, names: Mapping[str, str] | None = None
     return text
 
 
+def said_words(changed: Iterable[SetTo | tuple[str, object]], names: Mapping[str, str] | None = None
+               ) -> list[tuple[str, str]]:
+    """Asker fields and values (`asker.name`, value) as a person reads them: (what the field means, the
+    value in words), as a Why not?'s change, a what-if and the record say them."""
+    pairs = ((c.field, c.value) if isinstance(c, SetTo) else c for c in changed)
+    return [(field_label(f.removeprefix("asker.")), field_value(f.removeprefix("asker."), v, names)) for f, v in pairs]
+
+
+def link_words(kind: str, fields: Mapping[str, object], name: Callable[[str], str]) -> str | None:
+    """A curated link between entities in words ("Amazon SageMaker holds HIPAA BAA", "finance buyers expect
+    PCI DSS"), `name` naming each entity by its id; None for any other fact."""
+    if kind == "holds":
+        return f"{name(str(fields.get('offering')))} holds {name(str(fields.get('certification')))}"
+    if kind == "expects":
+        return f"{name(str(fields.get('industry')))} buyers expect {name(str(fields.get('certification')))}"
+    return None
+
+
 def entity_names(answer: Answer) -> dict[str, str]:
     """The names of the entities among the answer's facts, by id."""
     return {f.id: str(f.value["name"]) for f in answer.facts if isinstance(f.value.get("name"), str)}
@@ -232,11 +249,9 @@ def entity_names(answer: Answer) -> dict[str, str]:
 def _entity_words(fact: FactEntry, names: Mapping[str, str]) -> str:
     """A curated fact in words: "finance (an industry)", "finance buyers expect PCI DSS"."""
     value = fact.value
-    if fact.kind == "expects":
-        return f"{names.get(str(value.get('industry')), '?')} buyers expect " \
-               f"{names.get(str(value.get('certification')), '?')}"
-    if fact.kind == "holds":
-        return f"{names.get(str(value.get('offering')), '?')} holds {names.get(str(value.get('certification')), '?')}"
+    link = link_words(fact.kind, value, lambda ident: names.get(ident, "?"))
+    if link is not None:
+        return link
     name = str(value.get("name") or fact.id)
     if fact.kind == "industry":
         return f"{name} is {'a regulated' if value.get('regulated') else 'an'} industry"

@@ -745,9 +745,6 @@ def _validate(files: Sequence[RuleFile], terms: frozenset[str] | None, corpus: P
             else:
                 seen[rule.id] = rule
             problems.extend(_validate_rule(rule, derived, terms))
-            for then in rule.then:
-                if isinstance(then, Then) and then.criterion and (msg := _check_term(then.criterion, terms)):
-                    problems.append(Problem(rule.file, then.criterion_line, f"rule `{rule.id}`: `criterion`: {msg}"))
             for alt in rule.alternatives:
                 for m in alt:
                     if m.kind in derived:
@@ -827,6 +824,8 @@ def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozen
         for name, _ in _TEMPLATE.findall(th.statement):
             if name not in everywhere:
                 err(th.line, f"statement quotes `{name}`, which is not bound in every alternative of `when`")
+        if th.criterion and (msg := _check_term(th.criterion, terms)):
+            err(th.criterion_line, f"`criterion`: {msg}")
     for d in rule.derives:
         if d.kind not in derived:
             err(d.line, f"derives `{d.kind}`, which no file declares under `derives:`")
