@@ -9,14 +9,17 @@ used for fitting) and writes `reader/thresholds.yaml`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kb.advisor.reader import DEFAULT_THRESHOLD, Reader, Understanding
 from kb.config import Paths
@@ -28,6 +31,10 @@ SPLITS = ("dev", "test")
 THRESHOLD_GRID = tuple(round(0.40 + 0.02 * i, 2) for i in range(28))  # 0.40 .. 0.94
 FIT_FLOOR = 0.40
 MIN_FIT_SUPPORT = 15
+EXAMPLE_PRECISION = 0.80
+"""Precision the readings by example must keep on the dev split for any field (DECISIVE_PRECISION for a field
+that changes a recommendation): a field read almost only by its patterns is otherwise fitted down to the
+grid's floor on two or three lucky example readings."""
 """Labelled values a field needs on dev before its threshold may go below the reader's default: a threshold
 fitted on a handful of utterances would let loose matches through everywhere else."""
 DECISIVE_PRECISION = 0.95
@@ -265,17 +272,46 @@ def evaluate(reader: Reader, labelled: Sequence[Labelled]) -> Report:
 
 
 def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
-    """Each field's threshold (and `asked`'s) chosen on labelled data: the lowest that keeps precision at
-    DECISIVE_PRECISION for fields that change a recommendation, else the one with the best F1."""
+    """Each field's threshold (and `asked`'s) chosen on labelled data: the one with the best F1 among those whose
+    readings by example keep DECISIVE_PRECISION (a field that changes a recommendation) or EXAMPLE_PRECISION
+    (any other); the default where the split has too few labels or no reading by example to judge by."""
     saved = dict(reader.thresholds)
     fields = reader.book.fields
+    with _embeddings_kept(reader):
+        return _fit(reader, labelled, saved, fields)
+
+
+@contextlib.contextmanager
+def _embeddings_kept(reader: Reader) -> Iterator[None]:
+    """While fitting, each text is embedded once: the split is read again for every threshold tried."""
+    embed = reader._embed
+    if embed is None:
+        yield
+        return
+    kept: dict[str, np.ndarray] = {}
+
+    def remembered(texts: Sequence[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in kept]
+        if new:
+            kept.update(zip(new, embed(new), strict=True))
+        return np.stack([kept[t] for t in texts])
+
+    reader._embed = remembered
+    try:
+        yield
+    finally:
+        reader._embed = embed
+
+
+def _fit(reader: Reader, labelled: Sequence[Labelled], saved: dict[str, float],
+         fields: Mapping[str, Any]) -> dict[str, float]:
     reader.thresholds = {name: FIT_FLOOR for name in [*fields, "asked"]}
     readings = [(label, reader.read(label.text)) for label in labelled]
     scored = labelled_fields(labelled)
     reader.thresholds = saved
     chosen: dict[str, float] = {}
     for name, decl in fields.items():
-        best: tuple[float, float] | None = None  # (f1, threshold)
+        best: tuple[float, float, int] | None = None  # (f1, threshold, readings by example)
         for t in THRESHOLD_GRID:
             tp = fp = fn = ex_tp = ex_fp = 0
             for label, u in readings:
@@ -294,15 +330,17 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
                         ex_tp += int(hit_)
                         ex_fp += int(not hit_)
             _, _, f = Report.prf(tp, fp, fn)
-            # what the examples add must be precise for a field that changes a recommendation
+            # what the examples add must be precise, the more so for a field that changes a recommendation
             ex_p, _, _ = Report.prf(ex_tp, ex_fp, 0)
-            if decl.decisive and ex_p < DECISIVE_PRECISION and ex_tp + ex_fp:
+            if ex_tp + ex_fp and ex_p < (DECISIVE_PRECISION if decl.decisive else EXAMPLE_PRECISION):
                 continue
             if best is None or f > best[0] + 1e-9:
-                best = (f, t)
+                best = (f, t, ex_tp + ex_fp)
         chosen[name] = best[1] if best else THRESHOLD_GRID[-1]
         support = sum(1 for label, _ in readings for w in label.items if w[0] == "fact" and w[1] == name)
-        if support < MIN_FIT_SUPPORT:
+        # too few labels, or no example read at all at the chosen threshold: the dev split says nothing of this
+        # field's examples, so it keeps the default
+        if support < MIN_FIT_SUPPORT or (best is not None and not best[2]):
             chosen[name] = max(chosen[name], DEFAULT_THRESHOLD)
     # the kind of question, where no pattern decided it: each threshold tried by reading the split again
     for name in ("asked", "asked_over_facts"):

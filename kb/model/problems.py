@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +26,15 @@ class Problem:
 
 def display_path(path: str | Path, root: str | Path | None = None) -> str:
     """A path as an analyst would type it: relative to `root` (or the working directory) when inside it."""
+    return _display_path(str(path), None if root is None else str(root), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(path: str, root: str | None, cwd: str) -> str:
+    """display_path, remembered: every citation of every answer names its file this way, and resolving a
+    path asks the file system each time."""
     p = Path(path)
-    for base in (Path(root) if root is not None else None, Path.cwd()):
+    for base in (Path(root) if root is not None else None, Path(cwd)):
         if base is None:
             continue
         try:

@@ -11,20 +11,25 @@ from kb.model.answer import Answer
 
 
 def to_json(answer: Answer) -> str:
-    """The document as canonical JSON (sorted keys, two-space indent)."""
-    return encodable(json.dumps(answer.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+    """The document as canonical JSON (sorted keys, two-space indent). An answer is frozen, so its document is
+    written once (its hash, the JSON export and the chat's store all start from it) and forgotten with it."""
+    found = _WRITTEN.get(id(answer))
+    if found is not None:
+        return found[0]
+    text = encodable(json.dumps(answer.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+    _WRITTEN[id(answer)] = (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
+    weakref.finalize(answer, _WRITTEN.pop, id(answer), None)
+    return text
 
 
-_DIGESTS: dict[int, str] = {}
+_WRITTEN: dict[int, tuple[str, str]] = {}
+"""id of a live answer -> (its canonical JSON, its digest)."""
 
 
 def digest(answer: Answer) -> str:
-    """A content hash of the document: names it in PROV-O and in file names. An answer is frozen, so its
-    hash is computed once (every export format names its file with it) and forgotten with the answer."""
-    found = _DIGESTS.get(id(answer))
-    if found is not None:
-        return found
-    value = hashlib.sha256(to_json(answer).encode("utf-8")).hexdigest()[:16]
-    _DIGESTS[id(answer)] = value
-    weakref.finalize(answer, _DIGESTS.pop, id(answer), None)
-    return value
+    """A content hash of the document: names it in PROV-O and in file names."""
+    found = _WRITTEN.get(id(answer))
+    if found is None:
+        to_json(answer)
+        found = _WRITTEN[id(answer)]
+    return found[1]

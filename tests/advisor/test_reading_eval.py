@@ -12,7 +12,8 @@ import pytest
 
 from kb.advisor.advise import Advisor
 from kb.advisor.phrasebook import ENTRY_KEYS, FIELD_KEYS
-from kb.advisor.reading_eval import end_to_end, evaluate, load_files, split_files
+from kb.advisor.reader import DEFAULT_THRESHOLD
+from kb.advisor.reading_eval import MIN_FIT_SUPPORT, end_to_end, evaluate, fit, load_files, split_files
 from kb.config import Paths
 
 FLOORS = {"micro_f1": 0.83, "decisive_precision": 0.89, "asked_accuracy": 0.91}
@@ -40,6 +41,29 @@ def test_the_labelled_sets_are_large_enough_and_disjoint(folder) -> None:  # typ
     assert len(dev) + len(test) >= 400 and len(test) >= 100
     shared = sorted(n for n, u in enumerate(dev) if u.text in {t.text for t in test})
     assert not shared, f"dev utterances also in the test split, by position in dev: {shared}"  # no test text shown
+
+
+def test_fitting_keeps_the_default_for_a_field_no_example_reads_and_embeds_each_text_once(
+        knowledge_base, folder) -> None:  # type: ignore[no-untyped-def]
+    """The team's size is read by quantities, never by an example: however many labels it has, the dev split
+    says nothing about its examples' similarity, so its threshold stays the default (it was fitted to the
+    grid's floor, 0.40). And fitting reads the split once per threshold tried but embeds each text once."""
+    reader = knowledge_base.reader
+    sized = [u for u in load_files(split_files(folder, "dev")) if any(i[1] == "team_size" for i in u.items)]
+    labelled = sized[:MIN_FIT_SUPPORT]
+    embed, calls = reader._embed, []
+
+    def counted(texts):  # type: ignore[no-untyped-def]
+        calls.append(tuple(texts))
+        return embed(texts)
+
+    reader._embed = counted
+    try:
+        chosen = fit(reader, labelled)
+    finally:
+        reader._embed = embed
+    assert chosen["team_size"] >= DEFAULT_THRESHOLD
+    assert len(calls) <= len(labelled) and reader._embed is embed
 
 
 def test_end_to_end_questions_pass(knowledge_base, folder) -> None:  # type: ignore[no-untyped-def]

@@ -115,3 +115,19 @@ def test_records_say_status_date_deciders_and_sources_and_prov_names_its_agents_
     (asker,) = g.subjects(RDF.type, PROV.Person)
     assert set(g.subjects(PROV.wasAttributedTo, asker))  # the questions are the asker's
     assert "Status" not in to_markdown(ANSWER).split("## Context")[1]  # nothing of it outside the header
+
+
+@pytest.mark.parametrize("question", [
+    'a "quoted" question\nover two lines, with a backslash \\ and """ three quotes',
+    "<script>alert(1)</script> ; . , @prefix x: <http://evil/> .",
+    "ünïcødé, emoji 🚀, tab\tand a trailing backslash \\",
+])
+def test_prov_turtle_holds_the_same_graph_as_rdflibs_own_serialiser(question: str) -> None:
+    from rdflib.compare import isomorphic
+
+    answer = Answer.from_dict({**DOC, "question": question, "turns": [question], "deciders": ['Bo "B" <Chen>']})
+    written = Graph().parse(data=to_prov(answer), format="turtle")
+    reference = Graph().parse(data=to_prov(answer, "nt"), format="nt")
+    assert isomorphic(written, reference)
+    assert question in {str(o) for o in written.objects(None, PROV.value)}
+    assert to_prov(answer) == to_prov(answer)  # sorted: the same record writes the same file
