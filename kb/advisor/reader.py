@@ -497,6 +497,8 @@ class Reader:
         self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
         self._unit_words = {w for words in self._units.values() for phrase, _ in words for w in phrase}
         self._unit_words |= set(self._scales)
+        self._whole_units = {p[0] for words in self._units.values() for p, _ in words if len(p) == 1} | set(self._scales)
+        """Words that are a unit by themselves ("engineers"; not "data", which is one only in "data scientists")."""
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
@@ -525,6 +527,8 @@ class Reader:
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
+        self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas", "b2b", "b2c"}
+        """Capitalised words that are no names (places, months, job titles): one may stand before an industry."""
         self._known = self._known_words()
         """Words that are no unknown name: of names that count anywhere, and of the reader's own data."""
         self._spelled = self._known | self.entities.words()
@@ -698,9 +702,14 @@ class Reader:
         if self._find(toks, self._customers, max(lo, s - 2), s):
             return False  # "we sell to banks"
         start = s
-        while start > lo and toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional",
-                                                       "local", "mid-size", "tiny", "national", "private", "public"):
-            start -= 1
+        while start > lo:
+            if toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional", "local", "mid-size",
+                                         "tiny", "national", "private", "public") or toks[start - 1].lower in self._places:
+                start -= 1  # "a small bank", "a Toronto insurer"
+            elif toks[start - 1].lower.endswith("-based"):
+                start -= 1  # "Toronto-based insurer", "UK-based bank"
+            else:
+                break
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
@@ -978,7 +987,7 @@ class Reader:
         for skip in (1, 2):
             between = toks[i:i + skip]
             if len(between) < skip or not all(t.text.isalpha() and not t.text.isupper() and t.lower not in
-                                              self._unit_words and t.lower not in self._currency for t in between):
+                                              self._whole_units and t.lower not in self._currency for t in between):
                 return None
             for kind in self.book.quantities.described:
                 for phrase, factor in self._units.get(kind, []):

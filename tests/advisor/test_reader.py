@@ -157,6 +157,33 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
         assert got == value
 
 
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    # people counted in chat shorthand, and with a describing word that is part of a longer unit elsewhere
+    ("tiny crew: 5 ppl, mostly backend", "team_size", 5),
+    ("eight MLEs and a product manager", "team_size", 8),
+    ("our group is three data engineers and nobody else", "team_size", 3),
+    # the biggest worry named outright, whatever the word of worry
+    ("honestly the key question for our board is support", "main_concern", "support"),
+    ("main worry: privacy, our clients are lawyers", "main_concern", "data_privacy"),
+    # skills said by who has done what
+    ("only two of the devs have ever trained a model", "ml_skills", "some"),
+    ("4 people, all experienced, shipped plenty of models", "ml_skills", "strong"),
+    ("non-technical founders here, we just want it to work", "ml_skills", "none"),
+    # an industry after a place, and a negated sending that keeps the data what it is
+    ("Lisbon-based bank, looking at options", "industry", "industry:finance"),
+    ("we can't upload patient records to a foreign cloud", "sensitive_data", True),
+])
+def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                             value: object) -> None:
+    assert facts(read(question)).get(field) == value
+
+
+def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # type: ignore[no-untyped-def]
+    assert "industry" not in facts(read("we sell to a Lisbon-based bank"))
+    assert "team_size" not in facts(read("we run 3 data pipelines a night"))
+
+
 # --- what is asked ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("question", "asked"), [
     ("should I load up on tesla shares this week", "out_of_scope"),
