@@ -125,8 +125,10 @@ class ChatPage:
         )
 
     def _then_exports(self, event: Any) -> None:
-        """Chain the export files after an answering event."""
-        event.then(self.exports, inputs=[self._session], outputs=self._downloads, api_visibility="undocumented")
+        """Chain the export files after an answering event. They are written one answer at a time, in a lane of
+        their own, so that under load the answers waiting in the queue are not slowed by files for earlier ones."""
+        event.then(self.exports, inputs=[self._session], outputs=self._downloads, api_visibility="undocumented",
+                   concurrency_id="exports", concurrency_limit=1)
 
     # --- handlers --------------------------------------------------------------------------------------------
     def _run(self, work: Callable[[], T], profile: str | None = None) -> T:

@@ -497,7 +497,8 @@ class Reader:
         self._lead_ins = {kind: self._phrases(words) for kind, words in q.lead_ins}
         self._unit_words = {w for words in self._units.values() for phrase, _ in words for w in phrase}
         self._unit_words |= set(self._scales)
-        self._whole_units = {p[0] for words in self._units.values() for p, _ in words if len(p) == 1} | set(self._scales)
+        self._whole_units = {p[0] for words in self._units.values() for p, _ in words if len(p) == 1}
+        self._whole_units |= set(self._scales)
         """Words that are a unit by themselves ("engineers"; not "data", which is one only in "data scientists")."""
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
@@ -703,10 +704,11 @@ class Reader:
             return False  # "we sell to banks"
         start = s
         while start > lo:
-            if toks[start - 1].lower in ("a", "an", "the", "small", "big", "large", "regional", "local", "mid-size",
-                                         "tiny", "national", "private", "public") or toks[start - 1].lower in self._places:
+            word = toks[start - 1].lower
+            if word in ("a", "an", "the", "small", "big", "large", "regional", "local", "mid-size", "tiny", "national",
+                        "private", "public") or word in self._places:
                 start -= 1  # "a small bank", "a Toronto insurer"
-            elif toks[start - 1].lower.endswith("-based"):
+            elif word.endswith("-based"):
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
             else:
                 break

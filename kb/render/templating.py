@@ -38,22 +38,19 @@ def markdown_text(text: object, autolinks: bool = False) -> str:
     """
     if isinstance(text, Trusted):
         return text
-    escaped = _MARKUP if autolinks else _ASCII_PUNCTUATION
-    out: list[str] = []
-    for ch in str(text):
-        if ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == "&":
-            out.append("&amp;")
-        elif ch in escaped:
-            out.append("\\" + ch)
-        elif ch in "\r\n\t\f\v" or (ord(ch) < 32) or ord(ch) == 127:
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return str(text).translate(_LINKS_KEPT if autolinks else _LITERAL)
+
+
+def _markdown_table(escaped: frozenset[str]) -> dict[int, str]:
+    """markdown_text's replacements as a str.translate table (a record's text is escaped character by character)."""
+    table = {ord(ch): " " for ch in (*map(chr, range(32)), chr(127))}
+    table.update({ord(ch): "\\" + ch for ch in escaped})
+    table.update({ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;"})
+    return table
+
+
+_LITERAL = _markdown_table(_ASCII_PUNCTUATION)
+_LINKS_KEPT = _markdown_table(_MARKUP)
 
 
 def html_text(text: object) -> Markup:
