@@ -528,7 +528,7 @@ class Reader:
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
-        self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas", "b2b", "b2c"}
+        self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas"}
         """Capitalised words that are no names (places, months, job titles): one may stand before an industry."""
         self._known = self._known_words()
         """Words that are no unknown name: of names that count anywhere, and of the reader's own data."""

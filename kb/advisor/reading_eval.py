@@ -14,7 +14,7 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,13 @@ SPLITS = ("dev", "test")
 THRESHOLD_GRID = tuple(round(0.40 + 0.02 * i, 2) for i in range(28))  # 0.40 .. 0.94
 FIT_FLOOR = 0.40
 MIN_FIT_SUPPORT = 15
+"""Labelled values a field needs on dev before its threshold may go below the reader's default: a threshold
+fitted on a handful of utterances would let loose matches through everywhere else."""
+DECISIVE_PRECISION = 0.95
 EXAMPLE_PRECISION = 0.80
 """Precision the readings by example must keep on the dev split for any field (DECISIVE_PRECISION for a field
 that changes a recommendation): a field read almost only by its patterns is otherwise fitted down to the
 grid's floor on two or three lucky example readings."""
-"""Labelled values a field needs on dev before its threshold may go below the reader's default: a threshold
-fitted on a handful of utterances would let loose matches through everywhere else."""
-DECISIVE_PRECISION = 0.95
 TARGETS = {"micro_f1": 0.90, "decisive_precision": 0.95, "asked_accuracy": 0.90}
 """The issue's targets, checked on the test split (documented in docs/reader.md)."""
 
@@ -275,10 +275,8 @@ def fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
     """Each field's threshold (and `asked`'s) chosen on labelled data: the one with the best F1 among those whose
     readings by example keep DECISIVE_PRECISION (a field that changes a recommendation) or EXAMPLE_PRECISION
     (any other); the default where the split has too few labels or no reading by example to judge by."""
-    saved = dict(reader.thresholds)
-    fields = reader.book.fields
     with _embeddings_kept(reader):
-        return _fit(reader, labelled, saved, fields)
+        return _fit(reader, labelled)
 
 
 @contextlib.contextmanager
@@ -303,8 +301,9 @@ def _embeddings_kept(reader: Reader) -> Iterator[None]:
         reader._embed = embed
 
 
-def _fit(reader: Reader, labelled: Sequence[Labelled], saved: dict[str, float],
-         fields: Mapping[str, Any]) -> dict[str, float]:
+def _fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
+    saved = dict(reader.thresholds)
+    fields = reader.book.fields
     reader.thresholds = {name: FIT_FLOOR for name in [*fields, "asked"]}
     readings = [(label, reader.read(label.text)) for label in labelled]
     scored = labelled_fields(labelled)

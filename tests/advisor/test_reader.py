@@ -157,7 +157,6 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
         assert got == value
 
 
-
 @pytest.mark.parametrize(("question", "field", "value"), [
     # people counted in chat shorthand, and with a describing word that is part of a longer unit elsewhere
     ("tiny crew: 5 ppl, mostly backend", "team_size", 5),
