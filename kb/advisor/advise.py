@@ -28,7 +28,7 @@ from kb.advisor.reader import EntityMatcher, Reader, Understanding
 from kb.config import Paths
 from kb.corpus.documents import Corpus, load_corpus
 from kb.corpus.passages import Citation
-from kb.engine.rulebase import Consultation, RuleBase
+from kb.engine.rulebase import Baseline, Consultation, RuleBase
 from kb.graph.licenses import OUTPUT_NAME as LICENSES_FILE
 from kb.graph.ontology import Ontology, load_ontology
 from kb.model import answer as model
@@ -133,6 +133,7 @@ class _Trials:
     def __init__(self, kb: KnowledgeBase, conversation: Conversation, asked: str):
         self.kb, self.conversation, self.asked = kb, conversation, asked
         self._done: dict[tuple[str, Scalar], _Trial] = {}
+        self._baseline: Baseline | None = None
 
     def weigh(self, name: str, value: Scalar) -> _Trial:
         """The conversation with `name` set to `value`, weighed."""
@@ -143,7 +144,9 @@ class _Trials:
 
     def of(self, conversation: Conversation) -> _Trial:
         """Any conversation, weighed (a pair of changes: not kept)."""
-        weighing = self.kb.rules.weigh(conversation.facts(self.kb.ontology, self.asked))
+        if self._baseline is None:  # the answer's own facts, weighed once; each trial runs what its change reaches
+            self._baseline = self.kb.rules.baseline(self.conversation.facts(self.kb.ontology, self.asked))
+        weighing = self._baseline.weigh(conversation.facts(self.kb.ontology, self.asked))
         return _Trial(conversation, {s.option: s.score for s in weighing}, _leading(weighing))
 
 
@@ -320,6 +323,7 @@ class Advisor:
     def __init__(self, knowledge: KnowledgeBase | LiveKnowledgeBase):
         self._knowledge = knowledge
         self._tested: tuple[object, list[str], frozenset[str]] | None = None
+        self._tried: tuple[object, dict[str, list[Scalar]]] = (None, {})
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -653,7 +657,17 @@ class Advisor:
     # -- asking back --------------------------------------------------------------------------------------
     def _candidates(self, kb: KnowledgeBase, name: str) -> list[Scalar]:
         """Values worth trying for an unknown asker field: yes/no, its enumerated values, or either side of
-        every threshold the rules compare it with."""
+        every threshold the rules compare it with (worked out once per rule base and field)."""
+        book = kb.rules.book
+        if self._tried[0] is not book:
+            self._tried = (book, {})
+        known = self._tried[1].get(name)
+        if known is None:
+            known = self._tried[1][name] = self._values_to_try(kb, name)
+        return known
+
+    @staticmethod
+    def _values_to_try(kb: KnowledgeBase, name: str) -> list[Scalar]:
         spec = ASKER_FIELDS.get(name)
         if spec is None:
             return []

@@ -43,6 +43,7 @@ from kb.rulebook.rules import (
     Rulebook,
     Then,
     explain,
+    field_reads,
     load_rules,
     ontology_terms,
     render,
@@ -50,6 +51,10 @@ from kb.rulebook.rules import (
 )
 
 log = logging.getLogger("kb.engine.rulebase")
+
+MAX_SLICES = 256
+"""Compiled slices a rule base keeps for what-if trials (one per set of rules a change can reach); past it, a
+trial runs the whole recommending slice."""
 
 
 # --- The rule base and its consultations ----------------------------------------------------------------
@@ -127,8 +132,32 @@ def recommending_slice(book: Rulebook) -> Rulebook:
         keep.add(rule.id)
         for kind in rule.reads:
             todo.extend(producers.get(kind, ()))
+    return _sliced(book, keep)
+
+
+def _sliced(book: Rulebook, keep: set[str] | frozenset[str]) -> Rulebook:
     return Rulebook(tuple(dataclasses.replace(f, rules=tuple(r for r in f.rules if r.id in keep), tests=())
                           for f in book.files))
+
+
+def _upstream(book: Rulebook, rules: Iterable[str]) -> frozenset[str]:
+    """`rules` and every rule deriving a kind one of them reads, transitively: what must run for them to fire
+    as in the whole book."""
+    producers: dict[str, list[Rule]] = {}
+    for rule in book.rules:
+        for d in rule.derives:
+            producers.setdefault(d.kind, []).append(rule)
+    by_id = {r.id: r for r in book.rules}
+    keep: set[str] = set()
+    todo = [by_id[r] for r in rules]
+    while todo:
+        rule = todo.pop()
+        if rule.id in keep:
+            continue
+        keep.add(rule.id)
+        for kind in rule.reads:
+            todo.extend(producers.get(kind, ()))
+    return frozenset(keep)
 
 
 def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
@@ -185,9 +214,16 @@ class RuleBase:
     """
 
     def __init__(self, book: Rulebook, engine: InferenceEngine, recommending: InferenceEngine | None = None,
-                 recommending_reads: frozenset[str] | None = None):
+                 recommending_reads: frozenset[str] | None = None, factory: EngineFactory | None = None,
+                 limits: tuple[int, int] = (MAX_ACTIVATIONS, MAX_DERIVED_PER_RULE)):
         self.book = book
         self.engine = engine
+        self._factory, self._limits = factory, limits
+        """What compiles the slices `Baseline` runs (None: a trial weighs the recommending slice whole)."""
+        self._slices: dict[frozenset[str], tuple[InferenceEngine, frozenset[str]]] = {}
+        self._slices_lock = threading.Lock()
+        self._field_reads = {r.id: field_reads(r) for r in book.rules}
+        self._affected_by: dict[frozenset[tuple[str, frozenset[str] | None]], frozenset[str]] = {}
         self.version = book.fingerprint()
         self._kinds = set(vocab.FACT_KINDS) | set(book.derived_kinds)
         self._rules = {r.id: r for r in book.rules}
@@ -235,7 +271,8 @@ class RuleBase:
         except BaseException:
             full.close()
             raise
-        return cls(book, full, recommending, frozenset(k for r in sliced.rules for k in r.reads))
+        return cls(book, full, recommending, frozenset(k for r in sliced.rules for k in r.reads), engine,
+                   (max_activations, max_derived_per_rule))
 
     def consult(self, facts: Iterable[Fact]) -> Consultation:
         """Run the rules over `facts` (the asker's and the related ontology facts)."""
@@ -254,6 +291,58 @@ class RuleBase:
         return weigh(conclusions_of(run.activations, {f.id: f for f in run.facts}, self._rules,
                                     kinds=frozenset({"recommendation"})))
 
+
+    def baseline(self, facts: Iterable[Fact]) -> Baseline:
+        """The options weighed for `facts`, kept so that variants of them (one or two facts changed: the
+        what-if trials behind Why not? and the questions back) are weighed by running only the rules a change
+        can reach (`Baseline.weigh`)."""
+        return Baseline(self, facts)
+
+    def _affected(self, changed: Mapping[str, frozenset[str] | None]) -> frozenset[str]:
+        """The recommending rules whose firing can differ when facts change: those reading a changed field of a
+        kind (`changed`: kind -> fields, None when a fact of it came or went), and those reading a kind such a
+        rule derives, transitively."""
+        key = frozenset(changed.items())
+        known = self._affected_by.get(key)
+        if known is not None:
+            return known
+        kinds = dict(changed)
+        out: set[str] = set()
+        grew = True
+        while grew:
+            grew = False
+            for rule in self._recommending_book.rules:
+                reads = self._field_reads[rule.id]
+                if rule.id in out or not any(kind in reads and (fields is None or reads[kind] & fields)
+                                             for kind, fields in kinds.items()):
+                    continue
+                out.add(rule.id)
+                grew = True
+                for d in rule.derives:
+                    kinds[d.kind] = None
+        if len(self._affected_by) >= MAX_SLICES * 16:
+            self._affected_by.clear()
+        self._affected_by[key] = frozen = frozenset(out)
+        return frozen
+
+    @functools.cached_property
+    def _recommending_book(self) -> Rulebook:
+        return recommending_slice(self.book)
+
+    def _slice(self, rules: frozenset[str]) -> tuple[InferenceEngine, frozenset[str]] | None:
+        """The engine compiled for these rules and the rules deriving what they read (and the fact kinds that
+        slice reads); compiled once, kept while the rule base lives. None when no factory is known."""
+        if self._factory is None:
+            return None
+        with self._slices_lock:
+            made = self._slices.get(rules)
+            if made is None:
+                if len(self._slices) >= MAX_SLICES:
+                    return None
+                book = _sliced(self.book, _upstream(self._recommending_book, rules))
+                made = (self._factory(book, *self._limits), frozenset(k for r in book.rules for k in r.reads))
+                self._slices[rules] = made
+            return made
 
     def _given(self, facts: Iterable[Fact]) -> list[Fact]:
         given: dict[str, Fact] = {}
@@ -274,6 +363,66 @@ class RuleBase:
         self.engine.close()
         if self._recommending is not self.engine:
             self._recommending.close()
+        with self._slices_lock:
+            for engine, _ in self._slices.values():
+                engine.close()
+            self._slices.clear()
+
+
+class Baseline:
+    """One consultation's facts weighed once, and its variants weighed by difference (`RuleBase.baseline`).
+
+    A variant's weighing is the baseline's recommendations from the rules no change can reach, plus those the
+    reachable rules draw when run (with the rules deriving what they read) over the variant's facts. Rules fire
+    on the facts they read and nothing else, so this is the weighing of the whole recommending slice; a test
+    checks it against `RuleBase.weigh` for every trial of every end-to-end question.
+    """
+
+    def __init__(self, rulebase: RuleBase, facts: Iterable[Fact]):
+        self._rb = rulebase
+        kinds = rulebase._weighed_kinds
+        self._facts = {f.id: f for f in rulebase._given(f for f in facts if kinds is None or f.kind in kinds)}
+        run = rulebase._recommending.run(list(self._facts.values()))
+        self._recommendations = conclusions_of(run.activations, {f.id: f for f in run.facts}, rulebase._rules,
+                                               kinds=frozenset({"recommendation"}))
+
+    def weighing(self) -> tuple[OptionScore, ...]:
+        return weigh(self._recommendations)
+
+    def weigh(self, facts: Iterable[Fact]) -> tuple[OptionScore, ...]:
+        """The options as `RuleBase.weigh(facts)` weighs them."""
+        rb = self._rb
+        kinds = rb._weighed_kinds
+        given = {f.id: f for f in rb._given(f for f in facts if kinds is None or f.kind in kinds)}
+        changed: dict[str, frozenset[str] | None] = {}
+        for fid in given.keys() | self._facts.keys():
+            old, new = self._facts.get(fid), given.get(fid)
+            if old == new:
+                continue
+            if old is None or new is None or old.kind != new.kind:
+                for f in (old, new):
+                    if f is not None:
+                        changed[f.kind] = None
+                continue
+            before, after = dict(old.fields), dict(new.fields)
+            fields = frozenset(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+            if old.kind in changed and changed[old.kind] is None:
+                continue
+            changed[old.kind] = (changed.get(old.kind) or frozenset()) | fields
+        if not changed:
+            return self.weighing()
+        affected = rb._affected(changed)
+        if not affected:
+            return self.weighing()
+        made = rb._slice(affected)
+        if made is None:
+            return rb.weigh(given.values())
+        engine, reads = made
+        run = engine.run([f for f in given.values() if f.kind in reads])
+        drawn = conclusions_of(run.activations, {f.id: f for f in run.facts}, rb._rules,
+                               kinds=frozenset({"recommendation"}))
+        return weigh([c for c in self._recommendations if c.rule_ref.id not in affected]
+                     + [c for c in drawn if c.rule_ref.id in affected])
 
 
 class LiveRuleBase:

@@ -20,6 +20,7 @@ milliseconds a query on two cores, about what embedding the query costs, and gro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -171,6 +172,11 @@ def tokenize(text: str) -> list[str]:
     return _STEMMER.stemWords(words) if words else []
 
 
+@functools.lru_cache(maxsize=4096)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(tokenize(text))
+
+
 class BM25Lexical:
     """bm25s (Lucene BM25) over the passages' index texts."""
 
@@ -186,10 +192,13 @@ class BM25Lexical:
         model.index([tokenize(t) or [""] for t in texts], show_progress=False)
         return BM25Lexical(model, len(texts))
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, query: str | Sequence[str]) -> np.ndarray:
+        """BM25 scores of every passage for the query: a text, or its parts (the same words as the parts joined
+        by spaces; a rule's evidence hint recurs in answer after answer, and its words are found once)."""
         if self._model is None:
             return np.zeros(0, dtype=np.float32)
-        terms = [t for t in tokenize(query) if t in self._model.vocab_dict]
+        parts = (query,) if isinstance(query, str) else query
+        terms = [t for part in parts for t in _terms(part) if t in self._model.vocab_dict]
         if not terms:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._model.get_scores(terms), dtype=np.float32)

@@ -32,6 +32,8 @@ MIN_COSINE = 0.999
 MAX_TOKENS = 256
 """Word pieces the model reads (all-MiniLM-L6-v2's max_seq_length); longer texts are truncated, as there."""
 _BATCH = 64
+PADDING_RATIO = 1.25
+"""A batch holds texts whose word pieces are within this ratio of its shortest's; longer ones start the next."""
 
 
 def export_paths(cache: Path, weights_sha256: str) -> tuple[Path, Path]:
@@ -90,7 +92,7 @@ class OnnxEmbedder:
         self._make_session = session
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()  # the file pads to 128; `_batch` pads each batch to its longest
         self.name = name
         self.fingerprint = weights_sha256  # the weights it was exported from: the index and caches stay valid
         self.dimension = dimension
@@ -100,25 +102,37 @@ class OnnxEmbedder:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorted by length so each batch pads little; rows go back to the caller's order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(list(texts))
+        # Sorted by length, and batched only with texts of about the same length: a batch pads every text to
+        # its longest, and a question's short clauses padded to the whole question cost more than running
+        # them one by one. Rows go back to the caller's order.
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for at in range(0, len(order), batch_size):
-            rows = order[at:at + batch_size]
-            out[rows] = self._batch([texts[i] for i in rows])
+        at = 0
+        while at < len(order):
+            end = at + 1
+            longest_allowed = len(encoded[order[at]].ids) * PADDING_RATIO
+            while end < len(order) and end - at < batch_size and len(encoded[order[end]].ids) <= longest_allowed:
+                end += 1
+            rows = order[at:end]
+            out[rows] = self._batch([encoded[i].ids for i in rows])
+            at = end
         return out
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            encoded = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    def _batch(self, pieces: list[list[int]]) -> np.ndarray:
+        width = max(len(p) for p in pieces)
+        ids = np.zeros((len(pieces), width), dtype=np.int64)  # 0 is [PAD], as the tokenizer pads
+        mask = np.zeros_like(ids)
+        for row, p in enumerate(pieces):
+            ids[row, :len(p)] = p
+            mask[row, :len(p)] = 1
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        if len(texts) > 4 and self._batch_session is None:
+        if len(pieces) > 4 and self._batch_session is None:
             with self._lock:
                 if self._batch_session is None:
                     self._batch_session = self._make_session(os.cpu_count() or 1)
-        hidden = (self._batch_session if len(texts) > 4 else self._session).run(None, feeds)[0]
+        hidden = (self._batch_session if len(pieces) > 4 else self._session).run(None, feeds)[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -67,12 +67,13 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 def rank(
     index: PassageIndex,
     query_vector: np.ndarray,
-    query: str,
+    query: str | Sequence[str],
     k: int,
     mode: Mode = "hybrid",
     fusion: FusionSettings | None = None,
 ) -> list[tuple[int, float]]:
-    """The best `k` rows of `index` for a query, as (row, cosine similarity) pairs, best first."""
+    """The best `k` rows of `index` for a query, as (row, cosine similarity) pairs, best first. `query`: the
+    text searched lexically, whole or in parts (words never run across parts: see `BM25Lexical.scores`)."""
     fusion = fusion or FusionSettings()
     n = len(index)
     if n == 0 or k <= 0:
@@ -255,7 +256,7 @@ class Retriever:
         if not text:
             return []
         vector = self.evidence_vector(hint, question)
-        ranked = rank(self.index, vector, text, k, "hybrid", self.fusion)
+        ranked = rank(self.index, vector, (hint.strip(), question.strip()[:READS_CHARS]), k, "hybrid", self.fusion)
         out = [Citation(self.index.passages[row], score) for row, score in ranked]
         return out if min_score is None else [c for c in out if c.score >= min_score]
 

@@ -12,6 +12,7 @@ consultation only runs the partitions its facts can trigger. This module never i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -153,6 +154,35 @@ class Rule:
         return frozenset(m.kind for alt in self.alternatives for m in alt if not m.negated)
 
 
+def field_reads(rule: Rule) -> dict[str, frozenset[str]]:
+    """Per fact kind the rule matches, the fields of such a fact that can change what the rule does: those its
+    conditions test, and those it quotes from a fact it binds (`$name.field` in a test or a derived field,
+    `{name.field}` in a statement or a derived field)."""
+    bound: dict[str, str] = {}
+    out: dict[str, set[str]] = {}
+    quoted: list[tuple[str, str]] = []
+    for alt in rule.alternatives:
+        for m in alt:
+            bound.setdefault(m.name, m.kind)
+            fields = out.setdefault(m.kind, set())
+            for t in m.tests:
+                fields.add(t.field)
+                if isinstance(t.value, Ref):
+                    quoted.append((t.value.name, t.value.field))
+    for th in rule.then:
+        quoted.extend(_TEMPLATE.findall(th.statement))
+    for d in rule.derives:
+        for _, value in d.fields:
+            if isinstance(value, Ref):
+                quoted.append((value.name, value.field))
+            elif isinstance(value, str):
+                quoted.extend(_TEMPLATE.findall(value))
+    for name, fname in quoted:
+        if name in bound:
+            out.setdefault(bound[name], set()).add(fname)
+    return {kind: frozenset(fields) for kind, fields in out.items()}
+
+
 @dataclass(frozen=True)
 class DerivedKind:
     """A fact kind that rules derive, declared in a rule file's `derives:` section."""
@@ -209,9 +239,16 @@ class Rulebook:
 
     files: tuple[RuleFile, ...]
 
-    @property
+    @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for f in self.files for r in f.rules)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Rule]:
+        out: dict[str, Rule] = {}
+        for r in self.rules:
+            out.setdefault(r.id, r)
+        return out
 
     @property
     def derived_kinds(self) -> dict[str, DerivedKind]:
@@ -222,10 +259,7 @@ class Rulebook:
         return tuple(t for f in self.files for t in f.tests)
 
     def rule(self, rule_id: str) -> Rule:
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        return self._by_id[rule_id]
 
     def fingerprint(self) -> str:
         """A short hash of the rules as loaded, to name the rule base's version."""

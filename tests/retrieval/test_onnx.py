@@ -40,6 +40,20 @@ def test_the_export_gives_the_models_vectors_on_the_corpus_passages(
     assert np.allclose(np.linalg.norm(onnx.encode(texts[:3]), axis=1), 1.0, atol=1e-5)
 
 
+def test_texts_of_any_lengths_together_get_the_vectors_they_get_alone(exported: Path) -> None:
+    """A question and its clauses are embedded in one call, batched only with texts of about their length:
+    each row is the text's own vector, in the caller's order, whatever it was batched with."""
+    onnx = default_embedder(exported)
+    question = "We're a 6-person health-tech team, need HIPAA, is self-hosting PyTorch + MLflow wise, or should we buy?"
+    texts = [question, "need HIPAA", "", "is self-hosting PyTorch + MLflow wise", "x " * 400,
+             "or should we buy", question, *(f"clause number {n}" for n in range(70))]
+    together = onnx.encode(texts)
+    alone = np.vstack([onnx.encode([t]) for t in texts])
+    assert together.shape == (len(texts), onnx.dimension)
+    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(together[0], together[6])
+
+
 def test_a_changed_export_is_not_trusted_and_the_model_is_used(exported: Path, tmp_path: Path) -> None:
     model, manifest = export_paths(exported, WEIGHTS_SHA256)
     copy = tmp_path / "cache"
