@@ -99,6 +99,17 @@ def ask(c: Client, question: str, files: list[float] | None = None) -> tuple[flo
     return answered, answer_key(outputs)
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU seconds a process has used so far (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -110,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--rounds", type=int, default=1, help="questions each session asks, one after another")
     p.add_argument("--concurrency", type=int, default=2, help="`kb serve --concurrency` for the started server")
+    p.add_argument("--server-pid", type=int, help="with --url: the server's process id, to report its CPU time")
     p.add_argument("--timeout", type=float, default=600, help="bound on the whole run, seconds")
     ns = p.parse_args(argv)
     deadline = time.perf_counter() + ns.timeout
@@ -149,10 +161,14 @@ def main(argv: list[str] | None = None) -> int:
                 out.append((q, seconds, key == reference[q]))
             return out
 
+        server_cpu = cpu_seconds(proc.pid if proc is not None else ns.server_pid)
+        client_cpu = time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=ns.sessions) as pool:
             results = [r for rs in pool.map(session, range(ns.sessions), timeout=ns.timeout) for r in rs]
         wall = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_after = cpu_seconds(proc.pid if proc is not None else ns.server_pid)
         times = [s for _, s, _ in results]
         mismatches = sum(1 for _, _, ok in results if not ok)
         figures.update(
@@ -164,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
             p95_with_export_files_s=round(percentile(with_files, 0.95), 3),
             wall_s=round(wall, 2),
             answers_per_s=round(len(results) / wall, 2),
+            # CPU seconds spent during the concurrent part, per answer: by the server (when known) and by this
+            # load generator, which shares the machine's cores with it
+            server_cpu_ms_per_answer=(round((server_after - server_cpu) / len(results) * 1000, 1)
+                                      if server_cpu is not None and server_after is not None else None),
+            client_cpu_ms_per_answer=round(client_cpu / len(results) * 1000, 1),
+            load_average=[round(x, 2) for x in os.getloadavg()],
             cpus=os.cpu_count(),
         )
         print(json.dumps(figures, indent=2))

@@ -66,9 +66,13 @@ class Paths:
             r = Path.cwd().resolve()
         else:
             r = shipped_root().resolve()
-        if cache is None:
-            cache = os.environ.get("OSCAR_CACHE")
-        if cache is None:
-            xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-            cache = Path(xdg) / "oscar"
-        return Paths(root=r, cache=Path(cache).resolve())
+        return Paths(root=r, cache=Path(cache).resolve() if cache is not None else default_cache())
+
+
+def default_cache() -> Path:
+    """$OSCAR_CACHE, else $XDG_CACHE_HOME/oscar (~/.cache/oscar)."""
+    given = os.environ.get("OSCAR_CACHE")
+    if given:
+        return Path(given).resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return (Path(xdg) / "oscar").resolve()

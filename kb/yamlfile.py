@@ -13,8 +13,11 @@ data, never objects. Dates and times stay text as written.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -215,14 +218,86 @@ def line_at(doc: Any, where: Sequence[str | int], default: int = 1) -> int:
 
 def validate(doc: Any, schema: Mapping[str, Any], shown: str, problems: list[Problem]) -> bool:
     """Check a document read by `read_yaml` against a JSON Schema; each error becomes a problem at the line
-    of the key or item it concerns, worded for the analyst who wrote the file. True when there was none."""
-    validator = _validator(json.dumps(schema))  # key order kept: "expected one of" lists keys as declared
+    of the key or item it concerns, worded for the analyst who wrote the file. True when there was none.
+
+    A document found valid is remembered by the digest of its schema and content (`VALID_FILE` in the cache):
+    the same file is not checked again at the next start, and jsonschema, whose import alone takes a second,
+    is not imported at all when nothing changed. A document with problems is always checked afresh."""
+    schema_json = json.dumps(schema)  # key order kept: "expected one of" lists keys as declared
+    digest = hashlib.sha256(f"{jsonschema_version()}\0{schema_json}\0{doc!r}".encode()).hexdigest()[:32]
+    if digest in _valid.known():
+        return True
+    validator = _validator(schema_json)
     found: list[tuple[int, str]] = []
     for error in validator.iter_errors(doc):
         found.extend(_explain(doc, error))
     for line, message in sorted(set(found)):
         problems.append(Problem(shown, line, message))
+    if not found:
+        _valid.add(digest)
     return not found
+
+
+@functools.lru_cache(maxsize=1)
+def jsonschema_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("jsonschema")
+
+
+VALID_FILE = "valid-yaml.json"
+"""The cache's list of digests of documents found valid (data only: hex digests)."""
+MAX_VALID = 4096
+"""Digests kept; the oldest are forgotten first."""
+
+
+class _Verdicts:
+    """The digests of valid documents, read from the cache once per process and written back when one is added
+    (atomically: a process that loses a race only forgets a verdict, which is checked again)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, None] | None = None
+        self._lock = threading.Lock()
+
+    def _path(self) -> Path:
+        from kb.config import default_cache
+
+        return default_cache() / VALID_FILE
+
+    def known(self) -> dict[str, None]:
+        if self._known is None:
+            with self._lock:
+                if self._known is None:
+                    try:
+                        data = json.loads(self._path().read_text(encoding="utf-8"))
+                        self._known = {str(d): None for d in data if isinstance(d, str)}
+                    except (OSError, ValueError, TypeError):
+                        self._known = {}
+        return self._known
+
+    def add(self, digest: str) -> None:
+        known = self.known()
+        with self._lock:
+            known[digest] = None
+            while len(known) > MAX_VALID:
+                del known[next(iter(known))]
+            kept = list(known)
+        path = self._path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(kept), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only cache: every start validates, as before
+
+    def forget(self) -> None:
+        """Drop what this process read (the next check reads the cache again)."""
+        with self._lock:
+            self._known = None
+
+
+_valid = _Verdicts()
 
 
 _TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping", "number": "a number",

@@ -254,7 +254,11 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
         line = text.count("\n", 0, m.start()) + 1
         return None, [Problem(display, line, "refused: this is XML (RDF/XML?), not Turtle; XML is never parsed "
                                              "(entity expansion); write the file in Turtle")]
-    cached = _cache_file(cache, f"parsed-{sha}.json") if role == "generated" else None
+    # Every file's parse is kept by its bytes and its place (relative IRIs resolve against it): an unchanged
+    # ontology is read from JSON, not parsed again.
+    base = path.resolve().as_uri()
+    place = hashlib.sha256(base.encode()).hexdigest()[:12]
+    cached = _cache_file(cache, f"parsed-{sha}-{place}.json")
     if cached is not None and cached.exists():
         try:
             triples, lines = _from_json(cached.read_bytes(), sha)
@@ -263,7 +267,7 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
             log.debug("ignoring unreadable cache %s", cached)
     graph = Graph()
     try:
-        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+        graph.parse(data=text, format="turtle", publicID=base)
     except BadSyntax as err:
         why = getattr(err, "_why", "") or str(err)
         return None, [Problem(display, int(getattr(err, "lines", 0)) + 1, f"Turtle syntax error: {why}")]
@@ -1141,8 +1145,25 @@ def load_ontology(paths: Paths) -> Ontology:
     paths.cache as JSON (never pickles: a cache is data, not code), so loading an unchanged ontology
     reads, checks and builds in well under a second."""
     m = read_all(paths)
-    problems = m.problems + validate(m, paths.cache)
+    problems = m.problems + _validated(m, paths)
     if problems:
         raise KnowledgeError(problems)
     ontology = Ontology(m, paths)
     return ontology
+
+
+def _validated(m: Merged, paths: Paths) -> list[Problem]:
+    """`validate(m)`, its result kept in the cache by `_check_key` (the files, their names, this code and
+    pySHACL's version): an unchanged ontology is not validated again at each start (half a second, most of it
+    importing pySHACL)."""
+    key = _check_key(paths)
+    cached = _cache_file(paths.cache, f"shapes-{key}.json") if key else None
+    if cached is not None and cached.exists():
+        try:
+            return [Problem(*p) for p in json.loads(cached.read_text())]
+        except (ValueError, TypeError):
+            pass
+    problems = validate(m, paths.cache)
+    if cached is not None:
+        write_cache(cached, json.dumps([[p.path, p.line, p.message] for p in problems]).encode())
+    return problems

@@ -97,8 +97,8 @@ class DenseIndex(Protocol):
 class LexicalIndex(Protocol):
     """Term-matching scores for every passage."""
 
-    def scores(self, query: str) -> np.ndarray:
-        """One BM25 score per row (0 where no query term occurs)."""
+    def scores(self, query: str | Sequence[str]) -> np.ndarray:
+        """One BM25 score per row (0 where no query term occurs); `query` a text or its parts."""
         ...
 
     def save(self, folder: Path) -> None:
