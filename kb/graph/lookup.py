@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 # How much a label says about its entity: its own identifier beats an alias identifier (an SPDX id
@@ -67,15 +67,31 @@ class LabelIndex:
         self._exact: dict[str, dict[str, int]] = defaultdict(dict)
         self._strict: dict[str, dict[str, int]] = defaultdict(dict)
         self._loose: dict[str, dict[str, int]] = defaultdict(dict)
+        self._keys: list[tuple[Label, str, str, str]] = []
         for label in labels:
-            self._labels[label.entity].append(label)
-            for index, key in ((self._exact, exact_key(label.text)), (self._strict, strict_key(label.text)),
-                               (self._loose, loose_key(label.text))):
-                if not key:
-                    continue
-                best = index[key].get(label.entity)
-                if best is None or label.rank < best:
-                    index[key][label.entity] = label.rank
+            self._add(label, exact_key(label.text), strict_key(label.text), loose_key(label.text))
+
+    def _add(self, label: Label, exact: str, strict: str, loose: str) -> None:
+        self._labels[label.entity].append(label)
+        self._keys.append((label, exact, strict, loose))
+        for index, key in ((self._exact, exact), (self._strict, strict), (self._loose, loose)):
+            if not key:
+                continue
+            best = index[key].get(label.entity)
+            if best is None or label.rank < best:
+                index[key][label.entity] = label.rank
+
+    def rows(self) -> list[list[str | int]]:
+        """Every label with its three keys, as JSON-ready rows (`from_rows` builds the same index back)."""
+        return [[label.entity, label.text, label.rank, exact, strict, loose]
+                for label, exact, strict, loose in self._keys]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[str | int]]) -> LabelIndex:
+        index = cls(())
+        for entity, text, rank, exact, strict, loose in rows:
+            index._add(Label(str(entity), str(text), int(rank)), str(exact), str(strict), str(loose))
+        return index
 
     def lookup(self, label: str, kind: str | None = None) -> list[str]:
         """Ids of the entities `label` names (of `kind` only, if given), best match first."""

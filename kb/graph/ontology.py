@@ -799,7 +799,8 @@ def _check_key(paths: Paths) -> str | None:
     import importlib.metadata
 
     h = hashlib.sha256(CACHE_VERSION.encode())
-    for module in (__file__, Path(__file__).with_name("licenses.py"), Path(__file__).with_name("lookup.py")):
+    for module in (__file__, Path(__file__).with_name("licenses.py"), Path(__file__).with_name("lookup.py"),
+                   Path(__file__).parent.parent / "model" / "facts.py"):
         h.update(Path(module).read_bytes())
     h.update(importlib.metadata.version("pyshacl").encode())
     h.update(importlib.metadata.version("rdflib").encode())
@@ -894,6 +895,43 @@ class Ontology:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._m = None
+
+    def snapshot(self) -> bytes:
+        """What a load builds (ids, facts, links, labels with their keys, figures) as JSON, with a checksum
+        line first: `from_snapshot` gives the same ontology back without reading or validating the files."""
+        payload = json.dumps({
+            "ids": [[_term(node), fid] for node, fid in self._ids.items()],
+            "facts": [f.to_dict() for f in self._facts.values()],
+            "related": self._related,
+            "labels": self._index.rows(),
+            "stats": self.stats(),
+        }, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+
+    @classmethod
+    def from_snapshot(cls, data: bytes, paths: Paths | None) -> Ontology:
+        """The ontology a snapshot holds; ValueError when its checksum or shape is wrong."""
+        digest, _, payload = data.partition(b"\n")
+        if hashlib.sha256(payload).hexdigest().encode() != digest:
+            raise ValueError("checksum mismatch")
+        body = json.loads(payload)
+        facts: dict[str, Fact] = {}
+        for f in body["facts"]:
+            src = f["source"]
+            source = Source(kind=src["kind"], file=src.get("file"), line=src.get("line"),
+                            triple=tuple(src["triple"]) if src.get("triple") else None,
+                            text=src.get("text"), start=src.get("start"), end=src.get("end"), doc=src.get("doc"),
+                            rule=src.get("rule"), from_facts=tuple(src.get("from_facts", ())), how=src.get("how"),
+                            via=src.get("via"), score=src.get("score"))
+            facts[f["id"]] = Fact.make(f["id"], f["kind"], dict(f["fields"]), source)
+        ontology = cls.__new__(cls)
+        ontology.__setstate__({
+            "_paths": paths, "_ids": {_node(term): str(fid) for term, fid in body["ids"]}, "_facts": facts,
+            "_related": {str(k): [str(x) for x in v] for k, v in body["related"].items()},
+            "_index": LabelIndex.from_rows(body["labels"]),
+            "_stats": {str(k): int(v) for k, v in body["stats"].items()},
+        })
+        return ontology
 
     # ids -------------------------------------------------------------------------------------------------
     def _entity_ids(self) -> dict[Node, str]:
@@ -1143,20 +1181,30 @@ def load_ontology(paths: Paths) -> Ontology:
 
     The generated licence catalogue's parse and the validation of unchanged files are cached under
     paths.cache as JSON (never pickles: a cache is data, not code), so loading an unchanged ontology
-    reads, checks and builds in well under a second."""
+    reads, checks and builds in well under a second. What a load of a valid ontology builds is kept there
+    too (`Ontology.snapshot`), keyed by `_check_key` (every file, its name, this code): an unchanged ontology
+    is read from it whole, without parsing or validating anything."""
+    key = _check_key(paths)
+    built = _cache_file(paths.cache, f"built-{key}.json") if key else None
+    if built is not None and built.exists():
+        try:
+            return Ontology.from_snapshot(built.read_bytes(), paths)
+        except Exception:  # a stale, truncated or altered snapshot is rebuilt, never trusted
+            log.debug("ignoring unreadable snapshot %s", built)
     m = read_all(paths)
-    problems = m.problems + _validated(m, paths)
+    problems = m.problems + _validated(m, paths, key)
     if problems:
         raise KnowledgeError(problems)
     ontology = Ontology(m, paths)
+    if built is not None:
+        write_cache(built, ontology.snapshot())
     return ontology
 
 
-def _validated(m: Merged, paths: Paths) -> list[Problem]:
+def _validated(m: Merged, paths: Paths, key: str | None) -> list[Problem]:
     """`validate(m)`, its result kept in the cache by `_check_key` (the files, their names, this code and
     pySHACL's version): an unchanged ontology is not validated again at each start (half a second, most of it
     importing pySHACL)."""
-    key = _check_key(paths)
     cached = _cache_file(paths.cache, f"shapes-{key}.json") if key else None
     if cached is not None and cached.exists():
         try:

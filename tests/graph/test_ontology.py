@@ -193,6 +193,25 @@ def test_load_refuses_an_invalid_ontology(kb_copy: Paths) -> None:
     assert any(p.path == "ontology/extra.ttl" and p.line == 7 for p in err.value.problems)
 
 
+def test_an_ontology_read_back_from_its_snapshot_is_the_one_built_from_the_files(kb_copy: Paths) -> None:
+    from kb.graph.ontology import Ontology, read_all
+
+    load_ontology(kb_copy)  # leaves the snapshot in the cache
+    again = load_ontology(kb_copy)
+    built = Ontology(read_all(kb_copy), kb_copy)
+    assert again._m is None and built._m is not None  # read back, not built
+    assert again.facts() == built.facts() and again.facts()
+    assert [f.source for f in again.facts()] == [f.source for f in built.facts()]
+    assert again.labels() == built.labels() and again.stats() == built.stats()
+    assert again.related(["offering:pytorch"]) == built.related(["offering:pytorch"])
+    for name in ("PyTorch", "GPL v3", "Apache 2.0", "sklearn", "Llama 2", "hipaa"):
+        assert (again.lookup(name), again.decisive(name)) == (built.lookup(name), built.decisive(name)), name
+    assert again.graph.isomorphic(built.graph)  # the graph, for exports, is read from the files when asked for
+    add_file(kb_copy, "extra.ttl", PREFIXES + 'offering:brand_new a oscar:Offering ; skos:prefLabel "Brand New" .\n')
+    with pytest.raises(KnowledgeError):  # an edit is seen: this offering names no license
+        load_ontology(kb_copy)
+
+
 # --- Facts ---------------------------------------------------------------------------------------------
 
 def test_facts_follow_the_vocabulary(shipped_ontology: Ontology) -> None:
@@ -332,7 +351,7 @@ def test_damaged_caches_are_rebuilt_not_trusted(kb_copy: Paths, tmp_path: Path) 
     paths = Paths(root=kb_copy.root, cache=own)
     assert check_ontology(paths) == []
     assert load_ontology(paths).resolve("sklearn") == "offering:scikit_learn"
-    kinds = ("generated", "check", "parsed", "shapes")
+    kinds = ("generated", "check", "parsed", "shapes", "built")
     damaged = [p for p in (own / "ontology").iterdir() if p.name.split("-")[1] in kinds]
     assert {p.name.split("-")[1] for p in damaged} == set(kinds)
     for path in damaged:
