@@ -119,20 +119,8 @@ class Consultation:
 def recommending_slice(book: Rulebook) -> Rulebook:
     """The rules a recommendation can depend on: those that recommend, and those deriving a kind such a rule
     reads (matched or negated), transitively. Run alone, they weigh the options as the whole book does."""
-    producers: dict[str, list[Rule]] = {}
-    for rule in book.rules:
-        for d in rule.derives:
-            producers.setdefault(d.kind, []).append(rule)
-    keep: set[str] = set()
-    todo = [r for r in book.rules if any(t.kind == "recommendation" for t in r.then)]
-    while todo:
-        rule = todo.pop()
-        if rule.id in keep:
-            continue
-        keep.add(rule.id)
-        for kind in rule.reads:
-            todo.extend(producers.get(kind, ()))
-    return _sliced(book, keep)
+    return _sliced(book, _upstream(book, (r.id for r in book.rules if any(t.kind == "recommendation"
+                                                                           for t in r.then))))
 
 
 def _sliced(book: Rulebook, keep: set[str] | frozenset[str]) -> Rulebook:
