@@ -11,6 +11,10 @@ hashes the whole document, which says when it was answered. Prints one JSON obje
 
     .venv/bin/python bench/chat_load.py                 # 20 sessions, 1 question each
     .venv/bin/python bench/chat_load.py --sessions 20 --rounds 3
+    .venv/bin/python bench/chat_load.py --client http   # sessions over plain httpx: a cheap load generator
+
+Every figure includes the load generator's own work on the same cores: gradio_client spends about as much CPU
+per answer as the server does, plain httpx about a tenth of it (both are printed).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -84,11 +89,61 @@ def answer_key(outputs: Any) -> tuple[str, str]:
     return text, hashlib.sha256("\x00".join(panels).encode("utf-8")).hexdigest()[:16]
 
 
-def client(url: str) -> Client:
+class HttpSession:
+    """One browser-like session spoken to over Gradio's queue protocol with plain httpx (`--client http`): a
+    random session hash, `queue/join` to submit an event, `queue/data` (server-sent events) for its outcome.
+    It costs the machine far less than gradio_client, which shares the same cores with the server here."""
+
+    _config: dict[str, Any] = {}
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = httpx.Client(timeout=120)
+        self.session_hash = secrets.token_hex(8)
+        if url not in HttpSession._config:
+            HttpSession._config[url] = self.http.get(url + "config").json()
+
+    def _event(self, api_name: str) -> tuple[int, list[bool]]:
+        config = HttpSession._config[self.url]
+        kinds = {c["id"]: c.get("type") for c in config["components"]}
+        for dep in config["dependencies"]:
+            if dep.get("api_name") == api_name:
+                return int(dep["id"]), [kinds.get(i) == "state" for i in dep["inputs"]]
+        raise SystemExit(f"the page has no event named {api_name}")
+
+    def predict(self, *args: Any, api_name: str) -> list[Any]:
+        fn_index, is_state = self._event(api_name.lstrip("/"))
+        given = iter(args)
+        data = [None if state else next(given, None) for state in is_state]
+        prefix = self.url + "gradio_api/"
+        joined = self.http.post(prefix + "queue/join", json={
+            "data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
+            "trigger_id": None})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.http.stream("GET", prefix + "queue/data", params={"session_hash": self.session_hash}) as events:
+            for line in events.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    if not message.get("success"):
+                        raise RuntimeError(f"{api_name} failed: {message.get('output')}")
+                    return list(message["output"]["data"])
+        raise RuntimeError(f"{api_name}: the event stream ended without an answer")
+
+
+CLIENT = "gradio"
+"""`--client`: gradio (gradio_client, as before) or http (`HttpSession`)."""
+
+
+def client(url: str) -> Any:
+    if CLIENT == "http":
+        return HttpSession(url)
     return Client(url, verbose=False, download_files=False, analytics_enabled=False)
 
 
-def ask(c: Client, question: str, files: list[float] | None = None) -> tuple[float, tuple[str, str]]:
+def ask(c: Any, question: str, files: list[float] | None = None) -> tuple[float, tuple[str, str]]:
     """Ask as a browser does: the answer, then (timed into `files`) the export files the page fetches after it."""
     started = time.perf_counter()
     outputs = c.predict(question, api_name="/ask")
@@ -121,12 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--rounds", type=int, default=1, help="questions each session asks, one after another")
     p.add_argument("--concurrency", type=int, default=2, help="`kb serve --concurrency` for the started server")
+    p.add_argument("--client", choices=["gradio", "http"], default="gradio",
+                   help="what the sessions speak with: gradio_client, or plain httpx over Gradio's queue protocol "
+                        "(far less CPU on the cores the server shares)")
     p.add_argument("--server-pid", type=int, help="with --url: the server's process id, to report its CPU time")
     p.add_argument("--timeout", type=float, default=600, help="bound on the whole run, seconds")
     ns = p.parse_args(argv)
+    global CLIENT
+    CLIENT = ns.client
     deadline = time.perf_counter() + ns.timeout
     proc = None
-    figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds}
+    figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds, "client": ns.client}
     try:
         if ns.url:
             url = ns.url.rstrip("/") + "/"
