@@ -198,6 +198,7 @@ def test_the_docs_python_example_runs(knowledge_base: Any, monkeypatch: pytest.M
     assert (tmp_path / "c.json").exists() and capsys.readouterr().out.strip()
 
 
+@pytest.mark.slow  # about 26 s of generated requests
 def test_schemathesis_finds_no_failure_against_the_running_server(api: Api, tmp_path: Path) -> None:
     """Generated requests (valid and invalid, single and in sequences) against every operation, all checks:
     server errors, status codes, content types, headers and bodies against the OpenAPI document, invalid

@@ -8,6 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from kb.config import Paths
 from kb.retrieval.embeddings import Embedder
 from kb.retrieval.index import STALE_SECONDS, index_dir, open_index, sweep
@@ -28,6 +30,7 @@ def test_leftovers_of_interrupted_builds_are_swept_once_they_are_stale(tmp_path:
     assert recent.exists() and not old.exists()  # a build under way is left alone
 
 
+@pytest.mark.slow  # about 30 s: an index build killed part-way, then one from scratch
 def test_opening_the_index_sweeps_what_a_killed_build_left(tmp_path: Path, kb_root: Path,
                                                             embedder: Embedder) -> None:
     root = tmp_path / "kb"

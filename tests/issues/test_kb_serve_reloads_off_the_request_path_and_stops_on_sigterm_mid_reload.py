@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 STOP_SECONDS = 10.0
 
@@ -32,6 +33,7 @@ def _until(proc: subprocess.Popen[str], text: str, lines: list[str], seconds: fl
     raise AssertionError(f"never printed {text!r}:\n{''.join(lines)}")
 
 
+@pytest.mark.slow  # about 35 s: two knowledge-base loads in a real `kb serve`
 def test_sighup_reloads_in_the_background_and_sigterm_stops_mid_reload(
         tmp_path: Path, kb_root: Path, ontology_cache: Path) -> None:
     root = tmp_path / "knowledge"
