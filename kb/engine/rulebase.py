@@ -274,10 +274,18 @@ class RuleBase:
         """The options as `consult(facts).weighing()` would weigh them. What-if trials need only the winner,
         so they run the recommending slice of the rules (the rules that recommend, and those deriving what
         they read, transitively), compiled once, and draw only the recommendations."""
+        return weigh(self._recommendations(self._recommending, self._weighed(facts)))
+
+    def _weighed(self, facts: Iterable[Fact]) -> list[Fact]:
+        """The facts of the kinds the recommending slice reads, validated."""
         kinds = self._weighed_kinds
-        run = self._recommending.run(self._given(f for f in facts if kinds is None or f.kind in kinds))
-        return weigh(conclusions_of(run.activations, {f.id: f for f in run.facts}, self._rules,
-                                    kinds=frozenset({"recommendation"})))
+        return self._given(f for f in facts if kinds is None or f.kind in kinds)
+
+    def _recommendations(self, engine: InferenceEngine, facts: list[Fact]) -> tuple[Conclusion, ...]:
+        """The recommendations `engine` draws from `facts`."""
+        run = engine.run(facts)
+        return conclusions_of(run.activations, {f.id: f for f in run.facts}, self._rules,
+                              kinds=frozenset({"recommendation"}))
 
 
     def baseline(self, facts: Iterable[Fact]) -> Baseline:
@@ -368,11 +376,8 @@ class Baseline:
 
     def __init__(self, rulebase: RuleBase, facts: Iterable[Fact]):
         self._rb = rulebase
-        kinds = rulebase._weighed_kinds
-        self._facts = {f.id: f for f in rulebase._given(f for f in facts if kinds is None or f.kind in kinds)}
-        run = rulebase._recommending.run(list(self._facts.values()))
-        self._recommendations = conclusions_of(run.activations, {f.id: f for f in run.facts}, rulebase._rules,
-                                               kinds=frozenset({"recommendation"}))
+        self._facts = {f.id: f for f in rulebase._weighed(facts)}
+        self._recommendations = rulebase._recommendations(rulebase._recommending, list(self._facts.values()))
 
     def weighing(self) -> tuple[OptionScore, ...]:
         return weigh(self._recommendations)
@@ -380,8 +385,7 @@ class Baseline:
     def weigh(self, facts: Iterable[Fact]) -> tuple[OptionScore, ...]:
         """The options as `RuleBase.weigh(facts)` weighs them."""
         rb = self._rb
-        kinds = rb._weighed_kinds
-        given = {f.id: f for f in rb._given(f for f in facts if kinds is None or f.kind in kinds)}
+        given = {f.id: f for f in rb._weighed(facts)}
         changed: dict[str, frozenset[str] | None] = {}
         for fid in given.keys() | self._facts.keys():
             old, new = self._facts.get(fid), given.get(fid)
@@ -406,9 +410,7 @@ class Baseline:
         if made is None:
             return rb.weigh(given.values())
         engine, reads = made
-        run = engine.run([f for f in given.values() if f.kind in reads])
-        drawn = conclusions_of(run.activations, {f.id: f for f in run.facts}, rb._rules,
-                               kinds=frozenset({"recommendation"}))
+        drawn = rb._recommendations(engine, [f for f in given.values() if f.kind in reads])
         return weigh([c for c in self._recommendations if c.rule_ref.id not in affected]
                      + [c for c in drawn if c.rule_ref.id in affected])
 
