@@ -30,9 +30,10 @@ def kb_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache for every ontology test: the generated license catalogue is parsed and validated once."""
-    return tmp_path_factory.mktemp("oscar-cache")
+def ontology_cache(kb_cache: Path) -> Path:
+    """The run's one cache, for the ontology tests: the generated license catalogue is parsed and validated
+    once."""
+    return kb_cache
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +44,9 @@ def shipped_ontology(kb_root: Path, ontology_cache: Path) -> Ontology:
 
 @pytest.fixture(scope="session")
 def kb_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cache of the knowledge base under test: its passage index is built once and then read, by the
-    in-process knowledge base and by the `kb` commands the CLI tests run alike."""
+    """The run's one cache: the knowledge base under test's passage index is built once and then read, by the
+    in-process knowledge base and by the `kb` commands the CLI tests run alike, and the tests' copies of the
+    knowledge base reuse its vectors and its model export (every cache is keyed by content)."""
     return tmp_path_factory.mktemp("kb-cache")
 
 

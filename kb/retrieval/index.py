@@ -263,6 +263,7 @@ class UpdateReport:
     unchanged: list[str] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0  # passages whose vectors were computed now
+    reused: int = 0  # new passages whose vectors another index in the cache already held
     rebuilt: str = ""  # why the stored index was not used as it was ("" when it was)
     written: bool = False
     seconds: float = 0.0
@@ -270,7 +271,8 @@ class UpdateReport:
 
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-                f"{len(self.unchanged)} unchanged; {self.passages} passages ({self.embedded} embedded); "
+                f"{len(self.unchanged)} unchanged; {self.passages} passages ({self.embedded} embedded"
+                f"{f', {self.reused} reused from another index' if self.reused else ''}); "
                 f"{self.seconds:.2f}s" + (f"; rebuilt: {self.rebuilt}" if self.rebuilt else ""))
 
 
@@ -435,6 +437,41 @@ def _write_generation(base: Path, settings: IndexSettings, index: PassageIndex) 
     return final
 
 
+def _vectors_elsewhere(base: Path, settings: IndexSettings, wanted: set[str]) -> dict[str, np.ndarray]:
+    """Vectors of the `wanted` passage texts that other knowledge bases' indexes in the same cache hold,
+    made by the same model (an analyst's copy of a knowledge base embeds nothing it shares with the
+    original). Only a generation whose passages and vectors pass their checksums is read; any other is
+    passed over."""
+    found: dict[str, np.ndarray] = {}
+    parent = base.parent
+    if not parent.is_dir():
+        return found
+    for other in sorted(parent.iterdir()):
+        if other == base or not other.is_dir() or len(found) == len(wanted):
+            continue
+        try:
+            folder = other / (other / "CURRENT").read_text(encoding="utf-8").strip()
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            mine = settings.to_dict()
+            theirs = manifest.get("settings", {})
+            if any(theirs.get(k) != mine[k] for k in ("format", "model", "model_hash", "index_text")):
+                continue
+            files, n = manifest.get("files", {}), int(manifest.get("passages", -1))
+            path = _check_file(folder, "passages.jsonl", files.get("passages.jsonl", {}))
+            texts = [Passage.from_dict(json.loads(line)).index_text() for line in path.read_text("utf-8").splitlines()]
+            vectors = np.load(_check_file(folder, "vectors.npy", files.get("vectors.npy", {})), allow_pickle=False)
+            if len(texts) != n or vectors.shape != (n, int(manifest.get("dimension", -1))) or \
+                    vectors.dtype != np.float32:
+                continue
+        except (_Invalid, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.debug("index at %s not reused: %s", other, exc)
+            continue
+        for text, vector in zip(texts, vectors, strict=True):
+            if text in wanted and text not in found:
+                found[text] = vector
+    return found
+
+
 def _embed(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
     out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for i in range(0, len(texts), EMBED_BATCH):
@@ -541,8 +578,15 @@ def open_index(
             continue
         new_passages[doc_id] = chunk(doc, settings.chunking)
     to_embed = [p for doc_id in sorted(new_passages) for p in new_passages[doc_id]]
-    new_vectors = _embed(embedder, [p.index_text() for p in to_embed], progress)
-    report.embedded = len(to_embed)
+    texts = [p.index_text() for p in to_embed]
+    known = _vectors_elsewhere(base, settings, set(texts)) if texts else {}
+    unknown = list(dict.fromkeys(t for t in texts if t not in known))
+    if unknown:
+        known.update(zip(unknown, _embed(embedder, unknown, progress), strict=True))
+    new_vectors = (np.stack([known[t] for t in texts]).astype(np.float32, copy=False) if texts
+                   else np.zeros((0, embedder.dimension), np.float32))
+    report.embedded = len(unknown)
+    report.reused = len(texts) - len(unknown)
     new_rows = {}
     pos = 0
     for doc_id in sorted(new_passages):

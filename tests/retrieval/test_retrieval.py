@@ -177,6 +177,34 @@ def test_restart_with_an_unchanged_corpus_embeds_nothing(kb_copy: Paths, embedde
     assert again.passages == first.passages and np.array_equal(again.vectors, first.vectors)
 
 
+def test_a_copy_of_a_knowledge_base_reuses_the_originals_vectors(kb_copy: Paths,
+                                                                 embedder: SentenceTransformerEmbedder) -> None:
+    original, _ = open_index(kb_copy, embedder)
+    copy = Paths(root=kb_copy.root.parent / "analysts-copy", cache=kb_copy.cache)
+    shutil.copytree(kb_copy.root, copy.root)
+    with (copy.corpus / VERTA).open("a", encoding="utf-8") as fh:
+        fh.write("\n\nA closing remark: evaluate vendors against written requirements.\n")
+    index, report = open_index(copy, embedder)
+    assert index_dir(copy) != index_dir(kb_copy) and report.added == KEPT
+    # only the passage the copy changed is embedded; the rest come from the original's index, equal
+    changed = [p for p in index.passages if p.text not in {q.text for q in original.passages}]
+    assert changed and report.embedded == len(changed) and report.reused == len(index) - len(changed)
+    assert "reused from another index" in report.summary()
+    old = {p.index_text(): original.vectors[i] for i, p in enumerate(original.passages)}
+    for i, p in enumerate(index.passages):
+        if p.index_text() in old:
+            assert np.array_equal(index.vectors[i], old[p.index_text()])
+    # a damaged original is passed over, never trusted: everything is embedded afresh
+    gen = index_dir(kb_copy) / (index_dir(kb_copy) / "CURRENT").read_text(encoding="utf-8").strip()
+    vectors = np.load(gen / "vectors.npy")
+    np.save(gen / "vectors.npy", vectors + 1.0)
+    third = Paths(root=kb_copy.root.parent / "third-copy", cache=kb_copy.cache)
+    shutil.copytree(kb_copy.root, third.root)
+    shutil.rmtree(index_dir(copy))  # only the damaged original could lend vectors
+    _, report = open_index(third, embedder)
+    assert report.reused == 0 and report.embedded == len(original)
+
+
 def test_touching_one_document_re_embeds_only_its_passages(indexed: Paths, embedder: SentenceTransformerEmbedder
                                                            ) -> None:
     before, _ = open_index(indexed, embedder)

@@ -208,12 +208,14 @@ def test_a_stack_beside_the_conversation_is_in_every_answer_and_every_export(kno
     assert "oscar:Component" in files["prov"] and "environment.cdx.json#/components/" in files["prov"]
 
 
-def test_kb_stack_prints_json_the_schema_describes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_stack_prints_json_the_schema_describes(capsys: pytest.CaptureFixture[str], kb_cache: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import jsonschema
 
     from kb.model.answer import json_schema
     from kb.stack.review import main
 
+    monkeypatch.setenv("OSCAR_CACHE", str(kb_cache))  # the run's index, not one built afresh under $HOME
     assert main([str(DATA / "environment.spdx"), "--use", "network", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     schema = json_schema()
