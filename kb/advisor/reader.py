@@ -20,6 +20,7 @@ import logging
 import re
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,20 +58,52 @@ _nlp: Any = None
 
 
 def _spacy_without_torch() -> Any:
-    """spaCy, imported with torch hidden when torch is not loaded yet. spaCy's thinc imports torch whenever it
-    is installed, only to offer torch layers that a blank tokenizer never uses: 0.85 s of a cold `kb ask`
-    that otherwise embeds with onnxruntime. Torch is importable again as soon as spaCy is in."""
-    if "torch" in sys.modules or "thinc" in sys.modules:
+    """spaCy, imported without two things a blank tokenizer never uses, each hidden only while spaCy's package
+    is imported and importable again as soon as it is in:
+
+    - torch: spaCy's thinc imports it whenever it is installed, only to offer torch layers (0.85 s of a cold
+      `kb ask` that otherwise embeds with onnxruntime);
+    - spaCy's command line (`spacy.cli`: typer, weasel, requests, every command), which `spacy/__init__.py`
+      imports for one name, `spacy.info` (about 0.3 s). That name stays, and imports the real one when
+      called. Should another spaCy need more of its command line at import, it is imported as usual.
+    """
+    if "torch" in sys.modules or "thinc" in sys.modules or "spacy" in sys.modules:
         import spacy
 
         return spacy
-    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError meanwhile
+    hidden: dict[str, Any] = {"torch": None}
+    if "spacy.cli" not in sys.modules:
+        cli, info = types.ModuleType("spacy.cli"), types.ModuleType("spacy.cli.info")
+        cli.__path__ = []  # a package with nothing else in it: any other `spacy.cli.x` fails, and is retried
+        info.info = _spacy_info  # type: ignore[attr-defined]
+        hidden.update({"spacy.cli": cli, "spacy.cli.info": info})
+    for name, module in hidden.items():
+        sys.modules[name] = module
     try:
         import spacy
+    except ImportError:
+        _unhide(hidden)
+        hidden = {}
+        for name in [n for n in sys.modules if n == "spacy" or n.startswith("spacy.")]:
+            del sys.modules[name]
+        import spacy
     finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
+        _unhide(hidden)
+    spacy.__dict__.pop("cli", None)  # `spacy.cli` is the real package again when imported
     return spacy
+
+
+def _unhide(hidden: dict[str, Any]) -> None:
+    for name, module in hidden.items():
+        if sys.modules.get(name, 0) is module:
+            del sys.modules[name]
+
+
+def _spacy_info(*args: Any, **kwargs: Any) -> Any:
+    """`spacy.info`, imported from spaCy's command line when first called."""
+    from spacy.cli.info import info
+
+    return info(*args, **kwargs)
 
 
 def tokenizer() -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Literal
 
 from kb.model.conclusions import RuleRef
@@ -345,6 +345,11 @@ class Answer:
     schema_version: Literal[1] = 1
 
     def __hash__(self) -> int:  # its dict fields aren't hashable: hash the canonical JSON instead
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """The canonical JSON's hash, worked out once: the chat hashes the answer it keeps at every event."""
         return _json_hash(self)
 
     # -- reading the answer -----------------------------------------------------------------------------

@@ -67,10 +67,12 @@ def test_a_changed_export_is_not_trusted_and_the_model_is_used(exported: Path, t
     assert trusted_export(exported, "0" * 64) is None  # another model's weights: not this export
 
 
-def test_a_question_is_answered_without_importing_torch_once_the_export_exists(
+def test_a_question_is_answered_without_importing_torch_or_spacys_command_line_once_the_export_exists(
         exported: Path, kb_root: Path, kb_cache: Path, knowledge_base: object, tmp_path: Path) -> None:
     script = ("import sys\nfrom kb.cli import main\ncode = main(['ask', '--root', sys.argv[1], '--cache', sys.argv[2], "
               "'we are five people, build or buy?'])\nprint('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n"
+              "print('SPACY-CLI' if 'spacy.cli' in sys.modules else 'NO-SPACY-CLI')\n"
+              "import spacy.cli, spacy\nprint(callable(spacy.cli.download) and callable(spacy.info))\n"
               "sys.exit(code)")
     # The run's index (built by `knowledge_base`, same model fingerprint) beside the export: a built index, as
     # `kb index` leaves one; the question alone is embedded, by the export.
@@ -78,4 +80,5 @@ def test_a_question_is_answered_without_importing_torch_once_the_export_exists(
     again = subprocess.run([sys.executable, "-c", script, str(kb_root), str(exported)], capture_output=True,
                            text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip().endswith("NO-TORCH") and "Recommendation" in again.stdout
+    # neither torch nor spaCy's command line was imported to answer; both import as usual afterwards
+    assert again.stdout.split()[-3:] == ["NO-TORCH", "NO-SPACY-CLI", "True"] and "Recommendation" in again.stdout
