@@ -14,12 +14,14 @@ or the value) is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,9 +261,10 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
     base = path.resolve().as_uri()
     place = hashlib.sha256(base.encode()).hexdigest()[:12]
     cached = _cache_file(cache, f"parsed-{sha}-{place}.json")
-    if cached is not None and cached.exists():
+    data = read_cache(cached)
+    if data is not None:
         try:
-            triples, lines = _from_json(cached.read_bytes(), sha)
+            triples, lines = _from_json(data, sha)
             return OntologyFile(path, display, role, triples, lines, sha), []
         except Exception:  # a stale, truncated or altered cache is rebuilt, never trusted
             log.debug("ignoring unreadable cache %s", cached)
@@ -347,9 +350,31 @@ def _from_json(data: bytes, source_sha: str) -> tuple[list[tuple[Node, Node, Nod
     return triples, lines
 
 
+CACHE_KEEP_DAYS = 30
+"""A cache file of the ontology folder not read or written for this many days is removed (by the next write):
+each edit of a Turtle file leaves a parse, a snapshot and a validation of the old content behind, a few MB
+for the licence catalogue, which an analyst's weeks of edits would otherwise pile up."""
+_pruned: set[Path] = set()
+
+
+def read_cache(path: Path | None) -> bytes | None:
+    """A cache file's bytes, None when there is none; reading it marks it as in use (its time is renewed, so
+    that pruning keeps what is read however old it is)."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return data
+
+
 def write_cache(path: Path, data: bytes) -> None:
     """Write a cache file whole or not at all (concurrent writers each rename their own temporary file);
-    a cache that cannot be written is only slower, never an error."""
+    a cache that cannot be written is only slower, never an error. The first write of a process to a folder
+    also prunes it (`prune_cache`)."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -358,6 +383,36 @@ def write_cache(path: Path, data: bytes) -> None:
     except OSError as err:
         log.debug("cannot write cache %s: %s", path, err)
         tmp.unlink(missing_ok=True)
+        return
+    if path.parent not in _pruned:
+        _pruned.add(path.parent)
+        prune_cache(path.parent)
+
+
+def prune_cache(folder: Path, now: float | None = None) -> list[str]:
+    """Remove from an ontology cache folder the files an older version of this code wrote (never read
+    again), and those not used for CACHE_KEEP_DAYS; the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    ours = re.compile(r"v(\d+)-[\w.-]+\.json(?:\.\d+\.\d+\.tmp)?")
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for item in entries:
+        m = ours.fullmatch(item.name)
+        if m is None or not item.is_file() or item.is_symlink():
+            continue
+        try:
+            stale = now - item.stat().st_mtime > CACHE_KEEP_DAYS * 86_400
+            if m.group(1) != str(CACHE_VERSION) or stale:
+                item.unlink()
+                removed.append(item.name)
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d unused cache files from %s", len(removed), folder)
+    return removed
 
 
 # --- The merged graph ---------------------------------------------------------------------------------
@@ -751,9 +806,10 @@ def _generated_problems(m: Merged, cache: Path | None) -> list[Problem]:
     h.update(repr(sorted(schema)).encode())
     cached = _cache_file(cache, f"generated-{h.hexdigest()}.json")
     results: list[tuple[str, str | None, str | None, str]] | None = None
-    if cached is not None and cached.exists():
+    data = read_cache(cached)
+    if data is not None:
         try:
-            results = [(r[0], r[1], r[2], r[3]) for r in json.loads(cached.read_text())]
+            results = [(r[0], r[1], r[2], r[3]) for r in json.loads(data)]
         except (ValueError, TypeError):
             results = None
     if results is None:
@@ -782,9 +838,10 @@ def check_ontology(paths: Paths) -> list[Problem]:
     """Every problem of the ontology folder: refused files, syntax, undefined terms, shapes."""
     key = _check_key(paths)
     cached = _cache_file(paths.cache, f"check-{key}.json") if key else None
-    if cached is not None and cached.exists():
+    data = read_cache(cached)
+    if data is not None:
         try:
-            return [Problem(*p) for p in json.loads(cached.read_text())]
+            return [Problem(*p) for p in json.loads(data)]
         except (ValueError, TypeError):
             pass
     m = read_all(paths)
@@ -1186,9 +1243,10 @@ def load_ontology(paths: Paths) -> Ontology:
     is read from it whole, without parsing or validating anything."""
     key = _check_key(paths)
     built = _cache_file(paths.cache, f"built-{key}.json") if key else None
-    if built is not None and built.exists():
+    data = read_cache(built)
+    if data is not None:
         try:
-            return Ontology.from_snapshot(built.read_bytes(), paths)
+            return Ontology.from_snapshot(data, paths)
         except Exception:  # a stale, truncated or altered snapshot is rebuilt, never trusted
             log.debug("ignoring unreadable snapshot %s", built)
     m = read_all(paths)
@@ -1206,9 +1264,10 @@ def _validated(m: Merged, paths: Paths, key: str | None) -> list[Problem]:
     pySHACL's version): an unchanged ontology is not validated again at each start (half a second, most of it
     importing pySHACL)."""
     cached = _cache_file(paths.cache, f"shapes-{key}.json") if key else None
-    if cached is not None and cached.exists():
+    data = read_cache(cached)
+    if data is not None:
         try:
-            return [Problem(*p) for p in json.loads(cached.read_text())]
+            return [Problem(*p) for p in json.loads(data)]
         except (ValueError, TypeError):
             pass
     problems = validate(m, paths.cache)

@@ -374,6 +374,34 @@ def test_damaged_parse_cache_is_rebuilt(tmp_path: Path) -> None:
     assert problems == [] and again is not None and again.triples == first.triples
 
 
+def test_cache_files_left_unused_are_pruned_and_those_in_use_kept(tmp_path: Path) -> None:
+    import time
+
+    from kb.graph.licenses import GENERATED_MARKER
+    from kb.graph.ontology import CACHE_KEEP_DAYS, prune_cache, read_turtle
+
+    path = tmp_path / "catalogue.ttl"
+    cache = tmp_path / "cache"
+    folder = cache / "ontology"
+    old = time.time() - (CACHE_KEEP_DAYS + 5) * 86_400
+    for edit in ("X-1.0", "X-2.0", "X-3.0"):  # an analyst's edits: each content leaves its own parse
+        path.write_text(GENERATED_MARKER + "\n" + PREFIXES + f'spdx:X oscar:spdxId "{edit}" .\n', encoding="utf-8")
+        read_turtle(path, "catalogue.ttl", cache)
+    parses = sorted(folder.glob("*parsed-*.json"), key=lambda p: p.stat().st_mtime)
+    assert len(parses) == 3
+    for p in parses:
+        os.utime(p, (old, old))  # all three untouched for over a month...
+    read_turtle(path, "catalogue.ttl", cache)  # ...but the current content's parse is read now
+    (folder / "v1-parsed-0123-4567.json").write_text("{}", encoding="utf-8")  # an older code's format
+    (folder / "notes.txt").write_text("not ours", encoding="utf-8")
+    removed = prune_cache(folder)
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(removed) == 3 and "v1-parsed-0123-4567.json" in removed
+    assert kept == sorted(["notes.txt", parses[-1].name])
+    again, problems = read_turtle(path, "catalogue.ttl", cache)
+    assert problems == [] and again is not None and len(again.triples) == 1
+
+
 def test_individual_under_the_wrong_prefix_is_caught(kb_copy: Paths) -> None:
     path = add_file(kb_copy, "extra.ttl", PREFIXES + """
 offering:acme a oscar:Vendor ;
