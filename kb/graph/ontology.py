@@ -261,10 +261,10 @@ def read_turtle(path: Path, display: str, cache: Path | None = None) -> tuple[On
     base = path.resolve().as_uri()
     place = hashlib.sha256(base.encode()).hexdigest()[:12]
     cached = _cache_file(cache, f"parsed-{sha}-{place}.json")
-    data = read_cache(cached)
-    if data is not None:
+    kept = read_cache(cached)
+    if kept is not None:
         try:
-            triples, lines = _from_json(data, sha)
+            triples, lines = _from_json(kept, sha)
             return OntologyFile(path, display, role, triples, lines, sha), []
         except Exception:  # a stale, truncated or altered cache is rebuilt, never trusted
             log.debug("ignoring unreadable cache %s", cached)
@@ -393,7 +393,7 @@ def prune_cache(folder: Path, now: float | None = None) -> list[str]:
     """Remove from an ontology cache folder the files an older version of this code wrote (never read
     again), and those not used for CACHE_KEEP_DAYS; the names removed."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     ours = re.compile(r"v(\d+)-[\w.-]+\.json(?:\.\d+\.\d+\.tmp)?")
     try:
         entries = list(folder.iterdir())
