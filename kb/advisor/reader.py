@@ -1335,7 +1335,10 @@ class Reader:
                     or (t.text.isupper() and len(t.text) >= 5 and t.lower not in self._currency)
                 )
             )
-            if name_like and not _described(t.text):
+            continues = (  # "Hugging Face": a capitalised word right after a name goes on with it, known or not
+                bool(run) and run[-1].end <= t.start <= run[-1].end + 1 and not inside and t.text[:1].isupper()
+                and t.text.isalpha() and not self._nlp.vocab[t.lower].is_stop)
+            if (name_like or continues) and not _described(t.text):
                 run.append(t)
             elif (t.text == "&" and 0 < n < len(toks) - 1 and toks[n - 1].text[:1].isupper()
                   and toks[n + 1].text[:1].isupper() and not is_covered[t.start]):
