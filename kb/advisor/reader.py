@@ -249,9 +249,19 @@ _SPELLING = {"licence": "license", "licences": "licenses", "licenced": "licensed
 """British and American spellings compare equal: "Llama 2 licence" is the label "Llama 2 license"."""
 
 
+_V_VERSION = re.compile(r"v\d+")
+
+
+def _word(w: str) -> str:
+    """A lower-cased word as names are compared: one spelling, and a version word "v3" as its number ("GPL v3"
+    is "GPL 3", as "GNU GPL v3" is "GNU GPL 3"; "GPLv3", one word, stays a word)."""
+    w = _SPELLING.get(w, w)
+    return w[1:] if _V_VERSION.fullmatch(w) else w
+
+
 def tokens(text: str) -> tuple[str, ...]:
     """The label's words, lower-cased, punctuation dropped: how labels and questions are compared."""
-    return tuple(_SPELLING.get(w, w) for w in (t.lower() for t in _TOKEN.findall(text)))
+    return tuple(_word(t.lower()) for t in _TOKEN.findall(text))
 
 
 def _plural_acronym(word: str) -> bool:
@@ -327,7 +337,7 @@ class EntityMatcher:
     def scan(self, text: str) -> list[tuple[str, int, int]]:
         """Like `find`, and also the spans of a known name followed by a version it does not carry ("GPT-4"
         against the labels "GPT-3" and "GPT"), with an empty id: such a name is not that entity."""
-        words = [(_SPELLING.get(w, w), m.start(), m.end()) for m in _TOKEN.finditer(text) if (w := m.group(0).lower())]
+        words = [(_word(w), m.start(), m.end()) for m in _TOKEN.finditer(text) if (w := m.group(0).lower())]
         found: list[tuple[str, int, int]] = []
         waiting: list[tuple[str, int, int]] = []
         """Guarded words seen without a licence beside them: taken if the question names another licence."""
