@@ -189,6 +189,17 @@ def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str
     assert facts(read(question)).get(field) == value
 
 
+@pytest.mark.parametrize(("question", "internal"), [
+    ("the Postgres fork is used purely internally by our ops staff", True),
+    ("our finance team uses it internally, nobody else", True),
+    ("we developed the model internally and sell it to insurers", None),
+    ("we host it in-house but our customers call it over the web", None),
+])
+def test_what_is_used_internally_is_read_and_what_is_only_built_or_hosted_there_is_not(  # type: ignore[no-untyped-def]
+        read, question: str, internal: bool | None) -> None:
+    assert facts(read(question)).get("internal_only") is internal
+
+
 def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # type: ignore[no-untyped-def]
     assert "industry" not in facts(read("we sell to a Lisbon-based bank"))
     assert "team_size" not in facts(read("we run 3 data pipelines a night"))
@@ -204,6 +215,8 @@ def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # ty
     ("how should we run a vendor evaluation for an MLOps tool", "process"),
     ("what are our duties if we ship AGPL code inside our product", "obligations"),
     ("Databricks versus SageMaker for a small team?", "comparison"),
+    ("we embed an LGPL codec in the player app, licensing problems?", "obligations"),
+    ("copyleft concerns if our plugin calls their library?", "obligations"),
 ])
 def test_what_is_asked(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
