@@ -182,6 +182,7 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     ("non-technical founders here, we just want it to work", "ml_skills", "none"),
     # an industry after a place, and a negated sending that keeps the data what it is
     ("Lisbon-based bank, looking at options", "industry", "industry:finance"),
+    ("my fear: will the vendor still be in business in 2030?", "main_concern", "viability"),
     ("we can't upload patient records to a foreign cloud", "sensitive_data", True),
 ])
 def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str, field: str,  # type: ignore[no-untyped-def]
@@ -217,6 +218,7 @@ def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # ty
     ("Databricks versus SageMaker for a small team?", "comparison"),
     ("we embed an LGPL codec in the player app, licensing problems?", "obligations"),
     ("copyleft concerns if our plugin calls their library?", "obligations"),
+    ("what homework do we do before we reach out to any vendors?", "process"),
 ])
 def test_what_is_asked(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
