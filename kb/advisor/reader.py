@@ -366,8 +366,9 @@ class EntityMatcher:
                     found.append(("", start, words[i + n][2]))
                     i += n
                     break
-                if text[end:end + 1] == "+" and key + ("+",) in self._index:
-                    ids, end = self._index[key + ("+",)], end + 1  # "GPLv2+": this version or any later
+                later = next((k for k in (key + ("+",), key + ("0", "+")) if k in self._index), None)
+                if text[end:end + 1] == "+" and later is not None:  # "GPLv2+", "GPL v3+": this version or later
+                    ids, end = self._index[later], end + 1
                 for ident in sorted(ids):
                     found.append((ident, start, end))
                 i += n - 1

@@ -106,6 +106,8 @@ def test_a_version_the_ontology_lacks_is_not_another_product(read) -> None:  # t
     ("our desktop installer bundles a GPL v3 library, what do we owe?", {"license:GPL-3.0-only"}),
     ("it links one LGPL v2.1 lib and one AGPL v3 service", {"license:LGPL-2.1-only", "license:AGPL-3.0-only"}),
     ("can Llama v2 go into a paid product?", {"offering:llama2"}),
+    ("the router firmware ships GPL v3+ and GPL 2+ components", {"license:GPL-3.0-or-later",
+                                                                 "license:GPL-2.0-or-later"}),
 ])
 def test_a_version_written_apart_as_v_and_a_number_is_that_version(  # type: ignore[no-untyped-def]
         read, question: str, idents: set[str]) -> None:
