@@ -540,13 +540,59 @@ class _Semantic:
     texts: list[str]
 
 
+EXAMPLE_CACHES_KEPT = 3
+"""Example-vector files kept per model in the cache (the newest; each edit of the phrases writes one)."""
+
+
 def _example_cache(cache: Path | None, fingerprint: str, texts: Sequence[str]) -> Path | None:
+    """`<cache>/reader-examples-<model>-<texts>.npz`: the examples' and near-misses' vectors with their texts."""
     if cache is None:
         return None
     h = hashlib.sha256(fingerprint.encode())
     for t in texts:
         h.update(t.encode() + b"\0")
-    return cache / f"reader-examples-{h.hexdigest()[:16]}.npy"
+    return cache / f"reader-examples-{fingerprint[:12]}-{h.hexdigest()[:16]}.npz"
+
+
+def _load_examples(path: Path) -> tuple[list[str], np.ndarray] | None:
+    """The texts and vectors of an example-vector file; None when it is missing or damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            texts, vectors = [str(t) for t in data["texts"]], np.asarray(data["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError):
+        return None
+    return (texts, vectors) if vectors.ndim == 2 and vectors.shape[0] == len(texts) else None
+
+
+def _example_vectors(path: Path | None, texts: list[str], embed: Embed) -> np.ndarray:
+    """The vectors of `texts`: read whole from `path` when it holds them; else the texts an earlier file of
+    the same model holds are taken from it (an analyst who adds an example embeds that example, not all
+    2,000), the rest embedded, and the result written to `path`. Older files beyond EXAMPLE_CACHES_KEPT go."""
+    if path is not None and (kept := _load_examples(path)) is not None and kept[0] == texts:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return kept[1]
+    known: dict[str, np.ndarray] = {}
+    older = sorted(path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.npz"), key=lambda p: p.stat().st_mtime,
+                   reverse=True) if path is not None and path.parent.is_dir() else []
+    for other in older[:EXAMPLE_CACHES_KEPT]:
+        loaded = _load_examples(other)
+        if loaded is not None:
+            known.update((t, v) for t, v in zip(*loaded, strict=True) if t not in known)
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        known.update(zip(missing, embed(missing), strict=True))
+    vectors = np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, texts=np.array(texts, dtype=str), vectors=vectors)
+            tmp.replace(path)
+            for stale in [*older[EXAMPLE_CACHES_KEPT - 1:], *path.parent.glob("reader-examples-*.npy")]:
+                if stale != path:  # (`.npy`: the vectors alone, as an earlier version kept them)
+                    stale.unlink(missing_ok=True)
+    return vectors
 
 
 class Reader:
@@ -681,22 +727,8 @@ class Reader:
             for text, _ in entry.near_misses:
                 texts.append(text)
                 rows.append((n, True))
-        path = _example_cache(cache, fingerprint, texts)
-        vectors: np.ndarray | None = None
-        if path is not None and path.is_file():
-            try:
-                loaded = np.load(path, allow_pickle=False)
-                if loaded.shape[0] == len(texts):
-                    vectors = loaded
-            except (OSError, ValueError):
-                vectors = None
-        if vectors is None:
-            vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-            if path is not None and texts:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, vectors, allow_pickle=False)
-                tmp.replace(path)
+        vectors = (_example_vectors(_example_cache(cache, fingerprint, texts), texts, embed) if texts
+                   else np.zeros((0, 1), dtype=np.float32))
         negated = [self._has_negation(self._toks(t)) for t in texts]
         return _Semantic(np.ascontiguousarray(vectors, dtype=np.float32), rows, negated, texts)
 
