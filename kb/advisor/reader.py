@@ -1385,7 +1385,13 @@ class Reader:
             continues = (  # "Hugging Face": a capitalised word right after a name goes on with it, known or not
                 bool(run) and run[-1].end <= t.start <= run[-1].end + 1 and not inside and t.text[:1].isupper()
                 and t.text.isalpha() and not self._nlp.vocab[t.lower].is_stop)
-            if (name_like or continues) and not _described(t.text):
+            if name_like and not run and _V_VERSION.fullmatch(t.lower):
+                # a version is no name of its own: "GPT v4" is the unknown name, "python v3" none
+                before = toks[n - 1] if n else None
+                if (before is not None and before.end + 1 >= t.start and not is_covered[before.start]
+                        and before.text.isalpha() and before.text[:1].isupper() and before.lower not in self._known):
+                    run.extend((before, t))
+            elif (name_like or continues) and not _described(t.text):
                 run.append(t)
             elif (t.text == "&" and 0 < n < len(toks) - 1 and toks[n - 1].text[:1].isupper()
                   and toks[n + 1].text[:1].isupper() and not is_covered[t.start]):

@@ -395,6 +395,7 @@ def test_descriptions_and_peoples_are_no_unknown_names(read) -> None:  # type: i
     ("we're a Bengaluru logistics startup, sorry Bangalore, same thing, and we use Snorkel", ("Snorkel",)),
     ("head office in Kuala Lumpur, staff in Vietnam and Mexico", ()),
     ("we'd fine-tune something from Hugging Face, or is RunPod cheaper?", ("Hugging Face", "RunPod")),
+    ("would Claude v3 read our API v2 docs? we moved to python v3 in spring", ("Claude v3",)),
 ])
 def test_places_are_no_unknown_names_and_products_beside_them_still_are(  # type: ignore[no-untyped-def]
         read, question: str, unknown: tuple[str, ...]) -> None:
