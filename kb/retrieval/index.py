@@ -313,16 +313,37 @@ def _check_file(folder: Path, name: str, entry: dict[str, Any]) -> Path:
     return path
 
 
+def _current(base: Path) -> tuple[Path, dict[str, Any]]:
+    """The current generation's folder and manifest; OSError or ValueError when they can't be read."""
+    folder = base / (base / "CURRENT").read_text(encoding="utf-8").strip()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError("manifest is not an object")
+    return folder, manifest
+
+
+def _passages_and_vectors(folder: Path, manifest: dict[str, Any]) -> tuple[list[Passage], np.ndarray]:
+    """A generation's passages and vectors, each file checked against the manifest (size, checksum, count,
+    shape); _Invalid (or OSError, ValueError, KeyError, TypeError) when they can't be trusted."""
+    files: dict[str, Any] = manifest.get("files", {})
+    n = int(manifest.get("passages", -1))
+    path = _check_file(folder, "passages.jsonl", files.get("passages.jsonl", {}))
+    passages = [Passage.from_dict(json.loads(line)) for line in path.read_text("utf-8").splitlines()]
+    if len(passages) != n:
+        raise _Invalid(f"passages.jsonl has {len(passages)} passages, the manifest says {n}")
+    path = _check_file(folder, "vectors.npy", files.get("vectors.npy", {}))
+    vectors = np.load(path, allow_pickle=False)
+    if vectors.shape != (n, int(manifest.get("dimension", -1))) or vectors.dtype != np.float32:
+        raise _Invalid(f"vectors.npy has shape {vectors.shape}, expected ({n}, {manifest.get('dimension')})")
+    return passages, vectors
+
+
 def _load_stored(base: Path, settings: IndexSettings) -> _Stored | None:
     """The current generation, as far as it can be trusted; None if there is none usable at all."""
-    current = base / "CURRENT"
-    if not current.is_file():
+    if not (base / "CURRENT").is_file():
         return None
     try:
-        folder = base / current.read_text(encoding="utf-8").strip()
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("manifest is not an object")
+        folder, manifest = _current(base)
     except (OSError, ValueError) as exc:
         log.info("index manifest unreadable (%s); rebuilding", exc)
         return _Stored(base, {}, problem=f"manifest unreadable ({exc})")
@@ -332,15 +353,7 @@ def _load_stored(base: Path, settings: IndexSettings) -> _Stored | None:
     files: dict[str, Any] = manifest.get("files", {})
     n = int(manifest.get("passages", -1))
     try:
-        path = _check_file(folder, "passages.jsonl", files.get("passages.jsonl", {}))
-        passages = [Passage.from_dict(json.loads(line)) for line in path.read_text("utf-8").splitlines()]
-        if len(passages) != n:
-            raise _Invalid(f"passages.jsonl has {len(passages)} passages, the manifest says {n}")
-        path = _check_file(folder, "vectors.npy", files.get("vectors.npy", {}))
-        vectors = np.load(path, allow_pickle=False)
-        if vectors.shape != (n, int(manifest.get("dimension", -1))) or vectors.dtype != np.float32:
-            raise _Invalid(f"vectors.npy has shape {vectors.shape}, expected ({n}, {manifest.get('dimension')})")
-        stored.passages, stored.vectors = passages, vectors
+        stored.passages, stored.vectors = _passages_and_vectors(folder, manifest)
     except (_Invalid, OSError, ValueError, KeyError, TypeError) as exc:
         stored.problem = f"stored passages or vectors unusable: {exc}"
         return stored
@@ -446,27 +459,21 @@ def _vectors_elsewhere(base: Path, settings: IndexSettings, wanted: set[str]) ->
     parent = base.parent
     if not parent.is_dir():
         return found
+    mine = settings.to_dict()
     for other in sorted(parent.iterdir()):
         if other == base or not other.is_dir() or len(found) == len(wanted):
             continue
         try:
-            folder = other / (other / "CURRENT").read_text(encoding="utf-8").strip()
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            mine = settings.to_dict()
+            folder, manifest = _current(other)
             theirs = manifest.get("settings", {})
             if any(theirs.get(k) != mine[k] for k in ("format", "model", "model_hash", "index_text")):
                 continue
-            files, n = manifest.get("files", {}), int(manifest.get("passages", -1))
-            path = _check_file(folder, "passages.jsonl", files.get("passages.jsonl", {}))
-            texts = [Passage.from_dict(json.loads(line)).index_text() for line in path.read_text("utf-8").splitlines()]
-            vectors = np.load(_check_file(folder, "vectors.npy", files.get("vectors.npy", {})), allow_pickle=False)
-            if len(texts) != n or vectors.shape != (n, int(manifest.get("dimension", -1))) or \
-                    vectors.dtype != np.float32:
-                continue
+            passages, vectors = _passages_and_vectors(folder, manifest)
         except (_Invalid, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.debug("index at %s not reused: %s", other, exc)
             continue
-        for text, vector in zip(texts, vectors, strict=True):
+        for passage, vector in zip(passages, vectors, strict=True):
+            text = passage.index_text()
             if text in wanted and text not in found:
                 found[text] = vector
     return found
