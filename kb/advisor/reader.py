@@ -74,26 +74,28 @@ def _spacy_without_torch() -> Any:
         import spacy
 
         return spacy
-    hidden: dict[str, Any] = {"torch": None}
+    torch_only: dict[str, Any] = {"torch": None}  # `import torch` raises ImportError meanwhile
+    attempts = [torch_only]
     if "spacy.cli" not in sys.modules:
         cli, info = types.ModuleType("spacy.cli"), types.ModuleType("spacy.cli.info")
         cli.__path__ = []  # a package with nothing else in it: any other `spacy.cli.x` fails, and is retried
         info.info = _spacy_info  # type: ignore[attr-defined]
-        hidden.update({"spacy.cli": cli, "spacy.cli.info": info})
-    for name, module in hidden.items():
-        sys.modules[name] = module
-    try:
-        import spacy
-    except ImportError:
-        _unhide(hidden)
-        hidden = {}
-        for name in [n for n in sys.modules if n == "spacy" or n.startswith("spacy.")]:
-            del sys.modules[name]
-        import spacy
-    finally:
-        _unhide(hidden)
-    spacy.__dict__.pop("cli", None)  # `spacy.cli` is the real package again when imported
-    return spacy
+        attempts.insert(0, {**torch_only, "spacy.cli": cli, "spacy.cli.info": info})
+    for n, hidden in enumerate(attempts, start=1):
+        sys.modules.update(hidden)
+        try:
+            import spacy
+        except ImportError:
+            if n == len(attempts):
+                raise
+            for name in [m for m in sys.modules if m == "spacy" or m.startswith("spacy.")]:
+                del sys.modules[name]  # the half-imported package, tried again with torch alone hidden
+            continue
+        finally:
+            _unhide(hidden)
+        spacy.__dict__.pop("cli", None)  # `spacy.cli` is the real package again when imported
+        return spacy
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _unhide(hidden: dict[str, Any]) -> None:
