@@ -38,7 +38,7 @@ from kb.advisor.question import MAX_QUESTION_CHARS
 from kb.engine import InferenceError
 from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError
-from kb.render import export
+from kb.render import MEDIA, export
 from kb.render.jsondoc import digest
 from kb.vocab import FieldSpec
 
@@ -48,8 +48,6 @@ MAX_BODY = 64 * 1024
 """Bytes a request body may have: a question is at most a few thousand characters."""
 ID = r"^[A-Za-z0-9_-]{16,64}$"
 ANSWER_ID = r"^[0-9a-f]{16}$"
-MEDIA = {"md": "text/markdown; charset=utf-8", "json": "application/json", "html": "text/html; charset=utf-8",
-         "prov": "text/turtle; charset=utf-8"}
 PROBLEM = "application/problem+json"
 
 

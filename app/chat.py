@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 
-from app.service import EXPORT_FORMATS, ChatService, Control, Session, new_session
+from app.service import ChatService, Control, Session, new_session
 from app.store import MemoryStore, Store, TooLarge
 from kb.advisor.conversation import ASKER_FIELDS
 from kb.advisor.question import MAX_QUESTION_CHARS
@@ -23,6 +25,8 @@ from kb.engine import InferenceError
 from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
+from kb.render import export
+from kb.render.jsondoc import digest
 from kb.render.templating import markdown_text
 from kb.render.words import field_label, use_text, value_text
 from kb.stack.intake import MAX_BYTES
@@ -39,8 +43,6 @@ EXAMPLES = (
     "Can we fine-tune Llama 2 for a commercial product, and what does its license require?",
     "What is open core, and what is the risk of building on it?",
 )
-EXPORT_LABELS = {"md": "Decision record (.md)", "json": "Justification (.json)", "html": "Web page (.html)",
-                 "prov": "Provenance (PROV-O .ttl)"}
 TITLE = "OSCAR: open source, commercial or in-house?"
 INTRO = (
     "## OSCAR\n"
@@ -73,6 +75,17 @@ def _labelled(control: Control) -> list[tuple[str, str]]:
             for c in control.choices]
 
 
+RECENT = 256
+"""Latest answers held in this process per conversation, for their download links: a conversation the store
+could not keep (too large, or the store down) still downloads from the server that answered it."""
+
+
+class Page(gr.Blocks):
+    """The chat's Gradio app, carrying what its download links are served from (`app.server.Records`)."""
+
+    record: Callable[[str, str, str, str], tuple[str, str] | None] | None = None
+
+
 class ChatPage:
     """Builds the page over one ChatService; `blocks` is the Gradio app."""
 
@@ -82,21 +95,22 @@ class ChatPage:
         self.store: Store = store if store is not None else MemoryStore()
         """Where each tab's conversation is kept between events (shared with the API, and with other servers
         when it is Redis): a reloaded page, or one served by another process, takes it up again."""
+        self._recent: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._recent_lock = threading.Lock()
         self.blocks = self._build()
+        self.blocks.record = self.record
 
     # --- views ---------------------------------------------------------------------------------------------
     def _status(self) -> str:
         kb = self.service.kb
         return render.versions_html(kb.versions)
 
-    def _view(self, session: Session, files: bool = False) -> tuple[Any, ...]:
+    def _view(self, session: Session) -> tuple[Any, ...]:
         """Every output of an answering event, rendered from the session (which is kept in the store first).
-        The export files are written here when `files`, else by `exports` in an event chained after this
-        one, once the answer is on screen."""
+        The answer's records are links, made when followed (`record`): answering writes no files."""
         doc = session.get("answer")
-        if files:
-            return (*self._view(session)[:-len(EXPORT_FORMATS)], *self.exports(session))
         self._keep(session)
+        links = f"oscar/record/{session['key']}/{digest(doc)}/" if doc is not None and session.get("key") else None
         return (
             session.get("key", ""),
             _history(session),
@@ -106,29 +120,24 @@ class ChatPage:
             render.why_not_html(doc),
             render.compare_html(doc),
             render.facts_html(doc),
-            render.record_html(doc),
+            render.record_html(doc, links),
             render.stack_html(doc),
             render.stack_rows(doc),
             render.stack_row_html(None, "", ""),
-            # Until this answer's files are written, no button may download the previous answer's.
-            *(gr.DownloadButton(label=EXPORT_LABELS[fmt], value=None, interactive=False) for fmt in EXPORT_FORMATS),
         )
 
-    def exports(self, session: Session | None) -> tuple[Any, ...]:
-        """The download buttons for the session's answer, written after the answer is on screen."""
-        doc = (session or {}).get("answer")
-        files: dict[str, Any] = self._run(lambda: self.service.export_all(doc)) if doc else {}
-        return tuple(
-            gr.DownloadButton(label=EXPORT_LABELS[fmt], value=str(files[fmt]) if fmt in files else None,
-                              interactive=fmt in files)
-            for fmt in EXPORT_FORMATS
-        )
-
-    def _then_exports(self, event: Any) -> None:
-        """Chain the export files after an answering event. They are written one answer at a time, in a lane of
-        their own, so that under load the answers waiting in the queue are not slowed by files for earlier ones."""
-        event.then(self.exports, inputs=[self._session], outputs=self._downloads, api_visibility="undocumented",
-                   concurrency_id="exports", concurrency_limit=1)
+    def record(self, owner: str, key: str, record_id: str, fmt: str) -> tuple[str, str] | None:
+        """(file name, content) of the decision record in `fmt` of the latest answer in `owner`'s conversation
+        `key`, when that answer's record id is `record_id`; else None (a newer answer replaced it, or the
+        conversation expired)."""
+        with self._recent_lock:
+            answer = self._recent.get((owner, key))
+        if answer is None or digest(answer) != record_id:
+            kept = self.store.get(self._stored(owner, key))
+            answer = Answer.from_dict(kept["answer"]) if kept and kept.get("answer") else None
+        if answer is None or digest(answer) != record_id:
+            return None
+        return export(answer, fmt)
 
     # --- handlers --------------------------------------------------------------------------------------------
     def _run(self, work: Callable[[], T], profile: str | None = None) -> T:
@@ -169,6 +178,12 @@ class ChatPage:
         if not session.get("key") or not session.get("messages"):
             return
         answer = session.get("answer")
+        if answer is not None:
+            with self._recent_lock:
+                self._recent[(session.get("owner") or "", session["key"])] = answer
+                self._recent.move_to_end((session.get("owner") or "", session["key"]))
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
         kept = {"conversation": session["conversation"], "messages": session["messages"],
                 "answer": answer.to_dict() if answer is not None else None}
         try:
@@ -191,7 +206,6 @@ class ChatPage:
                 kept = None
             if kept is not None:
                 answer = Answer.from_dict(kept["answer"]) if kept.get("answer") else None
-                # the export files follow in the event chained after this one, as after every answer
                 return self._view({"conversation": kept["conversation"], "answer": answer,
                                    "messages": kept["messages"], "key": key, "owner": owner})
         return self._view(self._fresh(owner))
@@ -200,8 +214,9 @@ class ChatPage:
     def _said(session: Session, updated: Session, note: str, question: str | None = None) -> Session:
         """`updated` with the tab's key, its messages so far, the question (if any) and the new answer
         appended (a conversation of only a stack, no question yet, is answered with the stack's summary)."""
-        out = {**updated, "messages": session.get("messages", []), "key": session.get("key"),
-               "owner": session.get("owner")}
+        # a session that never loaded the page (a script over Gradio's API) gets its key with its first answer
+        out = {**updated, "messages": session.get("messages", []),
+               "key": session.get("key") or secrets.token_urlsafe(18), "owner": session.get("owner")}
         if question is not None:
             out = _with_message(out, "user", render.user_message(question))
         answer = out["answer"]
@@ -224,14 +239,14 @@ class ChatPage:
         said = f"{fact.label}: {fact.value}" if fact else f"{field_id}: {value_text(value)}"
         note = f"*You said {markdown_text(said)}.*\n\n"
         # Events made inside gr.render can't chain the exports after them: these write them at once.
-        return self._view(self._said(session, updated, note), files=True)
+        return self._view(self._said(session, updated, note))
 
     def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
         session = session or new_session()
         updated = self._run(lambda: self.service.remove_fact(session, fact_id))
         label = next((k.label if k.id.startswith("asker.") else f"{k.label} {k.value}"
                       for k in self.service.known(session) if k.id == fact_id), fact_id)
-        return self._view(self._said(session, updated, f"*Removed {markdown_text(label)}.*\n\n"), files=True)
+        return self._view(self._said(session, updated, f"*Removed {markdown_text(label)}.*\n\n"))
 
     def add_profile(self, path: str | None, session: Session | None) -> tuple[Any, ...]:
         session = session or new_session()
@@ -298,9 +313,9 @@ class ChatPage:
         return render.problems_html([], ok="Reloaded: answering with the new knowledge base."), self._status()
 
     # --- the page ------------------------------------------------------------------------------------------
-    def _build(self) -> gr.Blocks:
+    def _build(self) -> Page:
         # Served copies of exports and uploads older than a day are deleted daily.
-        with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
+        with Page(title=TITLE, analytics_enabled=False, delete_cache=(86_400, 86_400)) as blocks:
             session = gr.State(new_session())
             key = gr.Textbox(elem_id="oscar-key", elem_classes=["oscar-hidden"], show_label=False, container=False,
                              interactive=False)
@@ -416,10 +431,6 @@ class ChatPage:
                     with gr.Tab("Export", id="export", elem_id="oscar-tab-export"):
                         gr.Markdown("Download this conversation's justification:")
                         record = gr.HTML(render.record_html(None), elem_id="oscar-record")
-                        downloads = [
-                            gr.DownloadButton(EXPORT_LABELS[fmt], interactive=False, elem_id=f"oscar-export-{fmt}")
-                            for fmt in EXPORT_FORMATS
-                        ]
                     with gr.Tab("Analysts", id="analysts", elem_id="oscar-tab-analysts"):
                         gr.Markdown("Reload rules/, ontology/ and corpus/ without restarting. A broken file "
                                     "is reported here and the last good knowledge base keeps answering.")
@@ -444,33 +455,26 @@ class ChatPage:
                     stack_why = gr.HTML(render.stack_row_html(None, "", ""), elem_id="oscar-stack-why",
                                         max_height=520, scale=2)
             answered.extend([key, chat, session, sources, why, why_not, compare, facts, record, stack_summary,
-                             stack_table, stack_why, *downloads])
-            self._session, self._downloads = session, downloads
+                             stack_table, stack_why])
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
-            self._then_exports(ask_btn.click(**ask_event, api_name="ask"))  # type: ignore[arg-type]
-            self._then_exports(question.submit(**ask_event, api_visibility="undocumented"))  # type: ignore[arg-type]
-            self._then_exports(profile.upload(self.add_profile, inputs=[profile, session], outputs=answered,
-                                              api_visibility="undocumented"))
-            self._then_exports(stack_file.upload(self.add_stack, inputs=[stack_file, session], outputs=answered,
-                                                 api_visibility="undocumented"))
-            self._then_exports(stack_use.input(self.set_use, inputs=[stack_use, session], outputs=answered,
-                                               api_visibility="undocumented"))
+            ask_btn.click(**ask_event, api_name="ask")  # type: ignore[arg-type]
+            question.submit(**ask_event, api_visibility="undocumented")  # type: ignore[arg-type]
+            profile.upload(self.add_profile, inputs=[profile, session], outputs=answered, api_visibility="undocumented")
+            stack_file.upload(self.add_stack, inputs=[stack_file, session], outputs=answered,
+                              api_visibility="undocumented")
+            stack_use.input(self.set_use, inputs=[stack_use, session], outputs=answered, api_visibility="undocumented")
             stack_table.select(self.stack_row, inputs=[session], outputs=[stack_why], api_visibility="undocumented")
-            gr.Button(visible=False).click(self.exports, inputs=[session], outputs=downloads, api_name="exports")
             what_btn.click(self.what_if, inputs=[session, what_field, what_value], outputs=[what_out],
                            api_visibility="undocumented")
-            self._then_exports(new_btn.click(self.reset, inputs=[session], outputs=answered,
-                                             api_visibility="undocumented"))
-            self._then_exports(chat.clear(self.reset, inputs=[session], outputs=answered,
-                                          api_visibility="undocumented"))
+            new_btn.click(self.reset, inputs=[session], outputs=answered, api_visibility="undocumented")
+            chat.clear(self.reset, inputs=[session], outputs=answered, api_visibility="undocumented")
             # The tab keeps its conversation's key in sessionStorage (this tab only, kept over a reload); on
             # load the page hands it back and the conversation is taken up again from the store.
             key.change(None, inputs=[key], api_visibility="undocumented",
                        js="(k) => { try { sessionStorage.setItem('oscar-conversation', k || ''); } catch (e) {} }")
-            self._then_exports(blocks.load(
-                self.restore, inputs=[key], outputs=answered, api_visibility="undocumented",
-                js="(k) => { try { return [sessionStorage.getItem('oscar-conversation') || '']; } "
-                   "catch (e) { return ['']; } }"))
+            blocks.load(self.restore, inputs=[key], outputs=answered, api_visibility="undocumented",
+                        js="(k) => { try { return [sessionStorage.getItem('oscar-conversation') || '']; } "
+                           "catch (e) { return ['']; } }")
             reload_btn.click(self.reload, outputs=[problems, status], api_visibility="undocumented",
                              concurrency_id="reload", concurrency_limit=1)
         return blocks
@@ -508,6 +512,6 @@ class ChatPage:
                   api_visibility="undocumented")
 
 
-def build(service: ChatService, examples: Sequence[str] = EXAMPLES, store: Store | None = None) -> gr.Blocks:
+def build(service: ChatService, examples: Sequence[str] = EXAMPLES, store: Store | None = None) -> Page:
     """The chat app over `service`, its conversations kept in `store` (in this process when None)."""
     return ChatPage(service, examples, store).blocks

@@ -2,7 +2,8 @@
 
 Safety settings are fixed here, not left to defaults: no share link, no flagging, `allowed_paths` empty,
 no MCP server, no run history, no monitoring page, no server-side rendering, and a temporary folder of
-this process's own for uploads and exports, so the file routes can serve nothing else.
+this process's own for uploads, so the file routes can serve nothing else. The decision records the page
+offers are made when their link is followed (`Records`), never written to a folder.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -93,19 +96,91 @@ class SignedInOnly:
 
     @staticmethod
     def _signed_in(scope: dict[str, Any], gradio: Any) -> bool:
-        jar = SimpleCookie()
-        for name, value in scope.get("headers", []):
-            if name == b"cookie":
-                try:
-                    jar.load(value.decode("latin-1"))
-                except CookieError:
-                    return False
-        cookie_id = getattr(gradio, "cookie_id", "")
-        tokens = getattr(gradio, "tokens", {})
-        for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
-            if name in jar and tokens.get(jar[name].value) is not None:
-                return True
-        return False
+        return signed_in_user(scope, gradio) is not None
+
+
+def signed_in_user(scope: dict[str, Any], gradio: Any) -> str | None:
+    """The name of the person whose Gradio sign-in cookie the request carries, or None."""
+    jar: SimpleCookie = SimpleCookie()
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                return None
+    cookie_id = getattr(gradio, "cookie_id", "")
+    tokens = getattr(gradio, "tokens", {})
+    for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
+        if name in jar and tokens.get(jar[name].value) is not None:
+            return str(tokens[jar[name].value])
+    return None
+
+
+RecordFinder = Callable[[str, str, str, str], "tuple[str, str] | None"]
+"""(owner, conversation key, record id, format) -> (file name, content), or None when there is no such answer."""
+
+
+class Records:
+    """ASGI middleware: `GET /oscar/record/{conversation key}/{record id}/{format}` downloads the decision
+    record of a conversation's latest answer, made when asked for. The page links each answer's records there,
+    so answering writes no files. The conversation must be the caller's own: with a sign-in, the signed-in
+    person's (401 without one); without, whoever holds its unguessable key. Anything else is 404."""
+
+    PATH = re.compile(r"/oscar/record/([A-Za-z0-9_-]{20,64})/([0-9a-f]{8,64})/([a-z]{2,8})")
+
+    def __init__(self, app: Any, find: RecordFinder):
+        self.app, self.find = app, find
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope.get("type") != "http" or not path.startswith("/oscar/record/"):
+            await self.app(scope, receive, send)
+            return
+        from kb.render import MEDIA
+
+        if scope.get("method") not in ("GET", "HEAD"):
+            await self._reply(send, 405, "Only GET downloads a record.\n", {"allow": "GET, HEAD"})
+            return
+        gradio = scope.get("app")
+        owner = ""
+        if getattr(gradio, "auth", None) is not None:
+            owner = signed_in_user(scope, gradio) or ""
+            if not owner:
+                await self._reply(send, 401, "Sign in to download records.\n")
+                return
+        match = self.PATH.fullmatch(path)
+        if match is None or match[3] not in MEDIA:
+            await self._reply(send, 404, "No such record.\n")
+            return
+        import anyio
+
+        try:
+            found = await anyio.to_thread.run_sync(self.find, owner, match[1], match[2], match[3])
+        except Exception:
+            log.exception("a record could not be made")
+            await self._reply(send, 503, "The record could not be made; the details are in the server's log.\n")
+            return
+        if found is None:
+            await self._reply(send, 404, "No answer of yours has this record id: a newer answer in the conversation "
+                                         "replaced it, or it expired. Download it again from the page.\n")
+            return
+        name, content = found
+        await self._reply(send, 200, content, {
+            "content-type": MEDIA[match[3]],
+            # a page of this origin is downloaded, never shown, and could run nothing if it were
+            "content-disposition": f'attachment; filename="{name}"',
+            "content-security-policy": "sandbox",
+        }, head=scope.get("method") == "HEAD")
+
+    @staticmethod
+    async def _reply(send: Any, status: int, body: str, headers: dict[str, str] | None = None,
+                     head: bool = False) -> None:
+        data = body.encode("utf-8")
+        sent = {"content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff",
+                "cache-control": "private, no-store", "content-length": str(len(data)), **(headers or {})}
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in sent.items()]})
+        await send({"type": "http.response.body", "body": b"" if head else data})
 
 
 class ApiFirst:
@@ -126,7 +201,7 @@ class ApiFirst:
 
 @dataclass(frozen=True)
 class Workdir:
-    """This process's own temporary folders: Gradio's file cache (uploads, served files) and exports."""
+    """This process's own temporary folder: Gradio's file cache (uploads, served files)."""
 
     root: Path
 
@@ -134,16 +209,12 @@ class Workdir:
     def files(self) -> Path:
         return self.root / "files"
 
-    @property
-    def exports(self) -> Path:
-        return self.root / "exports"
 
 
 def prepare(workdir: Path | None = None) -> Workdir:
     """Create the process's folders and point Gradio at them. Call before the page is built."""
     wd = Workdir(Path(workdir or tempfile.mkdtemp(prefix="oscar-app-")).resolve())
     wd.files.mkdir(parents=True, exist_ok=True)
-    wd.exports.mkdir(parents=True, exist_ok=True)
     # Gradio reads these when its components and server are created: uploads and files it serves go
     # into a folder only this process writes to, and nothing is reported home.
     os.environ["GRADIO_TEMP_DIR"] = str(wd.files)
@@ -189,6 +260,9 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
     blocked = [str(p) for p in (paths.root, paths.cache) if p is not None] if paths is not None else []
     sign_in = auth if isinstance(auth, SignIn) or auth is None else SignIn(auth)
     middleware = [Middleware(SignedInOnly)] + ([Middleware(ApiFirst, api=api)] if api is not None else [])
+    find = getattr(page, "record", None)
+    if find is not None:
+        middleware.append(Middleware(Records, find=find))
     page.queue(default_concurrency_limit=max(1, concurrency), max_size=256)
     app, url, _ = page.launch(
         server_name=host,
@@ -243,7 +317,7 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
     from app.service import RELOAD_LIMIT, ChatService
     from kb.render.chat import CSS
 
-    service = ChatService(live, workdir.exports, uploads=workdir.files)
+    service = ChatService(live, uploads=workdir.files)
     page = build(service, store=conversations)
     sign_in = SignIn(auth) if auth else None
     api = build_api(service, conversations, sign_in, concurrency)
@@ -294,5 +368,5 @@ def serve(paths: Paths, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         page.close()
         live.current.close()
         conversations.close()
-        shutil.rmtree(workdir.root, ignore_errors=True)  # this process's uploads and exports go with it
+        shutil.rmtree(workdir.root, ignore_errors=True)  # this process's uploads go with it
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kb import render as exporter
 from kb.advisor.advise import Advisor, KnowledgeBase, LiveKnowledgeBase
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, load_profile, with_profile
 from kb.advisor.question import question_text
@@ -32,7 +30,6 @@ from kb.stack.review import USES
 log = logging.getLogger("kb.app")
 
 Session = dict[str, Any]
-EXPORT_FORMATS = ("md", "json", "html", "prov")
 
 
 def new_session() -> Session:
@@ -99,14 +96,12 @@ class MissingFact:
 
 
 class ChatService:
-    """The app's one handle on kb: a live knowledge base, an advisor over it, and an export folder."""
+    """The app's one handle on kb: a live knowledge base and an advisor over it."""
 
-    def __init__(self, live: LiveKnowledgeBase, exports: Path | None = None,
-                 advisor: Callable[[LiveKnowledgeBase], Advisor] = Advisor, uploads: Path | None = None):
+    def __init__(self, live: LiveKnowledgeBase, advisor: Callable[[LiveKnowledgeBase], Advisor] = Advisor,
+                 uploads: Path | None = None):
         self.live = live
         self.advisor = advisor(live)
-        self.exports = Path(exports or tempfile.mkdtemp(prefix="oscar-exports-")).resolve()
-        self.exports.mkdir(parents=True, exist_ok=True)
         self.uploads = Path(uploads).resolve() if uploads is not None else None
         """The folder uploaded files must be in (the server's own); None accepts any path (the CLI, tests)."""
         self._reload_lock = threading.Lock()
@@ -250,20 +245,7 @@ class ChatService:
             location = ""
         return PassageContext(before, after, document.publisher, document.url, location)
 
-    # --- exports and reload -------------------------------------------------------------------------------
-    def export(self, answer: Answer, fmt: str) -> Path:
-        """Write one export of `answer` into this process's export folder under its safe name."""
-        name, content = exporter.export(answer, fmt)
-        target = self.exports / name
-        if not target.exists():
-            tmp = target.with_name(f".{name}.{threading.get_ident()}.tmp")
-            tmp.write_text(content, encoding="utf-8")
-            tmp.replace(target)
-        return target
-
-    def export_all(self, answer: Answer) -> dict[str, Path]:
-        return {fmt: self.export(answer, fmt) for fmt in EXPORT_FORMATS}
-
+    # --- reload ----------------------------------------------------------------------------------------
     def reload(self, wait: float | None = None) -> list[Problem] | None:
         """Reload rules, ontology, reader and corpus in a background thread, off every request's path; wait up
         to `wait` seconds (default RELOAD_WAIT) for the outcome: [] when the new knowledge base answers, the

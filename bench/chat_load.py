@@ -3,8 +3,9 @@
 Starts `kb serve` on a free port (or uses `--url`), times how long it takes until the page is served,
 times the first answer, then asks every question alone (the reference answers) and finally runs
 `--sessions` browser-like sessions at once (each its own Gradio session, so its own conversation),
-each asking `--rounds` questions and then fetching the answer's export files, as the page does
-(`p95_s` is the wait for the answer; `p95_with_export_files_s` until its files are ready too). Every
+each asking `--rounds` questions (`p95_s` is the wait for the answer). The page makes an answer's decision
+records only when their links are followed; with `--download md` (or json, html, prov) each session also
+downloads that record after every answer, timed into `p95_with_download_s`. Every
 concurrent answer must equal the reference answer for the same question: the rendered answer message and
 every panel beside it (sources, why, why not, the comparison, facts). The record id is not compared: it
 hashes the whole document, which says when it was answered. Prints one JSON object; exits 1 on any mismatch or error.
@@ -12,6 +13,7 @@ hashes the whole document, which says when it was answered. Prints one JSON obje
     .venv/bin/python bench/chat_load.py                 # 20 sessions, 1 question each
     .venv/bin/python bench/chat_load.py --sessions 20 --rounds 3
     .venv/bin/python bench/chat_load.py --client http   # sessions over plain httpx: a cheap load generator
+    .venv/bin/python bench/chat_load.py --client http --download prov   # and each downloads its record
 
 Every figure includes the load generator's own work on the same cores: gradio_client spends about as much CPU
 per answer as the server does, plain httpx about a tenth of it (both are printed).
@@ -23,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import statistics
@@ -81,11 +84,13 @@ def start_server(port: int, concurrency: int, timeout: float) -> tuple[subproces
 def answer_key(outputs: Any) -> tuple[str, str]:
     """What must match between runs: the last answer message, and every panel the page shows beside it
     (sources, why, why not, the comparison, facts), hashed. The record panel is left out: its record id
-    hashes the whole document, which carries the time it was answered, so it differs by the second."""
+    hashes the whole document, which carries the time it was answered, so it differs by the second (and its
+    links name the conversation)."""
     chat = next(o for o in outputs if isinstance(o, list))  # the conversation: the first list among the outputs
     last = chat[-1]["content"]
     text = "".join(part.get("text", "") for part in last) if isinstance(last, list) else str(last)
-    panels = [o for o in outputs if isinstance(o, str) and o and "oscar-digest" not in o]
+    # outputs[:2] are the emptied question box and the conversation's key, which differs by session
+    panels = [o for o in outputs[2:] if isinstance(o, str) and o and "oscar-digest" not in o]
     return text, hashlib.sha256("\x00".join(panels).encode("utf-8")).hexdigest()[:16]
 
 
@@ -143,14 +148,26 @@ def client(url: str) -> Any:
     return Client(url, verbose=False, download_files=False, analytics_enabled=False)
 
 
-def ask(c: Any, question: str, files: list[float] | None = None) -> tuple[float, tuple[str, str]]:
-    """Ask as a browser does: the answer, then (timed into `files`) the export files the page fetches after it."""
+DOWNLOAD: str | None = None
+"""`--download`: the record format each session downloads after each answer, or None."""
+LINK = re.compile(r'href="(oscar/record/[^"]+)"')
+
+
+def ask(c: Any, question: str, url: str, downloads: list[float] | None = None) -> tuple[float, tuple[str, str]]:
+    """Ask as a browser does: the answer, then (with `--download`, timed into `downloads`) one of its records,
+    by the link the page shows for it."""
     started = time.perf_counter()
     outputs = c.predict(question, api_name="/ask")
     answered = time.perf_counter() - started
-    if files is not None:
-        c.predict(api_name="/exports")
-        files.append(time.perf_counter() - started)
+    if downloads is not None and DOWNLOAD:
+        record = next(o for o in outputs if isinstance(o, str) and "oscar-digest" in o)
+        links = [m for m in LINK.findall(record) if m.endswith("/" + DOWNLOAD)]
+        if not links:
+            raise RuntimeError(f"the answer to {question!r} offers no {DOWNLOAD} record")
+        got = httpx.get(url + links[0], timeout=120)
+        if got.status_code != 200 or not got.content:
+            raise RuntimeError(f"downloading {links[0]}: HTTP {got.status_code}")
+        downloads.append(time.perf_counter() - started)
     return answered, answer_key(outputs)
 
 
@@ -179,14 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client", choices=["gradio", "http"], default="gradio",
                    help="what the sessions speak with: gradio_client, or plain httpx over Gradio's queue protocol "
                         "(far less CPU on the cores the server shares)")
+    p.add_argument("--download", choices=["md", "json", "html", "prov"],
+                   help="each session also downloads this record of every answer, by the page's link")
     p.add_argument("--server-pid", type=int, help="with --url: the server's process id, to report its CPU time")
     p.add_argument("--timeout", type=float, default=600, help="bound on the whole run, seconds")
     ns = p.parse_args(argv)
-    global CLIENT
-    CLIENT = ns.client
+    global CLIENT, DOWNLOAD
+    CLIENT, DOWNLOAD = ns.client, ns.download
     deadline = time.perf_counter() + ns.timeout
     proc = None
-    figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds, "client": ns.client}
+    figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds, "client": ns.client,
+                               "download": ns.download}
     try:
         if ns.url:
             url = ns.url.rstrip("/") + "/"
@@ -195,19 +215,19 @@ def main(argv: list[str] | None = None) -> int:
             proc, ready, _ = start_server(port, ns.concurrency, ns.timeout)
             url = f"http://127.0.0.1:{port}/"
             figures.update(cold_start_to_ready_s=round(ready, 2), server_concurrency=ns.concurrency)
-        first_seconds, _ = ask(client(url), QUESTIONS[0])
+        first_seconds, _ = ask(client(url), QUESTIONS[0], url)
         figures["first_answer_s"] = round(first_seconds, 3)
 
         reference: dict[str, tuple[str, str]] = {}
         alone: list[float] = []
         for q in QUESTIONS:
-            seconds, key = ask(client(url), q)
+            seconds, key = ask(client(url), q, url)
             reference[q] = key
             alone.append(seconds)
         figures["alone_p50_s"] = round(statistics.median(alone), 3)
 
         clients = [client(url) for _ in range(ns.sessions)]
-        with_files: list[float] = []  # list.append is atomic: shared by the sessions' threads
+        with_download: list[float] = []  # list.append is atomic: shared by the sessions' threads
 
         def session(i: int) -> list[tuple[str, float, bool]]:
             out = []
@@ -217,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 q = QUESTIONS[(i + r) % len(QUESTIONS)]
                 # a fresh conversation per question, so each answer must equal the question asked alone
                 c = clients[i] if r == 0 else client(url)
-                seconds, key = ask(c, q, with_files)
+                seconds, key = ask(c, q, url, with_download)
                 out.append((q, seconds, key == reference[q]))
             return out
 
@@ -237,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             p50_s=round(percentile(times, 0.50), 3),
             p95_s=round(percentile(times, 0.95), 3),
             max_s=round(max(times), 3),
-            p95_with_export_files_s=round(percentile(with_files, 0.95), 3),
+            p95_with_download_s=round(percentile(with_download, 0.95), 3) if with_download else None,
             wall_s=round(wall, 2),
             answers_per_s=round(len(results) / wall, 2),
             # CPU seconds spent during the concurrent part, per answer: by the server (when known) and by this

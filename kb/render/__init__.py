@@ -16,6 +16,14 @@ from kb.model.answer import Answer
 FORMATS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "prov": ".prov.ttl"}
 """Export formats and their file suffixes."""
 
+MEDIA: dict[str, str] = {"md": "text/markdown; charset=utf-8", "json": "application/json",
+                         "html": "text/html; charset=utf-8", "prov": "text/turtle; charset=utf-8"}
+"""Each export format's media type, as served for download."""
+
+LABELS: dict[str, str] = {"md": "Decision record (.md)", "json": "Justification (.json)",
+                          "html": "Web page (.html)", "prov": "Provenance (PROV-O .ttl)"}
+"""How a download of each format is offered."""
+
 
 def renderer(fmt: str) -> Callable[[Answer], str]:
     """The function that renders `fmt` (imported when first used: PROV-O needs rdflib)."""

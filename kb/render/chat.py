@@ -92,9 +92,13 @@ def facts_html(answer: Answer | None) -> str:
     return render("html", "chat/facts.html.j2", answer=answer).strip()
 
 
-def record_html(answer: Answer | None) -> str:
-    """The answer's record id (the hash in its export files' names) and the knowledge versions behind it."""
-    return render("html", "chat/record.html.j2", answer=answer, digest=digest(answer) if answer else "").strip()
+def record_html(answer: Answer | None, base: str | None = None) -> str:
+    """The answer's record id (the hash in its export files' names), the knowledge versions behind it and,
+    under the link `base` (which ends in `/`), a download link per export format, made when clicked."""
+    from kb.render import LABELS
+
+    return render("html", "chat/record.html.j2", answer=answer, digest=digest(answer) if answer else "",
+                  base=base, labels=LABELS).strip()
 
 
 STACK_COLUMNS = ("component", "version", "licence", "obligations", "risks", "questions", "where")
@@ -185,6 +189,11 @@ CSS = """
 .oscar-chart figcaption{font-size:.85em;opacity:.85}.oscar-chart svg{max-width:100%;height:auto}
 .oscar-change strong{font-weight:600}
 .oscar-hidden{display:none!important}
+.oscar-downloads{display:flex;flex-wrap:wrap;gap:.5rem;margin:.6rem 0}
+.oscar-download{display:inline-block;padding:.45rem .9rem;border:1px solid var(--border-color-primary);
+  border-radius:var(--button-large-radius,8px);background:var(--button-secondary-background-fill);
+  color:var(--button-secondary-text-color);text-decoration:none;font-weight:600}
+.oscar-download:hover{background:var(--button-secondary-background-fill-hover)}
 """
 
 

@@ -56,7 +56,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, kb_root: Path, ontology
     paths = Paths(root=root, cache=ontology_cache)
     workdir = prepare(tmp_path_factory.mktemp("app"))
     live = LiveKnowledgeBase(paths)
-    service = ChatService(live, workdir.exports, uploads=workdir.files)
+    service = ChatService(live, uploads=workdir.files)
     store = MemoryStore()  # one store for the chat's and the API's conversations, as `kb serve` has
     page = build(service, store=store)
     api = build_api(service, store, SignIn(API_USERS))

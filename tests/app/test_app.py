@@ -9,6 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import markupsafe
 import pytest
@@ -202,20 +203,72 @@ class _NeverAsked:
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * (MAX_QUESTION_CHARS + 1)])
 def test_empty_or_overlong_questions_are_refused_before_the_advisor(question: str, tmp_path: Path) -> None:
-    service = ChatService(live=None, exports=tmp_path, advisor=_NeverAsked)  # type: ignore[arg-type]
+    service = ChatService(live=None, advisor=_NeverAsked)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="question"):
         service.ask(None, question)
     assert service.advisor.asked == 0
 
 
-def test_exports_are_written_under_safe_names_in_the_process_folder(tmp_path: Path) -> None:
-    service = ChatService(live=None, exports=tmp_path, advisor=_NeverAsked)  # type: ignore[arg-type]
-    files = service.export_all(ANSWER)
-    assert sorted(files) == ["html", "json", "md", "prov"]
-    for path in files.values():
-        assert path.parent == tmp_path.resolve() and re.fullmatch(r"oscar-decision-[a-z_]+-[0-9a-f]{16}[.a-z]+",
-                                                                  path.name)
-    assert json.loads(files["json"].read_text()) == DOC
+def _records_app(records: dict[tuple[str, str, str], Answer], sign_in: dict[str, str] | None = None) -> Any:
+    """The record route over a plain Starlette app, its records found in `records` (owner, key, id)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from app.server import Records
+    from kb.render import export
+    from kb.render.jsondoc import digest
+
+    def find(owner: str, key: str, record_id: str, fmt: str) -> tuple[str, str] | None:
+        answer = records.get((owner, key, record_id))
+        return export(answer, fmt) if answer is not None and digest(answer) == record_id else None
+
+    app = Starlette(routes=[Route("/{rest:path}", lambda request: PlainTextResponse("the page"))],
+                    middleware=[Middleware(Records, find=find)])
+    if sign_in is not None:  # as Gradio keeps its sign-ins: a cookie's token -> the person
+        app.auth, app.cookie_id, app.tokens = object(), "c1", sign_in  # type: ignore[attr-defined]
+    return app
+
+
+def test_a_record_link_downloads_its_conversations_answer_and_nothing_else() -> None:
+    from starlette.testclient import TestClient
+
+    from kb.render.jsondoc import digest
+
+    key, record_id = "k" * 24, digest(ANSWER)
+    with TestClient(_records_app({("", key, record_id): ANSWER})) as http:
+        got = http.get(f"/oscar/record/{key}/{record_id}/json")
+        assert got.status_code == 200 and json.loads(got.text) == DOC
+        assert got.headers["content-disposition"] == \
+            f'attachment; filename="oscar-decision-{ANSWER.option}-{record_id}.json"'
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["content-security-policy"] == "sandbox"
+        assert http.head(f"/oscar/record/{key}/{record_id}/md").text == ""
+        assert http.get(f"/oscar/record/{key}/{record_id}/prov").headers["content-type"].startswith("text/turtle")
+        for wrong in (f"/oscar/record/{'x' * 24}/{record_id}/md", f"/oscar/record/{key}/{'0' * 16}/md",
+                      f"/oscar/record/{key}/{record_id}/pdf", f"/oscar/record/{key}/{record_id}/md/x",
+                      f"/oscar/record/short/{record_id}/md", f"/oscar/record/{key}/{record_id}/../../etc/passwd"):
+            refused = http.get(wrong)
+            assert refused.status_code == 404, wrong
+            assert "Decision" not in refused.text
+        assert http.post(f"/oscar/record/{key}/{record_id}/md").status_code == 405
+        assert http.get("/oscar/recordings").text == "the page"  # the page's own routes go on
+
+
+def test_with_a_sign_in_a_record_is_only_its_signed_in_owners() -> None:
+    from starlette.testclient import TestClient
+
+    from kb.render.jsondoc import digest
+
+    key, record_id = "k" * 24, digest(ANSWER)
+    link = f"/oscar/record/{key}/{record_id}/md"
+    with TestClient(_records_app({("ana", key, record_id): ANSWER}, {"t-ana": "ana", "t-bo": "bo"})) as http:
+        assert http.get(link).status_code == 401
+        assert http.get(link, headers={"cookie": "access-token-c1=forged"}).status_code == 401
+        assert http.get(link, headers={"cookie": "access-token-c1=t-bo"}).status_code == 404
+        got = http.get(link, headers={"cookie": "access-token-c1=t-ana"})
+        assert got.status_code == 200 and "## Decision Outcome" in got.text
 
 
 def test_a_stack_file_from_outside_the_upload_folder_is_refused_unread(tmp_path: Path) -> None:
@@ -224,8 +277,7 @@ def test_a_stack_file_from_outside_the_upload_folder_is_refused_unread(tmp_path:
     outside = tmp_path / "secret.json"
     outside.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}', encoding="utf-8")
     (uploads / "a1b2" / "link.json").symlink_to(outside)
-    service = ChatService(live=None, exports=tmp_path / "exports", advisor=_NeverAsked,  # type: ignore[arg-type]
-                          uploads=uploads)
+    service = ChatService(live=None, advisor=_NeverAsked, uploads=uploads)  # type: ignore[arg-type]
     for path in (outside, uploads / "a1b2" / ".." / ".." / "secret.json", uploads / "a1b2" / "link.json"):
         with pytest.raises(ValueError, match="refused, it is not a file uploaded here") as caught:
             service.add_stack(None, path)
@@ -236,8 +288,7 @@ def test_a_stack_file_from_outside_the_upload_folder_is_refused_unread(tmp_path:
 
 
 def test_a_stack_file_with_nothing_readable_names_its_line(tmp_path: Path) -> None:
-    service = ChatService(live=None, exports=tmp_path / "exports", advisor=_NeverAsked,  # type: ignore[arg-type]
-                          uploads=tmp_path)
+    service = ChatService(live=None, advisor=_NeverAsked, uploads=tmp_path)  # type: ignore[arg-type]
     cut = tmp_path / "cut.json"
     cut.write_text('{"bomFormat": "CycloneDX",\n "components": [{"name": "a"', encoding="utf-8")
     with pytest.raises(ValueError, match=r"Nothing to review in cut\.json:\ncut\.json:2: not valid JSON"):

@@ -152,28 +152,47 @@ def test_file_route_fetches_no_internal_address_and_the_proxy_is_closed(server: 
             assert response.status_code in (400, 403), (path, response.status_code)
 
 
-def test_the_exports_of_an_answer_are_served_and_nothing_beside_them(server: Server) -> None:
+def test_an_answers_records_download_by_its_links_and_only_for_its_conversation(server: Server) -> None:
     from gradio_client import Client
 
+    def links(outputs: Any) -> dict[str, str]:
+        record = next(o for o in outputs if isinstance(o, str) and "oscar-digest" in o)
+        digest = re.search(r'oscar-digest">([0-9a-f]+)<', record).group(1)
+        found = dict(re.findall(r'id="oscar-export-([a-z]+)" href="([^"]+)"', record))
+        assert all(f"/{digest}/{fmt}" in link for fmt, link in found.items())
+        return found
+
     client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
-    answer = client.predict(SMALL_TEAM, api_name="/ask")
-    record = next(o for o in answer if isinstance(o, str) and "oscar-digest" in o)
-    outputs = client.predict(api_name="/exports")  # this client's own conversation, kept by the server
-    updates = [o.get("value") for o in outputs if isinstance(o, dict)]
-    files = [v for v in updates if isinstance(v, dict) and str(v.get("orig_name", "")).startswith("oscar-decision-")]
-    assert len(files) == 4
-    with httpx.Client(timeout=20) as http:
-        for f in files:
-            served = http.get(f["url"])
-            assert served.status_code == 200
-            if f["orig_name"].endswith(".html"):  # a page of this origin is downloaded, never rendered
-                assert served.headers["content-disposition"].startswith("attachment")
-            assert re.search(r'oscar-digest">([0-9a-f]+)<', record).group(1) in f["orig_name"]
-        md = next(f for f in files if f["orig_name"].endswith(".md"))
-        assert "## Decision Outcome" in http.get(md["url"]).text
-        # the served copy's folder holds only that file: a neighbour's name next to it is refused
-        neighbour = md["url"].rsplit("/", 1)[0] + "/../../../../pyproject.toml"
-        assert http.get(neighbour).status_code in (400, 403, 404)
+    first = links(client.predict(SMALL_TEAM, api_name="/ask"))
+    assert sorted(first) == ["html", "json", "md", "prov"]
+    with httpx.Client(timeout=20, follow_redirects=False) as http:
+        for fmt, link in first.items():
+            served = http.get(server.url + link)
+            assert served.status_code == 200, (fmt, served.text)
+            # every record is a download; a page of this origin is never rendered, and could run nothing
+            assert served.headers["content-disposition"].startswith('attachment; filename="oscar-decision-')
+            assert served.headers["content-security-policy"] == "sandbox"
+            assert link.split("/")[-2] in served.headers["content-disposition"]
+        assert "## Decision Outcome" in http.get(server.url + first["md"]).text
+        assert json.loads(http.get(server.url + first["json"]).text)["question"].startswith("We're a 6-person")
+        assert http.post(server.url + first["md"]).status_code == 405
+
+        # another conversation's key, a made-up record id, an unknown format or a path beside it: nothing
+        other = links(Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
+                      .predict(HOSTILE, api_name="/ask"))
+        key, digest = first["md"].split("/")[2:4]
+        for wrong in (first["md"].replace(key, other["md"].split("/")[2]), first["md"].replace(digest, "0" * 16),
+                      first["md"][:-2] + "pdf", first["md"] + "/../../../../pyproject.toml",
+                      f"oscar/record/{key}/{digest}/../../../pyproject.toml"):
+            refused = http.get(server.url + wrong)
+            assert refused.status_code == 404, (wrong, refused.status_code)
+            assert "[project]" not in refused.text
+
+        # a newer answer in the conversation replaces the record its links name
+        second = links(client.predict("And if we were 150 people?", api_name="/ask"))
+        assert second["md"] != first["md"]
+        assert http.get(server.url + first["md"]).status_code == 404
+        assert http.get(server.url + second["md"]).status_code == 200
 
 
 # --- the chat ------------------------------------------------------------------------------------------
@@ -592,7 +611,7 @@ def test_a_person_signs_in_through_the_page_and_then_asks(server: Server, browse
     page = build(server.service)
     _, url = launch(page, server.workdir, port=free_port(), auth=[("ana", "a long passphrase")], block=False)
     tab = Tab.__new__(Tab)
-    tab.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     tab.page = tab.context.new_page()
     tab.outside, tab.dialogs = [], []
     try:
@@ -603,6 +622,14 @@ def test_a_person_signs_in_through_the_page_and_then_asks(server: Server, browse
         tab.page.wait_for_selector("#oscar-question textarea", timeout=60_000)
         tab.ask(SMALL_TEAM)
         assert shown(advised(server, SMALL_TEAM)) in tab.wait_answers(1)
+        # the signed-in person downloads the record; its link, followed without the sign-in, gives nothing
+        tab.tab("Export")
+        link = tab.page.locator("#oscar-export-md").get_attribute("href")
+        with tab.page.expect_download() as info:
+            tab.page.click("#oscar-export-md")
+        assert "## Decision Outcome" in Path(info.value.path()).read_text(encoding="utf-8")
+        with httpx.Client(timeout=20) as http:
+            assert http.get(url + link).status_code == 401
     finally:
         tab.close()
         page.close()
