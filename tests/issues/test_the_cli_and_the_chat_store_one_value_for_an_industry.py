@@ -3,8 +3,6 @@ same words gave different facts (and different rules fired) depending on where t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.service import ChatService
@@ -12,8 +10,7 @@ from kb.advisor.advise import Advisor, KnowledgeBase
 from kb.advisor.conversation import Conversation
 
 
-def test_a_named_industry_is_stored_as_its_entity_whoever_sets_it(knowledge_base: KnowledgeBase,
-                                                                    tmp_path: Path) -> None:
+def test_a_named_industry_is_stored_as_its_entity_whoever_sets_it(knowledge_base: KnowledgeBase) -> None:
     advisor = Advisor(knowledge_base)
     said = Conversation()
     advisor.set_fact(said, "industry", "healthcare")  # what kb ask --set and the API call
@@ -22,7 +19,7 @@ def test_a_named_industry_is_stored_as_its_entity_whoever_sets_it(knowledge_base
     class Live:
         current = knowledge_base
 
-    service = ChatService(Live(), tmp_path, advisor=lambda _: advisor)  # type: ignore[arg-type]
+    service = ChatService(Live(), advisor=lambda _: advisor)  # type: ignore[arg-type]
     session = service.set_fact(None, "asker.industry", "healthcare")
     by_chat = dict((fid, v) for fid, v, _ in Conversation.from_dict(session["conversation"]).known())
     assert by_cli == by_chat["asker.industry"] == "industry:healthcare"
