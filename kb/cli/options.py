@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from kb.config import Paths
@@ -44,9 +46,14 @@ def parser(prog: str, description: str | None = None, **kwargs: object) -> argpa
 
 
 def paths(ns: argparse.Namespace) -> Paths:
-    """The knowledge base and cache folders the parsed options name; sets up --trace logging."""
+    """The knowledge base and cache folders the parsed options name; sets up --trace logging. A `--cache`
+    is the whole process's cache, as $OSCAR_CACHE would be: the YAML files' verdicts (kb/yamlfile.py) go
+    there too, never to ~/.cache/oscar."""
     trace(getattr(ns, "trace", None))
-    return Paths.default(getattr(ns, "root", None), getattr(ns, "cache", None))
+    cache = getattr(ns, "cache", None)
+    if cache:
+        os.environ["OSCAR_CACHE"] = str(Path(cache).resolve())
+    return Paths.default(getattr(ns, "root", None), cache)
 
 
 def trace(level: str | None) -> None:

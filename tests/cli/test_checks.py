@@ -63,3 +63,19 @@ def test_kb_check_prints_the_problem_and_exits_1(tmp_path: Path, capsys: pytest.
 
 def test_the_readmes_under_test_name_only_files_that_exist(kb_root: Path) -> None:
     assert run_checks(Paths(root=kb_root, cache=Path("/nonexistent")), {"readmes"}) == []
+
+
+def test_a_given_cache_folder_holds_every_cache_the_check_writes(
+        kb_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from kb import yamlfile
+
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("OSCAR_CACHE", raising=False)  # restored after the test, whatever `--cache` set
+    yamlfile._valid.forget()  # read the verdicts afresh from wherever the run's cache is
+    try:
+        assert main(["--root", str(kb_root), "--cache", str(tmp_path / "cache"), "--only", "reader"]) == 0
+    finally:
+        yamlfile._valid.forget()
+    assert (tmp_path / "cache" / yamlfile.VALID_FILE).is_file()
+    assert not home.exists(), sorted(str(p) for p in home.rglob("*"))
