@@ -114,6 +114,9 @@ class Cues:
     """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
     """Words that show a question is about choosing ML software even when no fact was read in it."""
+    alternatives: tuple[str, ...] = ()
+    """What may stand between two named products to make the question a choice between them ("MLflow or
+    DVC?", "GPT-4 vs Claude"): the whole gap between the names, as one phrase."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class Quantities:
     """Words after which a number is no quantity of any kind ("100%", "10x the traffic")."""
     described: tuple[str, ...] = ()
     """Unit kinds whose unit word may follow a word or two describing it ("6 cleared engineers")."""
+    sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Per unit kind, what joins two counts into one ("two data scientists plus one ML engineer": three)."""
 
 
 @dataclass(frozen=True)
@@ -393,7 +398,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
         not_names=low(doc.get("not_names")),
-        domain=low(doc.get("domain")))
+        domain=low(doc.get("domain")), alternatives=low(doc.get("alternatives")))
 
 
 def _quantities(path: Path, problems: list[Problem]) -> Quantities:
@@ -415,6 +420,7 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     lead_ins = tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lead.items()) if isinstance(
         lead, YMap) else ()
     implied = doc.get("implies_currency", YMap())
+    sums = doc.get("sums", YMap())
     codes = {c for c, _, _ in currencies}
     implies: list[tuple[str, str]] = []
     for word, code in implied.items() if isinstance(implied, YMap) else ():
@@ -426,7 +432,9 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
                       str(doc.get("rates_as_of", "")), lead_ins, tuple(str(k) for k in _texts(doc.get("no_article"))),
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
-                      tuple(str(k) for k in _texts(doc.get("described"))))
+                      tuple(str(k) for k in _texts(doc.get("described"))),
+                      tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in sums.items()) if isinstance(
+                          sums, YMap) else ())
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
@@ -493,6 +501,7 @@ CUES_SCHEMA = _mapping("the cues file", {
     "hedges": _BEFORE_AFTER,
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
+    "alternatives": _WORDS,
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
                                          "functions": _WORDS}),
 })
@@ -506,6 +515,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "scales": _FACTORS,
     "vague": _FACTORS,
     "no_article": _WORDS, "described": _WORDS,
+    "sums": {"type": "object", "additionalProperties": _WORDS},
     "not_after": _WORDS,
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},
     "lead_ins": {"type": "object", "additionalProperties": _WORDS},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from kb.graph.expressions import ExpressionError
 from kb.graph.expressions import parse as parse_expression
 from kb.model.answer import Unsure
 from kb.model.facts import Scalar, Source
+from kb.model.problems import Problem, display_path
 from kb.retrieval.embeddings import READS_CHARS
 
 log = logging.getLogger("kb.advisor.reader")
@@ -51,6 +53,9 @@ NEAR_MISS_MARGIN = 0.02
 """An example match must beat the field's closest near miss by this much."""
 FUZZY_MIN = 85.0
 """rapidfuzz ratio (0-100) a misspelt word needs to be read as a name; measured to keep 'python' off 'pytorch'."""
+COMMON_WORD_ZIPF = 3.0
+"""A word this frequent in English (wordfreq's Zipf scale: 3 is once per million words) is itself, not a
+misspelt name: "interactive" is no "Iterative", "sparks" no "Spark"; "pytorh" and "kubernets" score 0."""
 MAX_CLAUSES = 12
 """Clauses compared with the examples: a longer question is read by patterns in full, by examples in part."""
 MAX_READ_CHARS = 20_000
@@ -462,6 +467,15 @@ def _places(version: str, cache: Path | None) -> frozenset[str]:
 
 
 @functools.cache
+@functools.lru_cache(maxsize=4096)
+def _common_word(word: str) -> bool:
+    """Whether a word is common English (see COMMON_WORD_ZIPF); wordfreq is imported when first asked, as only
+    a word close to a name is asked about."""
+    from wordfreq import zipf_frequency
+
+    return bool(zipf_frequency(word, "en") >= COMMON_WORD_ZIPF)
+
+
 def _number_words() -> frozenset[str]:
     """The English words number_parser reads as (parts of) numbers."""
     from number_parser.data import en
@@ -634,6 +648,8 @@ class Reader:
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
         self._functions = self._phrases(cues.functions)
+        self._alternatives = {self._words(p) for p in cues.alternatives}
+        self._sums = {kind: {self._words(p) for p in words} for kind, words in book.quantities.sums}
         q = book.quantities
         self._scales = {w.lower(): f for w, f in q.scales}
         self._vague = sorted(((self._words(w), f) for w, f in q.vague), key=lambda x: -len(x[0]))
@@ -954,6 +970,18 @@ class Reader:
                 pattern_fields.add(entry.field or "")
                 covered.append((start, end))
 
+        # two patterns giving one field different values over the same words: the longer match is the more
+        # specific ("moderately experienced data scientists" over "experienced data scientists")
+        def span(c: _Candidate) -> tuple[int, int]:
+            return c.obs.source.start or 0, c.obs.source.end or 0
+
+        by_pattern = [c for c in cands if c.obs.source.how == "pattern" and c.obs.key in self.book.fields]
+        beaten = {id(c) for c in by_pattern for d in by_pattern
+                  if c.obs.key == d.obs.key and c.obs.value != d.obs.value and span(c)[0] < span(d)[1]
+                  and span(d)[0] < span(c)[1] and (span(d)[1] - span(d)[0], -span(d)[0])
+                  > (span(c)[1] - span(c)[0], -span(c)[0])}
+        cands = [c for c in cands if id(c) not in beaten]
+
         # numbers with units
         for c in self._quantities(text, toks, src):
             cands.append(c)
@@ -975,6 +1003,9 @@ class Reader:
         observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
                               .values(), key=lambda o: (o.source.start or 0, o.key))
         hedged = tuple(c.obs for c in cands if c.hedged)
+        choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
+        if choice is not None:  # "should we use Ray or Anyscale?" asks for advice: a pattern said so first
+            asked_hits.append(("comparison", choice))
         asked, asked_how, in_domain = self._asked(toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
         if asked in ("definition", "comparison"):
@@ -1041,7 +1072,7 @@ class Reader:
         from rapidfuzz import fuzz, process
 
         hits = process.extract(word, list(self._fuzzy_keys), scorer=fuzz.ratio, limit=3, score_cutoff=FUZZY_MIN)
-        if not hits:
+        if not hits or _common_word(word):
             return None
         best_key, best, _ = hits[0]
         label = self._fuzzy_keys[best_key]
@@ -1132,6 +1163,7 @@ class Reader:
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
         out: list[_Candidate] = []
+        counts: list[tuple[int, str, int, int, FieldDecl]] = []  # (candidate, unit kind, first, end token, field)
         by_unit: dict[str, list[FieldDecl]] = {}
         for d in self._quantity_fields:
             by_unit.setdefault(d.unit, []).append(d)
@@ -1192,7 +1224,19 @@ class Reader:
                     if self._cued(d, toks, i) and self._plausible(d, value * factor):
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
-                        out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
+                        last = counts[-1] if counts else None
+                        if (last is not None and last[1] == kind and last[4] is d and unit_used and tuple(
+                                t.lower for t in toks[last[3]:i]) in self._sums.get(kind, ())):
+                            # "two data scientists plus one ML engineer": one team of three
+                            first = out[last[0]]
+                            total = float(first.obs.value) + value * factor
+                            out[last[0]] = self._quantity(d, total, src(
+                                first.obs.source.start or 0, shown, "quantity", f"{first.obs.source.via} + {via}"))
+                            counts[-1] = (last[0], kind, last[2], end_i, d)
+                        else:
+                            out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
+                            if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
+                                counts.append((len(out) - 1, kind, i, end_i, d))
                         break
                 i = max(end_i, i + 1)
                 continue
@@ -1407,6 +1451,28 @@ class Reader:
         return [n for n in out if " ".join(n.lower().split()) not in place_names(self._cache)] if out else out
 
     # -- what is asked ----------------------------------------------------------------------------------
+    def _choice(self, text: str, toks: Sequence[_Tok], observations: Sequence[Observation],
+                unknown: Sequence[str], src: Callable[..., Source]) -> Source | None:
+        """Two named products with only an alternative between them ("MLflow or DVC?", "Vertex AI or
+        Databricks"): the question is a choice between them, when no pattern said what is asked and the
+        sentence that names them is a question or the last one ("we use PyTorch or TensorFlow." states no
+        choice)."""
+        if not self._alternatives:
+            return None
+        spans = {(o.source.start or 0, o.source.end or 0) for o in observations
+                 if o.key == "mention" and not o.negated and str(o.value).startswith(("offering:", "vendor:"))}
+        for name in unknown:  # "Verta or ModelDB?": names not known yet are products all the same
+            at = text.find(name)
+            if at >= 0:
+                spans.add((at, at + len(name)))
+        names = sorted(spans)
+        for (a, b), (c, d) in itertools.pairwise(names):
+            gap = tuple(t.lower for t in toks if t.start >= b and t.end <= c)
+            end = next((t.text for t in toks if t.start >= d and t.text in (".", "!", "?")), "?")
+            if gap in self._alternatives and end == "?":
+                return src(a, d, "pattern", "cues:alternatives")
+        return None
+
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],
                unknown: Sequence[str], hedged: Sequence[Observation]) -> tuple[str, Source | None, bool]:
@@ -1439,3 +1505,44 @@ class Reader:
                 and semantic[0] != "out_of_scope"):
             return semantic[0], semantic[2], True
         return "recommendation", None, True
+
+
+def check_examples(paths: Any) -> list[Problem]:
+    """`kb check`: the phrase files agree with themselves. An example of a field's value must not be read by
+    a pattern as another value of that field, and a near miss must not be read by a pattern as the value it
+    is a near miss of: either would read real questions wrongly. Reported at the example's line, naming the
+    pattern's. (Only patterns and quantities are used here; the examples' own similarity is measured by
+    `kb eval understanding`.)"""
+    from kb import vocab
+    from kb.advisor.phrasebook import load_phrasebook
+
+    book = load_phrasebook(paths.reader, vocab.ASKED_KINDS)
+    if book.problems:
+        return []  # `check_reader` reports them; the patterns cannot be trusted until they are fixed
+    reader = Reader(book, EntityMatcher({}))
+    problems: list[Problem] = []
+
+    def where(ref: str | None) -> str:  # "file:line" of a pattern, relative to the knowledge base like every problem
+        file, _, line = (ref or "").rpartition(":")
+        return f"{display_path(file, paths.root)}:{line}" if file else str(ref)
+
+    for entry in book.entries:
+        if entry.field is None:
+            continue
+        shown = display_path(entry.id.rsplit(":", 1)[0], paths.root)
+        own = str(entry.value)
+        for text, line in entry.examples:
+            read = [o for o in reader.read(text).observations if o.key == entry.field and not o.negated]
+            others = [o for o in read if str(o.value) != own]
+            if others and not any(str(o.value) == own for o in read):
+                o = others[0]
+                problems.append(Problem(shown, line, f"example {text!r} of {entry.field}={own} is read as "
+                                                     f"{entry.field}={o.value} by {where(o.source.via)}"))
+        for text, line in entry.near_misses:
+            read = [o for o in reader.read(text).observations if o.key == entry.field and not o.negated
+                    and str(o.value) == own]
+            if read:
+                problems.append(Problem(shown, line, f"near miss {text!r} is read as {entry.field}={own} by "
+                                                     f"{where(read[0].source.via)}: narrow that pattern, or the near "
+                                                     f"miss is no near miss"))
+    return problems

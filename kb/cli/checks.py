@@ -18,6 +18,7 @@ CHECKERS: list[tuple[str, str, str]] = [
     ("rules", "kb.rulebook.rules", "check_rules"),
     ("corpus", "kb.corpus.documents", "check_corpus"),
     ("reader", "kb.advisor.phrasebook", "check_reader"),
+    ("phrases", "kb.advisor.reader", "check_examples"),
     ("labelled", "kb.advisor.reading_eval", "check_labelled"),
     ("readmes", "kb.cli.checks", "check_readmes"),
 ]

@@ -268,6 +268,50 @@ def test_a_bad_pattern_is_reported_with_file_and_line(tmp_path: Path) -> None:
     assert any("one of none, some, strong" in p.message for p in book.problems)
 
 
+def test_a_near_miss_or_example_that_a_pattern_misreads_is_reported_at_its_line(tmp_path: Path) -> None:
+    from kb.cli.checks import run_checks
+    from kb.config import Paths
+
+    shipped = Path(__file__).resolve().parents[2] / "reader"
+    reader = tmp_path / "kb" / "reader"
+    (reader / "phrases").mkdir(parents=True)
+    for name in ("fields.yaml", "cues.yaml", "quantities.yaml"):
+        (reader / name).write_text((shipped / name).read_text())
+    paths = Paths(root=tmp_path / "kb", cache=tmp_path / "cache")
+    (reader / "phrases" / "gpus.yaml").write_text(
+        "phrases:\n"
+        "  - field: gpus\n"
+        "    value: true\n"
+        "    patterns:\n"
+        "      - [{LOWER: {IN: [gpu, gpus]}}]\n"
+        "    examples:\n"
+        "      - we own a rack of GPUs\n"
+        "    near_misses:\n"
+        "      - our laptops have small gpus for gaming\n"
+        "  - field: gpus\n"
+        "    value: false\n"
+        "    examples:\n"
+        "      - nothing but cpus, plus one gpu we borrowed\n")
+    problems = run_checks(paths, {"phrases"})
+    assert [(p.path, p.line) for p in problems] == [("reader/phrases/gpus.yaml", 9), ("reader/phrases/gpus.yaml", 13)]
+    assert "near miss 'our laptops have small gpus for gaming' is read as gpus=True by " \
+           "reader/phrases/gpus.yaml:5" in problems[0].message
+    assert "is read as gpus=True" in problems[1].message
+    # narrowing the pattern is the fix
+    text = (reader / "phrases" / "gpus.yaml").read_text()
+    (reader / "phrases" / "gpus.yaml").write_text(text.replace(
+        "[{LOWER: {IN: [gpu, gpus]}}]", "[{LOWER: we}, {LOWER: {IN: [own, rent]}}, {OP: \"?\"}, {OP: \"?\"}, "
+        "{OP: \"?\"}, {LOWER: {IN: [gpu, gpus]}}]"))
+    assert run_checks(paths, {"phrases"}) == []
+
+
+def test_the_shipped_phrases_agree_with_themselves(kb_root: Path) -> None:
+    from kb.cli.checks import run_checks
+    from kb.config import Paths
+
+    assert run_checks(Paths(root=kb_root, cache=Path("/nonexistent")), {"phrases"}) == []
+
+
 # --- what the reader learnt from the dev split, in new wordings ------------------------------------------
 def test_a_name_never_spans_a_sentence_end(read) -> None:  # type: ignore[no-untyped-def]
     u = read("all our stuff runs on AWS. SageMaker or our own cluster?")
@@ -279,6 +323,12 @@ def test_a_name_never_spans_a_sentence_end(read) -> None:  # type: ignore[no-unt
                                                  ("thinking of stabel diffusion for ads", "offering:stable_diffusion")])
 def test_misspellings_by_swapped_letters_and_across_words(read, question: str, ident: str) -> None:  # type: ignore[no-untyped-def]
     assert ident in entities(read(question))
+
+
+@pytest.mark.parametrize("question", ["an interactive search where ~300 ms is fine",
+                                      "a few sparks of interest from the sales team"])
+def test_a_common_word_is_no_misspelt_name(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert not any(o.source.how == "fuzzy" for o in read(question).observations)
 
 
 @pytest.mark.parametrize(("question", "industry"), [
@@ -299,6 +349,30 @@ def test_money_without_a_currency_sign(read, question: str, budget: int) -> None
 
 def test_a_head_count_needs_a_number(read) -> None:  # type: ignore[no-untyped-def]
     assert "team_size" not in facts(read("as a data scientist I'd like an open-source tracker"))
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("vertex ai or databricks for a 3 person team?", "comparison"),
+    ("we run a support desk. GPT-4 or Claude for the reply drafts?", "comparison"),
+    ("Verta or ModelDB, what do we get from paying?", "comparison"),
+    ("we are a hospital and must stay on premises: cloudera or databricks", "comparison"),
+    ("we use pytorch or tensorflow depending on the project. which managed platform should we buy?",
+     "recommendation"),
+    ("do we build on sagemaker or host it ourselves?", "recommendation"),
+])
+def test_two_products_with_an_or_between_them_are_a_choice(read, question: str,  # type: ignore[no-untyped-def]
+                                                             asked: str) -> None:
+    assert read(question).asked == asked
+
+
+@pytest.mark.parametrize(("question", "team"), [
+    ("our ml side: three data scientists plus two ML engineers, no gpus", 5),
+    ("4 developers and 1 data scientist, all on azure", 5),
+    ("a team of six, and two of us know some ML", 6),
+])
+def test_counts_of_people_joined_by_and_make_one_team(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
+    got = [o.value for o in read(question).observations if o.key == "team_size"]
+    assert got[0] == team, got
 
 
 def test_a_comparison_states_facts_only_of_the_asker(read) -> None:  # type: ignore[no-untyped-def]
