@@ -1108,8 +1108,14 @@ class Reader:
             currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
         m = _NUMERIC.match(text)
         if m:
-            value = float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
-            suffix, used, scaled = (m.group(3) or "").lower(), 1, False
+            digits, used = m.group(1).replace(",", ""), 1
+            if len(text) <= 3 and text.isdigit():
+                # "60 000 €", "1 500 000": groups of three digits a space apart are one number
+                while (i + used < len(toks) and len(toks[i + used].text) == 3 and toks[i + used].text.isdigit()
+                       and toks[i + used].start == toks[i + used - 1].end + 1):
+                    digits, used = digits + toks[i + used].text, used + 1
+            value = float(digits + (f".{m.group(2)}" if m.group(2) else ""))
+            suffix, scaled = (m.group(3) or "").lower(), False
             if suffix in self._scales:
                 value, suffix, scaled = value * self._scales[suffix], "", True
             if not suffix and used + i < len(toks) and toks[i + used].lower in self._scales:

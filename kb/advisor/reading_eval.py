@@ -135,8 +135,10 @@ def load_split(path: Path) -> list[Labelled]:
     out = []
     for u in data.get("utterances", []):
         items: list[Item] = [("fact", k, v) for k, v in (u.get("facts") or {}).items()]
-        items += [("mention", str(i), True) for i in u.get("mentions") or ()]
-        items += [("requires", str(i), True) for i in u.get("requires") or ()]
+        required = [str(i) for i in u.get("requires") or ()]
+        # a requirement names its entity: listed in `mentions` as well, it is still one item, `requires`
+        items += [("mention", str(i), True) for i in u.get("mentions") or () if str(i) not in required]
+        items += [("requires", i, True) for i in required]
         items += [("denies", str(i), True) for i in u.get("denies") or ()]
         out.append(Labelled(str(u["text"]), str(u["asked"]), tuple(items),
                             tuple(str(n) for n in u.get("unknown") or ()), path.name))

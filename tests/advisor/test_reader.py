@@ -365,8 +365,17 @@ def test_two_products_with_an_or_between_them_are_a_choice(read, question: str, 
     assert read(question).asked == asked
 
 
+@pytest.mark.parametrize(("question", "budget"), [
+    ("the ceiling is 60 000 € per year", 64800),
+    ("we can spend CHF 1 200 000 over the whole programme", 1_356_000),
+])
+def test_thousands_a_space_apart_are_one_number(read, question: str, budget: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question))["budget_usd"] == budget
+
+
 @pytest.mark.parametrize(("question", "team"), [
     ("our ml side: three data scientists plus two ML engineers, no gpus", 5),
+    ("one senior MLE and two juniors, budget tight", 3),
     ("4 developers and 1 data scientist, all on azure", 5),
     ("a team of six, and two of us know some ML", 6),
 ])

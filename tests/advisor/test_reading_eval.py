@@ -82,3 +82,16 @@ def test_every_reader_keyword_is_documented() -> None:
                 "first_person", "industry", "self", "customers", "organisations", "functions", "no_article",
                 "described", "implies_currency", "asked_over_facts"):
         assert f"`{key}`" in text, key
+
+
+def test_a_required_entity_listed_as_a_mention_too_is_one_item(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kb.advisor.reading_eval import load_split
+
+    path = tmp_path / "dev.yaml"
+    path.write_text("utterances:\n"
+                    "  - text: we need SOC 2 and we are on AWS\n"
+                    "    asked: recommendation\n"
+                    "    mentions: [certification:soc2_type2, vendor:aws]\n"
+                    "    requires: [certification:soc2_type2]\n")
+    (u,) = load_split(path)
+    assert sorted(u.items) == [("mention", "vendor:aws", True), ("requires", "certification:soc2_type2", True)]
