@@ -1002,6 +1002,10 @@ class Reader:
 
         observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
                               .values(), key=lambda o: (o.source.start or 0, o.key))
+        # a number field holds one value: of several counts or amounts stated, the last narrows the others
+        # ("120 engineers, 15 in ML", "headcount is 25 but the ML team is 4")
+        last = {o.key: o for o in observations if not o.negated and o.source.how == "quantity"}
+        observations = [o for o in observations if o.negated or o.source.how != "quantity" or last[o.key] is o]
         hedged = tuple(c.obs for c in cands if c.hedged)
         choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
         if choice is not None:  # "should we use Ray or Anyscale?" asks for advice: a pattern said so first

@@ -365,6 +365,14 @@ def test_two_products_with_an_or_between_them_are_a_choice(read, question: str, 
     assert read(question).asked == asked
 
 
+@pytest.mark.parametrize(("question", "team"), [
+    ("a scale-up of 300 engineers, 12 of them in machine learning", 12),
+    ("headcount is around forty but the data team that would own this is six people", 6),
+])
+def test_of_several_counts_the_last_narrows_the_others(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
+    assert [o.value for o in read(question).observations if o.key == "team_size"] == [team]
+
+
 @pytest.mark.parametrize(("question", "budget"), [
     ("the ceiling is 60 000 € per year", 64800),
     ("we can spend CHF 1 200 000 over the whole programme", 1_356_000),
@@ -377,11 +385,15 @@ def test_thousands_a_space_apart_are_one_number(read, question: str, budget: int
     ("our ml side: three data scientists plus two ML engineers, no gpus", 5),
     ("one senior MLE and two juniors, budget tight", 3),
     ("4 developers and 1 data scientist, all on azure", 5),
-    ("a team of six, and two of us know some ML", 6),
 ])
 def test_counts_of_people_joined_by_and_make_one_team(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
     got = [o.value for o in read(question).observations if o.key == "team_size"]
-    assert got[0] == team, got
+    assert got == [team], got
+
+
+def test_a_team_and_some_of_it_are_not_added_up(read) -> None:  # type: ignore[no-untyped-def]
+    got = [o.value for o in read("a team of six, and two of us know some ML").observations if o.key == "team_size"]
+    assert got and 8 not in got, got
 
 
 def test_a_comparison_states_facts_only_of_the_asker(read) -> None:  # type: ignore[no-untyped-def]
