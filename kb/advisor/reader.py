@@ -466,7 +466,6 @@ def _places(version: str, cache: Path | None) -> frozenset[str]:
     return frozenset(names)
 
 
-@functools.cache
 @functools.lru_cache(maxsize=4096)
 def _common_word(word: str) -> bool:
     """Whether a word is common English (see COMMON_WORD_ZIPF); wordfreq is imported when first asked, as only
@@ -476,6 +475,7 @@ def _common_word(word: str) -> bool:
     return bool(zipf_frequency(word, "en") >= COMMON_WORD_ZIPF)
 
 
+@functools.cache
 def _number_words() -> frozenset[str]:
     """The English words number_parser reads as (parts of) numbers."""
     from number_parser.data import en
