@@ -414,13 +414,14 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
     def pairs(key: str) -> tuple[tuple[str, float], ...]:
         return tuple((str(word), float(v)) for word, v in doc.get(key, {}).items())
 
+    def word_lists(key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:  # kind -> lower-cased words
+        lists = doc.get(key, YMap())
+        return tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lists.items()) if isinstance(
+            lists, YMap) else ()
+
     units = [(str(kind), tuple((str(word).lower(), float(v)) for word, v in words.items()))
              for kind, words in doc.get("units", {}).items()]
-    lead = doc.get("lead_ins", YMap())
-    lead_ins = tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in lead.items()) if isinstance(
-        lead, YMap) else ()
     implied = doc.get("implies_currency", YMap())
-    sums = doc.get("sums", YMap())
     codes = {c for c, _, _ in currencies}
     implies: list[tuple[str, str]] = []
     for word, code in implied.items() if isinstance(implied, YMap) else ():
@@ -430,11 +431,11 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
         else:
             implies.append((str(word), str(code)))
     return Quantities(tuple(currencies), pairs("scales"), pairs("vague"), tuple(units),
-                      str(doc.get("rates_as_of", "")), lead_ins, tuple(str(k) for k in _texts(doc.get("no_article"))),
+                      str(doc.get("rates_as_of", "")), word_lists("lead_ins"),
+                      tuple(str(k) for k in _texts(doc.get("no_article"))),
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
                       tuple(str(k) for k in _texts(doc.get("described"))),
-                      tuple((str(k), tuple(w.lower() for w in _texts(v))) for k, v in sums.items()) if isinstance(
-                          sums, YMap) else ())
+                      word_lists("sums"))
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:

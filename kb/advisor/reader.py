@@ -1173,7 +1173,7 @@ class Reader:
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
         out: list[_Candidate] = []
-        counts: list[tuple[int, str, int, int, FieldDecl]] = []  # (candidate, unit kind, first, end token, field)
+        counts: list[tuple[int, str, int, FieldDecl]] = []  # (candidate, unit kind, token after it, field)
         by_unit: dict[str, list[FieldDecl]] = {}
         for d in self._quantity_fields:
             by_unit.setdefault(d.unit, []).append(d)
@@ -1235,18 +1235,18 @@ class Reader:
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
                         last = counts[-1] if counts else None
-                        if (last is not None and last[1] == kind and last[4] is d and unit_used and tuple(
-                                t.lower for t in toks[last[3]:i]) in self._sums.get(kind, ())):
+                        if (last is not None and last[1] == kind and last[3] is d and unit_used and tuple(
+                                t.lower for t in toks[last[2]:i]) in self._sums.get(kind, ())):
                             # "two data scientists plus one ML engineer": one team of three
                             first = out[last[0]]
                             total = float(first.obs.value) + value * factor
                             out[last[0]] = self._quantity(d, total, src(
                                 first.obs.source.start or 0, shown, "quantity", f"{first.obs.source.via} + {via}"))
-                            counts[-1] = (last[0], kind, last[2], end_i, d)
+                            counts[-1] = (last[0], kind, end_i, d)
                         else:
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
-                                counts.append((len(out) - 1, kind, i, end_i, d))
+                                counts.append((len(out) - 1, kind, end_i, d))
                         break
                 i = max(end_i, i + 1)
                 continue
