@@ -95,6 +95,9 @@ class Cues:
     terminators: tuple[str, ...] = ()
     hedges_before: tuple[str, ...] = ()
     hedges_after: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    """Words that open a condition ("if we", "once we"): a fact inside one is hedged in a request for advice but
+    is the very case asked about in a question about obligations ("what must we publish if we ship it?")."""
     roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     window: int = 6
     requirement: tuple[str, ...] = ()
@@ -393,6 +396,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         negation_before=low(neg.get("before")), negation_after=low(neg.get("after")),
         pseudo_negation=low(neg.get("pseudo")), terminators=low(neg.get("terminators")),
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
+        conditions=low(hedges.get("conditions")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
@@ -494,12 +498,11 @@ PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "mi
                               required=("phrases",))
 """reader/phrases/*.yaml: what utterances read as a field's value or a kind of question."""
 
-_BEFORE_AFTER = _mapping("a list of cues", {"before": _WORDS, "after": _WORDS})
 CUES_SCHEMA = _mapping("the cues file", {
     "negation": _mapping("`negation`", {"window": {"type": "integer", "minimum": 1, "maximum": 20},
                                         "before": _WORDS, "after": _WORDS, "pseudo": _WORDS,
                                         "terminators": _WORDS}),
-    "hedges": _BEFORE_AFTER,
+    "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS}),
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,

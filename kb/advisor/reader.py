@@ -548,6 +548,8 @@ class _Number:
 class _Candidate:
     obs: Observation
     hedged: bool = False
+    condition: bool = False
+    """Hedged by a condition alone ("if we ship it"): a fact in a question about obligations."""
 
 
 @dataclass
@@ -640,6 +642,7 @@ class Reader:
         self._terminators = self._phrases(cues.terminators)
         self._hedge_before = self._phrases(cues.hedges_before)
         self._hedge_after = self._phrases(cues.hedges_after)
+        self._conditions = self._phrases(cues.conditions)
         self._roles = {role: self._phrases(words) for role, words in cues.roles}
         self._domain = self._phrases(cues.domain)
         self._requirement = self._phrases(cues.requirement)
@@ -724,7 +727,7 @@ class Reader:
                             for vv in v.values():
                                 for x in vv if isinstance(vv, list) else [vv]:
                                     words.update(tokens(str(x)))
-        for group in (self._neg_before, self._neg_after, self._hedge_before, self._hedge_after,
+        for group in (self._neg_before, self._neg_after, self._hedge_before, self._hedge_after, self._conditions,
                       self._terminators, self._pseudo, *self._roles.values()):
             for p in group:
                 words.update(p)
@@ -1000,18 +1003,17 @@ class Reader:
                   if c.obs.source.how != "example" and c.obs.source.start is not None and c.obs.source.end is not None]
         unknown.extend(self._unknown_names(text, toks, [*covered, *stated]))
 
-        observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands if not c.hedged}
-                              .values(), key=lambda o: (o.source.start or 0, o.key))
-        # a number field holds one value: of several counts or amounts stated, the last narrows the others
-        # ("120 engineers, 15 in ML", "headcount is 25 but the ML team is 4")
-        last = {o.key: o for o in observations if not o.negated and o.source.how == "quantity"}
-        observations = [o for o in observations if o.negated or o.source.how != "quantity" or last[o.key] is o]
+        observations = self._stated(cands, conditions=False)
         hedged = tuple(c.obs for c in cands if c.hedged)
         choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
         if choice is not None:  # "should we use Ray or Anyscale?" asks for advice: a pattern said so first
             asked_hits.append(("comparison", choice))
         asked, asked_how, in_domain = self._asked(toks, asked_hits, asked_semantic, observations, unknown,
                                                    hedged)
+        if asked == "obligations" and any(c.condition for c in cands):
+            # "what must we publish if we ship it in our app?": the condition is the case asked about
+            observations = self._stated(cands, conditions=True)
+            hedged = tuple(c.obs for c in cands if c.hedged and not c.condition)
         if asked in ("definition", "comparison"):
             # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
             # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
@@ -1023,6 +1025,17 @@ class Reader:
                 ("criterion:", "concept:")))]
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
                              tuple(unsure), hedged, asked_how, tuple(ambiguous))
+
+    @staticmethod
+    def _stated(cands: Sequence[_Candidate], conditions: bool) -> list[Observation]:
+        """The candidates not hedged (`conditions`: those hedged only by a condition count as stated), one per
+        key and value; of several counts or amounts stated, the last narrows the others (a number field holds
+        one value: "120 engineers, 15 in ML", "headcount is 25 but the ML team is 4")."""
+        observations = sorted({(c.obs.key, str(c.obs.value), c.obs.negated): c.obs for c in cands
+                               if not c.hedged or (conditions and c.condition)}.values(),
+                              key=lambda o: (o.source.start or 0, o.key))
+        last = {o.key: o for o in observations if not o.negated and o.source.how == "quantity"}
+        return [o for o in observations if o.negated or o.source.how != "quantity" or last[o.key] is o]
 
     def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source,
                            states_negative: bool = False) -> _Candidate | None:
@@ -1038,9 +1051,10 @@ class Reader:
         negated = not states_negative and (self._has_negation(toks[s:e]) or self._scoped(
             toks, s, e, self._neg_before, self._neg_after))
         hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
+        condition = not hedged and self._scoped(toks, s, e, self._conditions, _Phrases(()))
         if negated and decl.type == "bool":
-            return _Candidate(Observation(decl.name, not value, source), hedged)
-        return _Candidate(Observation(decl.name, value, source, negated), hedged)
+            return _Candidate(Observation(decl.name, not value, source), hedged or condition, condition)
+        return _Candidate(Observation(decl.name, value, source, negated), hedged or condition, condition)
 
     def _misspelt(self, toks: Sequence[_Tok], i: int) -> tuple[tuple[str, str, float], int, int] | None:
         """The entity a misspelt name at token i most likely is, and its tokens: the word alone ("pytorh",
@@ -1393,7 +1407,9 @@ class Reader:
                     source = src(start, end, "example", sem.texts[row], score)
                     hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or any(
                         self._find(toks, self._hedge_before, s, e))
-                    found.append(_Candidate(Observation(fname, value, source, negated), hedged))
+                    condition = not hedged and bool(self._find(toks, self._conditions, s, e))
+                    found.append(_Candidate(Observation(fname, value, source, negated), hedged or condition,
+                                            condition))
                     taken.add(fname)
                 elif decl.decisive and score >= threshold - ASK_BAND and not negated:
                     unsure.append(Unsure(f"asker.{fname}", value, round(score, 3), text[start:end],
