@@ -63,6 +63,9 @@ class FieldDecl:
     """How a person reads the number's unit beside it ("people", "ms", "US$ a year")."""
     file: str = ""
     line: int = 0
+    worry: bool = False
+    """Its values are fears of what might happen: a hedge or condition ("it might get abandoned", "if we end up
+    stuck") states them all the same."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                               decisive, tuple(c.lower() for c in _texts(spec.get("cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
-                              shown, line)
+                              shown, line, bool(spec.get("worry", False)))
     return out
 
 
@@ -467,6 +470,7 @@ FIELD_SCHEMA = _mapping("a field", {
     "shown_as": {"type": "string", "description": "how the chat names a number's unit beside it (people, ms)"},
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
+    "worry": {"type": "boolean", "description": "values are fears: hedges and conditions do not unsay them"},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
     "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
               "description": "[smallest, largest] plausible value"},

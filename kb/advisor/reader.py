@@ -828,6 +828,12 @@ class Reader:
                 return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
+    def _conditional(self, toks: Sequence[_Tok], start: int) -> bool:
+        """Whether token `start` stands in a condition: one opens earlier in its clause ("if we ever sell the
+        tool to other plants as a SaaS"), however far back."""
+        lo, _ = self._clause_bounds(toks, start)
+        return bool(self._find(toks, self._conditions, lo, start))
+
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
         lo, hi = i, i
@@ -1050,8 +1056,8 @@ class Reader:
         value: Scalar = entry.value
         negated = not states_negative and (self._has_negation(toks[s:e]) or self._scoped(
             toks, s, e, self._neg_before, self._neg_after))
-        hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
-        condition = not hedged and self._scoped(toks, s, e, self._conditions, _Phrases(()))
+        hedged = entry.hedge or (not decl.worry and self._scoped(toks, s, e, self._hedge_before, self._hedge_after))
+        condition = not hedged and not decl.worry and self._conditional(toks, s)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged or condition, condition)
         return _Candidate(Observation(decl.name, value, source, negated), hedged or condition, condition)
@@ -1405,9 +1411,11 @@ class Reader:
                 start, end = toks[s].start, toks[e - 1].end
                 if score >= threshold:
                     source = src(start, end, "example", sem.texts[row], score)
-                    hedged = entry.hedge or self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or any(
-                        self._find(toks, self._hedge_before, s, e))
-                    condition = not hedged and bool(self._find(toks, self._conditions, s, e))
+                    hedged = entry.hedge or not decl.worry and (
+                        self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
+                        or any(self._find(toks, self._hedge_before, s, e)))
+                    condition = not hedged and not decl.worry and (
+                        bool(self._find(toks, self._conditions, s, e)) or self._conditional(toks, s))
                     found.append(_Candidate(Observation(fname, value, source, negated), hedged or condition,
                                             condition))
                     taken.add(fname)

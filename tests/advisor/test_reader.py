@@ -514,3 +514,48 @@ def test_a_statically_linked_lgpl_library_gets_its_clause(knowledge_base) -> Non
         Conversation(), "we sell a desktop tool that statically links an LGPL 2.1 library: obligations?")
     hit = next(c for c in answer.conclusions if c.rule.id == "licences.lgpl21-static-linking")
     assert any("relink" in c.text and c.doc.endswith("lgpl-2.1.txt") for c in hit.citations)
+
+
+# --- conditions, worries, who sells what (new wordings) ---------------------------------------------------
+def test_a_condition_is_the_case_asked_about_in_a_question_about_obligations(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("which notices does the BSD-3 licence make us keep if we bundle the parser in our desktop app?")
+    assert u.asked == "obligations"
+    assert facts(u).get("distributes") is True
+
+
+def test_a_condition_stays_a_hedge_in_a_request_for_advice(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("if we ever sell the forecasting tool to other co-ops as a SaaS we'll ask again; for now what stack?")
+    assert u.asked == "recommendation"
+    assert "network_service" not in facts(u)
+
+
+def test_a_worry_is_read_although_it_is_about_what_might_happen(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("biggest fear: the maintainers might abandon the project and we'd be left holding it")
+    assert facts(u).get("main_concern") == "viability"
+
+
+def test_code_named_as_a_noun_is_no_request_for_code(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("can MIT code and LGPL code live in one binary we distribute to clinics?")
+    assert u.asked != "out_of_scope"
+    assert read("code me a script that scrapes a website").asked == "out_of_scope"
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("the kiosk firmware we sell to cinemas runs the model", "commercial_use", True),
+    ("the kiosk firmware we sell to cinemas runs the model", "distributes", True),
+    ("it ships inside the controller on every tractor unit", "distributes", True),
+    ("farmers log into our portal to see the yield forecast", "network_service", True),
+    ("the closed-source editor we sell loads an LGPL codec at run time", "commercial_use", True),
+    ("4 data scientists, all strong, and a GPU box under the desk", "ml_skills", "strong"),
+    ("two of us, neither has ever touched ML", "ml_skills", "none"),
+])
+def test_what_the_asker_sells_ships_and_knows_is_read(read, question: str, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize("question", [
+    "we're building a legal research assistant for solicitors, 3 engineers",
+    "all data must stay in the US under our federal contract",
+])
+def test_what_an_industry_is_made_for_is_not_the_askers_industry(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert "industry" not in facts(read(question))
