@@ -122,7 +122,7 @@ def tokenizer() -> Any:
     with _lock:
         if _nlp is None:
             spacy = _spacy_without_torch()
-            from spacy.util import compile_infix_regex
+            from spacy.util import compile_infix_regex, compile_prefix_regex
 
             _nlp = spacy.blank("en")
             # Keep hyphenated words whole ("lock-in", "on-prem", "6-person"): analysts write them as one word
@@ -130,6 +130,9 @@ def tokenizer() -> Any:
             # is the one built from its HYPHENS class.
             infixes = [x for x in _nlp.Defaults.infixes if "–|—" not in x]
             _nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+            # "~AUD 40k", "≈€5k": an approximation sign stands apart from the amount or currency it qualifies
+            prefixes = [*_nlp.Defaults.prefixes, "~", "≈"]
+            _nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
         return _nlp
 
 
@@ -951,6 +954,7 @@ class Reader:
                                                     src(start, end, "fuzzy", label, score / 100), negated)))
                 covered.append((start, end))
 
+        named = list(covered)  # the spans of names, before the patterns' spans join them
         product_spans = [(c.obs.source.start or 0, c.obs.source.end or 0) for c in cands
                          if str(c.obs.value).startswith("offering:")]
         # field values and kinds of question by pattern
@@ -991,8 +995,10 @@ class Reader:
                   > (span(c)[1] - span(c)[0], -span(c)[0])}
         cands = [c for c in cands if id(c) not in beaten]
 
-        # numbers with units
+        # numbers with units; not a number inside a name ("the Apache 2.0 licence requires of us")
         for c in self._quantities(text, toks, src):
+            if any(a <= (c.obs.source.start or 0) < b for a, b in named):
+                continue
             cands.append(c)
             pattern_fields.add(c.obs.key)
 
