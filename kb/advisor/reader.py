@@ -1031,6 +1031,11 @@ class Reader:
             # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
             observations = [o for o in observations if o.source.how not in ("pattern", "example")
                             or self._first_person(toks, o.source.start or 0)]
+        if asked in ("definition", "comparison", "process"):
+            # a worry named in a question about a term, a choice or a process is its topic: "how do we write an
+            # exit clause so we're not stuck?", "which has better integration?"
+            observations = [o for o in observations if not (o.key in self.book.fields and
+                                                            self.book.fields[o.key].worry)]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(

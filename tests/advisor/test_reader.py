@@ -559,3 +559,27 @@ def test_what_the_asker_sells_ships_and_knows_is_read(read, question: str, field
 ])
 def test_what_an_industry_is_made_for_is_not_the_askers_industry(read, question: str) -> None:  # type: ignore[no-untyped-def]
     assert "industry" not in facts(read(question))
+
+
+@pytest.mark.parametrize("question", [
+    "how do we negotiate an exit clause so we never get stuck with one vendor?",
+    "what does data privacy mean as a criterion?",
+])
+def test_a_worry_named_in_a_process_or_definition_question_is_its_topic(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert "main_concern" not in facts(read(question))
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("we're a Gothenburg retailer with 900 000 SEK a year for tooling", "budget_usd", 85500),
+    ("~AUD 50k a year, 3 analysts", "budget_usd", 33000),
+])
+def test_amounts_in_more_currencies_and_approximate_ones(read, question: str, field: str, value: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get(field) == value
+
+
+def test_a_version_number_in_a_name_is_no_count(read) -> None:  # type: ignore[no-untyped-def]
+    assert "team_size" not in facts(read("what does the MPL 2.0 licence ask of us if we patch one file?"))
+
+
+def test_how_long_a_vendor_must_last_is_no_deadline(read) -> None:  # type: ignore[no-untyped-def]
+    assert "deadline_months" not in facts(read("will this vendor still exist in three years? we're a 4-person team"))
