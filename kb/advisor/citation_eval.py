@@ -2,7 +2,8 @@
 
 The labelled set is `tests/data/citations/*.yaml`: (conclusion, passage, supports, furniture) pairs drawn
 from real answers and from each rule's best-ranked passages, labelled by reading. The end-to-end questions
-(`reader/eval/end_to_end.yaml`) are answered and every citation is looked up in the set:
+(`reader/eval/end_to_end.yaml`) and the reader's dev utterances (`reader/eval/dev*.yaml`, never its test
+split) are answered and every citation is looked up in the set:
 
 - precision: of the cited (conclusion, passage) pairs that are labelled, the share labelled as support;
 - own-passage recall: of the conclusions whose rule names its passage (`evidence.quote`), the share citing
@@ -157,6 +158,17 @@ def evaluate(kb: Any, questions: Iterable[str], labels: Labels) -> dict[str, Tal
     return tallies
 
 
+def questions(reader: Path) -> list[str]:
+    """The questions whose answers' citations are measured: the end-to-end questions, then the reader's dev
+    utterances (written in askers' words; the reader's test split stays unread), each once."""
+    from kb.advisor.reading_eval import _read, end_to_end_schema, load_files, split_files
+
+    folder = reader / "eval"
+    texts = [str(q["text"]) for q in _read(folder / "end_to_end.yaml", end_to_end_schema())["questions"]]
+    texts += [u.text for u in load_files(split_files(folder, "dev"))]
+    return list(dict.fromkeys(texts))
+
+
 def main(argv: Sequence[str]) -> int:
     """`kb eval citations`: precision, own-passage recall and furniture rate per split, as JSON."""
     from kb.cli import options
@@ -168,7 +180,6 @@ def main(argv: Sequence[str]) -> int:
                         help="which split to report (tune on dev only)")
     ns = parser.parse_args(list(argv))
     from kb.advisor.advise import KnowledgeBase
-    from kb.advisor.reading_eval import _read, end_to_end_schema
     from kb.config import PROJECT_ROOT
 
     paths = options.paths(ns)
@@ -177,15 +188,14 @@ def main(argv: Sequence[str]) -> int:
     except KnowledgeError as exc:
         print(exc)
         return 1
-    questions = [str(q["text"]) for q in _read(paths.reader / "eval" / "end_to_end.yaml",
-                                                end_to_end_schema())["questions"]]
+    asked = questions(paths.reader)
     kb = KnowledgeBase.load(paths)
     try:
-        tallies = evaluate(kb, questions, labels)
+        tallies = evaluate(kb, asked, labels)
     finally:
         kb.close()
     shown = {s: t for s, t in tallies.items() if ns.split in (s, "both")}
-    report: dict[str, Any] = {"questions": len(questions), "targets": TARGETS,
+    report: dict[str, Any] = {"questions": len(asked), "targets": TARGETS,
                               **{split: t.figures() for split, t in shown.items()}}
     if ns.show:
         report["unsupported"] = {s: t.unsupported for s, t in shown.items()}

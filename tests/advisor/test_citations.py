@@ -10,8 +10,8 @@ import pytest
 
 from kb.advisor.advise import Advisor
 from kb.advisor.citation_eval import LABELS, evaluate, load_labels
+from kb.advisor.citation_eval import questions as measured_questions
 from kb.advisor.conversation import Conversation
-from kb.advisor.reading_eval import _read, end_to_end_schema
 from kb.config import PROJECT_ROOT
 
 FLOORS = {"dev": 0.95, "test": 0.85}
@@ -20,8 +20,7 @@ FLOORS = {"dev": 0.95, "test": 0.85}
 
 @pytest.fixture(scope="module")
 def questions(kb_root: Path) -> list[str]:
-    return [str(q["text"]) for q in _read(kb_root / "reader" / "eval" / "end_to_end.yaml",
-                                          end_to_end_schema())["questions"]]
+    return measured_questions(kb_root / "reader")
 
 
 def test_citations_meet_the_documented_floors(knowledge_base: Any, questions: list[str]) -> None:
