@@ -496,6 +496,8 @@ def _parse_number(phrase: str) -> int | float | None:
     n = parse_number(phrase)
     return n if isinstance(n, int | float) else None
 _NUMERIC = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([a-zA-Z]{1,8})?$")
+_DOTTED = re.compile(r"^[1-9]\d{0,2}(?:[.'’]\d{3})+$")
+"""An amount grouped by dots or apostrophes ("€9.000", "CHF 200'000"), read as such only beside a currency."""
 _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
@@ -1141,6 +1143,10 @@ class Reader:
         currency = None
         if text[:1] and not text[:1].isalnum() and text[:1].lower() in self._currency:
             currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
+        beside = [toks[j].lower for j in (i - 1, i + 1) if 0 <= j < len(toks)]
+        if _DOTTED.match(text) and (currency is not None or any(w in self._currency for w in beside)):
+            # "€9.000 per month", "CHF 200'000": European digit grouping, not a decimal point
+            return _Number(float(re.sub(r"[.'’]", "", text)), 1, currency=currency)
         m = _NUMERIC.match(text)
         if m:
             digits, used = m.group(1).replace(",", ""), 1

@@ -583,3 +583,15 @@ def test_a_version_number_in_a_name_is_no_count(read) -> None:  # type: ignore[n
 
 def test_how_long_a_vendor_must_last_is_no_deadline(read) -> None:  # type: ignore[no-untyped-def]
     assert "deadline_months" not in facts(read("will this vendor still exist in three years? we're a 4-person team"))
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    ("our tooling budget is €8.000 a month", 103680),
+    ("CHF 150'000 per year for the platform", 169500),
+])
+def test_amounts_grouped_by_dots_or_apostrophes(read, question: str, value: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("budget_usd") == value
+
+
+def test_a_decimal_point_without_a_currency_stays_one(read) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read("answers must come back within 0.250 s")).get("latency_ms") == 250.0
