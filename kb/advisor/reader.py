@@ -833,11 +833,22 @@ class Reader:
                 return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
-    def _conditional(self, toks: Sequence[_Tok], start: int) -> bool:
-        """Whether token `start` stands in a condition: one opens earlier in its clause ("if we ever sell the
-        tool to other plants as a SaaS"), however far back."""
-        lo, _ = self._clause_bounds(toks, start)
-        return bool(self._find(toks, self._conditions, lo, start))
+    def _hedged(self, entry: Entry, decl: FieldDecl, toks: Sequence[_Tok], s: int, e: int,
+                clause: bool = False) -> tuple[bool, bool]:
+        """(hedged, by a condition alone) for a value read at tokens s..e: an entry marked `hedge`, a hedge in
+        scope, or a condition opened earlier in its clause however far back ("if we ever sell the tool to other
+        plants as a SaaS"). `clause`: s..e is a whole clause read by example, so a cue inside it counts too. A
+        worry is hedged by nothing but its entry (see FieldDecl.worry)."""
+        if entry.hedge:
+            return True, False
+        if decl.worry:
+            return False, False
+        if self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or (
+                clause and self._find(toks, self._hedge_before, s, e)):
+            return True, False
+        lo, _ = self._clause_bounds(toks, s)
+        condition = bool(self._find(toks, self._conditions, lo, e if clause else s))
+        return condition, condition
 
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
@@ -1069,11 +1080,10 @@ class Reader:
         value: Scalar = entry.value
         negated = not states_negative and (self._has_negation(toks[s:e]) or self._scoped(
             toks, s, e, self._neg_before, self._neg_after))
-        hedged = entry.hedge or (not decl.worry and self._scoped(toks, s, e, self._hedge_before, self._hedge_after))
-        condition = not hedged and not decl.worry and self._conditional(toks, s)
+        hedged, condition = self._hedged(entry, decl, toks, s, e)
         if negated and decl.type == "bool":
-            return _Candidate(Observation(decl.name, not value, source), hedged or condition, condition)
-        return _Candidate(Observation(decl.name, value, source, negated), hedged or condition, condition)
+            return _Candidate(Observation(decl.name, not value, source), hedged, condition)
+        return _Candidate(Observation(decl.name, value, source, negated), hedged, condition)
 
     def _misspelt(self, toks: Sequence[_Tok], i: int) -> tuple[tuple[str, str, float], int, int] | None:
         """The entity a misspelt name at token i most likely is, and its tokens: the word alone ("pytorh",
@@ -1143,8 +1153,8 @@ class Reader:
         currency = None
         if text[:1] and not text[:1].isalnum() and text[:1].lower() in self._currency:
             currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
-        beside = [toks[j].lower for j in (i - 1, i + 1) if 0 <= j < len(toks)]
-        if _DOTTED.match(text) and (currency is not None or any(w in self._currency for w in beside)):
+        if _DOTTED.match(text) and (currency is not None or any(
+                toks[j].lower in self._currency for j in (i - 1, i + 1) if 0 <= j < len(toks))):
             # "€9.000 per month", "CHF 200'000": European digit grouping, not a decimal point
             return _Number(float(re.sub(r"[.'’]", "", text)), 1, currency=currency)
         m = _NUMERIC.match(text)
@@ -1428,13 +1438,8 @@ class Reader:
                 start, end = toks[s].start, toks[e - 1].end
                 if score >= threshold:
                     source = src(start, end, "example", sem.texts[row], score)
-                    hedged = entry.hedge or not decl.worry and (
-                        self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
-                        or any(self._find(toks, self._hedge_before, s, e)))
-                    condition = not hedged and not decl.worry and (
-                        bool(self._find(toks, self._conditions, s, e)) or self._conditional(toks, s))
-                    found.append(_Candidate(Observation(fname, value, source, negated), hedged or condition,
-                                            condition))
+                    hedged, condition = self._hedged(entry, decl, toks, s, e, clause=True)
+                    found.append(_Candidate(Observation(fname, value, source, negated), hedged, condition))
                     taken.add(fname)
                 elif decl.decisive and score >= threshold - ASK_BAND and not negated:
                     unsure.append(Unsure(f"asker.{fname}", value, round(score, 3), text[start:end],
