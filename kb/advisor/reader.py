@@ -286,6 +286,9 @@ def _described(word: str) -> bool:
     return len(parts) > 1 and parts[-1].isalpha() and parts[-1].islower() and len(parts[-1]) >= 3
 
 
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
 class EntityMatcher:
     """Finds entity labels in text, longest match first, at word boundaries.
 
@@ -340,6 +343,17 @@ class EntityMatcher:
                 out.setdefault(" ".join(key), set()).update(keep)
         return out
 
+    def _outreached(self, words: Sequence[tuple[str, int, int]], i: int, n: int) -> bool:
+        """Whether a longer label starts inside the n words from i and ends past them: overlapping labels are
+        resolved longest first wherever the longer one starts, an article not counting ("a foundation model" is
+        the label "foundation model", not "a foundation")."""
+        size = n - (words[i][0] in _ARTICLES)
+        for j in range(i + 1, i + n):
+            for m in range(min(self._longest, len(words) - j), max(size, i + n - j), -1):
+                if tuple(w for w, _, _ in words[j : j + m]) in self._index:
+                    return True
+        return False
+
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(entity id, start, end) for each label found in `text`, in order, overlaps resolved longest-first."""
         return [f for f in self.scan(text) if f[0]]
@@ -358,6 +372,8 @@ class EntityMatcher:
                 ids = self._index.get(key)
                 if not ids:
                     continue
+                if self._outreached(words, i, n):
+                    continue  # "a foundation model": the longer "foundation model" wins over "a foundation"
                 start, end = words[i][1], words[i + n - 1][2]
                 if n > 1 and _BOUNDARY.search(text, start, end) and not _BOUNDARY.search(self._spelled[key] + " "):
                     continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
