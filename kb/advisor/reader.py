@@ -287,6 +287,12 @@ def _described(word: str) -> bool:
 
 
 _ARTICLES = frozenset({"a", "an", "the"})
+_PRONOUNS = frozenset({"we", "i", "our", "my", "us", "you", "they", "their", "it", "its", "this", "that"})
+
+
+def _proper(word: str) -> bool:
+    """A capitalised word that is not all capitals ("Brisbane", not "US" or "AI")."""
+    return word[:1].isupper() and word[1:].islower() and word.isalpha()
 
 
 class EntityMatcher:
@@ -900,10 +906,15 @@ class Reader:
                 start -= 1  # "a small bank", "a Toronto insurer"
             elif word.endswith("-based"):
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
+            elif _proper(toks[start - 1].text) and word not in _PRONOUNS and not word.endswith("ing"):
+                start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             else:
                 break
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
+        first = toks[0].text
+        if start == lo + 1 == 1 and first.isalpha() and first.islower() and first not in _PRONOUNS and not first.endswith("ing"):
+            return True  # "fashion ecommerce, 40 staff", "indie game studio": what the message opens with
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True
         return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
