@@ -287,6 +287,8 @@ def _described(word: str) -> bool:
 
 
 _ARTICLES = frozenset({"a", "an", "the"})
+_FIELD_ACRONYMS = frozenset({"ml", "ai", "cv", "nlp", "mlops", "it", "bi"})
+"""Capitalised words that describe people by their field ("6 ML engineers", "2 BI analysts"), not units."""
 _PRONOUNS = frozenset({"we", "i", "our", "my", "us", "you", "they", "their", "it", "its", "this", "that"})
 
 
@@ -381,6 +383,8 @@ class EntityMatcher:
                 if self._outreached(words, i, n):
                     continue  # "a foundation model": the longer "foundation model" wins over "a foundation"
                 start, end = words[i][1], words[i + n - 1][2]
+                if n == 1 and len(key[0]) == 1 and "&" in (text[end:end + 1], text[start - 1:start] if start else ""):
+                    continue  # "R&D", "Q&A": a letter of an abbreviation, not the label "R"
                 if n > 1 and _BOUNDARY.search(text, start, end) and not _BOUNDARY.search(self._spelled[key] + " "):
                     continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
                 if (n > 1 and ids <= self._guarded and not ids & self._curated and key[-1].isalpha()
@@ -1236,8 +1240,10 @@ class Reader:
         # word or two that describe it (plain lower-case words that are no unit, currency or number themselves)
         for skip in (1, 2):
             between = toks[i:i + skip]
-            if len(between) < skip or not all(t.text.isalpha() and not t.text.isupper() and t.lower not in
-                                              self._whole_units and t.lower not in self._currency for t in between):
+            if len(between) < skip or not all(t.text.replace("-", "").isalpha()
+                                              and (not t.text.isupper() or t.lower in _FIELD_ACRONYMS)
+                                              and t.lower not in self._whole_units and t.lower not in self._currency
+                                              for t in between):
                 return None
             for kind in self.book.quantities.described:
                 for phrase, factor in self._units.get(kind, []):
