@@ -289,6 +289,7 @@ def _described(word: str) -> bool:
 _ARTICLES = frozenset({"a", "an", "the"})
 _FIELD_ACRONYMS = frozenset({"ml", "ai", "cv", "nlp", "mlops", "it", "bi"})
 """Capitalised words that describe people by their field ("6 ML engineers", "2 BI analysts"), not units."""
+_GROUPS = frozenset({"chain", "group", "network", "family", "collective", "cooperative", "co-op", "consortium"})
 _PRONOUNS = frozenset({"we", "i", "our", "my", "us", "you", "they", "their", "it", "its", "this", "that"})
 
 
@@ -912,12 +913,15 @@ class Reader:
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
             elif _proper(toks[start - 1].text) and word not in _PRONOUNS and not word.endswith("ing"):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
+            elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:
+                start -= 2  # "a chain of pharmacies", "a group of clinics"
             else:
                 break
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
         first = toks[0].text
-        if start == lo + 1 == 1 and first.isalpha() and first.islower() and first not in _PRONOUNS and not first.endswith("ing"):
+        opening = first.isalpha() and first.islower() and first not in _PRONOUNS and not first.endswith("ing")
+        if start == lo + 1 == 1 and opening:
             return True  # "fashion ecommerce, 40 staff", "indie game studio": what the message opens with
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True

@@ -595,3 +595,62 @@ def test_amounts_grouped_by_dots_or_apostrophes(read, question: str, value: int)
 
 def test_a_decimal_point_without_a_currency_stays_one(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("answers must come back within 0.250 s")).get("latency_ms") == 250.0
+
+
+def test_overlapping_names_resolve_longest_first_an_article_not_counting(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("quick one: what exactly is a foundation model?")
+    assert "concept:foundation_model" in entities(u) and "concept:foundation" not in entities(u)
+
+
+@pytest.mark.parametrize(("question", "industry"), [
+    ("Adelaide insurer here, 3 analysts and about AUD 90k a year", "industry:finance"),
+    ("boutique ecommerce, 25 staff, 2 of us on data", "industry:ecommerce"),
+    ("a chain of pharmacies in Porto, we'd like demand forecasting", "industry:healthcare"),
+])
+def test_an_industry_after_a_place_or_opening_the_message_is_the_askers(read, question: str, industry: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("industry") == industry
+
+
+def test_a_verb_opening_the_message_does_not_make_an_industry_the_askers(read) -> None:  # type: ignore[no-untyped-def]
+    assert "industry" not in facts(read("Designing ecommerce storefronts for our clients, 2 devs"))
+
+
+def test_a_letter_of_an_abbreviation_is_no_name(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("biotech R&D group: 9 computational biologists, all senior")
+    assert "offering:r_language" not in entities(u) and facts(u).get("team_size") == 9
+
+
+def test_what_replaces_a_dropped_product_is_not_dropped(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("we ditched tensorflow last spring and switched to pytorch, 5 data scientists")
+    assert "offering:tensorflow" in entities(u, negated=True)
+    assert "offering:pytorch" in entities(u) and "offering:pytorch" not in entities(u, negated=True)
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    ("we can put €10k a quarter towards this", 43200),
+    ("nhs trust here, £120k pa for the platform", 152400),
+])
+def test_quarterly_and_per_annum_amounts(read, question: str, value: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("budget_usd") == value
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    ("4 analysts, all fairly new to it", "some"),
+    ("we have six ML folks, all strong", "strong"),
+    ("two BI people, no ML yet", "none"),
+])
+def test_skill_in_new_wordings(read, question: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("ml_skills") == value
+
+
+def test_internal_use_is_internal_only_not_a_statement_about_a_service(read) -> None:  # type: ignore[no-untyped-def]
+    f = facts(read("it's purely an internal tool for our planners, nothing goes to customers"))
+    assert f.get("internal_only") is True and "network_service" not in f
+
+
+@pytest.mark.parametrize(("question", "field"), [
+    ("the tablet app we sell bundles an LGPL-3.0 image library. what do we owe?", "distributes"),
+    ("cinemas pay us per screen for the scheduling API", "commercial_use"),
+])
+def test_shipping_and_being_paid_in_new_wordings(read, question: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get(field) is True
