@@ -293,6 +293,12 @@ _GROUPS = frozenset({"chain", "group", "network", "family", "collective", "coope
 _PRONOUNS = frozenset({"we", "i", "our", "my", "us", "you", "they", "their", "it", "its", "this", "that"})
 
 
+def _qualifies(word: str) -> bool:
+    """Whether a word before an industry may say what kind of it the asker is ("Brisbane insurer", "fashion
+    ecommerce"): no pronoun, and no verb in -ing ("Building ecommerce sites for clients")."""
+    return word.lower() not in _PRONOUNS and not word.lower().endswith("ing")
+
+
 def _proper(word: str) -> bool:
     """A capitalised word that is not all capitals ("Brisbane", not "US" or "AI")."""
     return word[:1].isupper() and word[1:].islower() and word.isalpha()
@@ -911,7 +917,7 @@ class Reader:
                 start -= 1  # "a small bank", "a Toronto insurer"
             elif word.endswith("-based"):
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
-            elif _proper(toks[start - 1].text) and word not in _PRONOUNS and not word.endswith("ing"):
+            elif _proper(toks[start - 1].text) and _qualifies(word):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:
                 start -= 2  # "a chain of pharmacies", "a group of clinics"
@@ -920,8 +926,7 @@ class Reader:
         if start == lo or (start > 0 and toks[start - 1].text in (",", "(", "-", ":")):
             return True
         first = toks[0].text
-        opening = first.isalpha() and first.islower() and first not in _PRONOUNS and not first.endswith("ing")
-        if start == lo + 1 == 1 and opening:
+        if start == lo + 1 == 1 and first.isalpha() and first.islower() and _qualifies(first):
             return True  # "fashion ecommerce, 40 staff", "indie game studio": what the message opens with
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True

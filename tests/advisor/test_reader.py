@@ -548,6 +548,9 @@ def test_code_named_as_a_noun_is_no_request_for_code(read) -> None:  # type: ign
     ("the closed-source editor we sell loads an LGPL codec at run time", "commercial_use", True),
     ("4 data scientists, all strong, and a GPU box under the desk", "ml_skills", "strong"),
     ("two of us, neither has ever touched ML", "ml_skills", "none"),
+    ("4 analysts, all fairly new to it", "ml_skills", "some"),
+    ("we have six ML folks, all strong", "ml_skills", "strong"),
+    ("two BI people, no ML yet", "ml_skills", "none"),
 ])
 def test_what_the_asker_sells_ships_and_knows_is_read(read, question: str, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get(field) == value
@@ -572,8 +575,10 @@ def test_a_worry_named_in_a_process_or_definition_question_is_its_topic(read, qu
 @pytest.mark.parametrize(("question", "field", "value"), [
     ("we're a Gothenburg retailer with 900 000 SEK a year for tooling", "budget_usd", 85500),
     ("~AUD 50k a year, 3 analysts", "budget_usd", 33000),
+    ("we can put €10k a quarter towards this", "budget_usd", 43200),
+    ("nhs trust here, £120k pa for the platform", "budget_usd", 152400),
 ])
-def test_amounts_in_more_currencies_and_approximate_ones(read, question: str, field: str, value: int) -> None:  # type: ignore[no-untyped-def]
+def test_amounts_in_more_currencies_periods_and_approximate_ones(read, question: str, field: str, value: int) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get(field) == value
 
 
@@ -624,23 +629,6 @@ def test_what_replaces_a_dropped_product_is_not_dropped(read) -> None:  # type: 
     u = read("we ditched tensorflow last spring and switched to pytorch, 5 data scientists")
     assert "offering:tensorflow" in entities(u, negated=True)
     assert "offering:pytorch" in entities(u) and "offering:pytorch" not in entities(u, negated=True)
-
-
-@pytest.mark.parametrize(("question", "value"), [
-    ("we can put €10k a quarter towards this", 43200),
-    ("nhs trust here, £120k pa for the platform", 152400),
-])
-def test_quarterly_and_per_annum_amounts(read, question: str, value: int) -> None:  # type: ignore[no-untyped-def]
-    assert facts(read(question)).get("budget_usd") == value
-
-
-@pytest.mark.parametrize(("question", "value"), [
-    ("4 analysts, all fairly new to it", "some"),
-    ("we have six ML folks, all strong", "strong"),
-    ("two BI people, no ML yet", "none"),
-])
-def test_skill_in_new_wordings(read, question: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    assert facts(read(question)).get("ml_skills") == value
 
 
 def test_internal_use_is_internal_only_not_a_statement_about_a_service(read) -> None:  # type: ignore[no-untyped-def]
