@@ -131,6 +131,11 @@ def _f(type: FieldType, doc: str, values: tuple[str, ...] = ()) -> FieldSpec:
     return FieldSpec(type=type, doc=doc, values=values)
 
 
+_QUOTED = {
+    "quote": _f("str", "a phrase of the passage stating what it is (oscar:evidenceQuote), cited by `evidence.of`"),
+    "quote_doc": _f("str", "the corpus document holding that phrase, when the entity has one source"),
+}
+
 FACT_KINDS: dict[str, FactKind] = {
     k.name: k
     for k in (
@@ -217,12 +222,14 @@ FACT_KINDS: dict[str, FactKind] = {
             "name": _f("str", "name"),
             "definition": _f("str", "what it means, in the ontology's words"),
             "scheme": _f("str", "what kind of idea it is (delivery model, support terms, license family)"),
+            **_QUOTED,
         }),
         FactKind("criterion", "ontology", "A decision criterion the corpus names.", {
             "name": _f("str", "name"),
             "definition": _f("str", "what it measures"),
             "open_source": _f("str", "how open-source offerings typically fare on it (where the corpus says)"),
             "commercial": _f("str", "how commercial offerings typically fare on it (where the corpus says)"),
+            **_QUOTED,
         }),
         _asker_kind(),
         FactKind("requirement", "asker", "A certification the asker must have.", {
@@ -325,6 +332,7 @@ RULE_KEYWORDS: dict[str, str] = {
     "doc": "the corpus file a rule's argument comes from",
     "quote": "a short phrase of that document, as written there",
     "query": "the retrieval query for the rule's evidence",
+    "of": "a bound concept or criterion (its `as:` name): cite the passage its ontology entry names, or none",
     "tests": "the file's examples: `name`, `given`, `ontology`, `expect`, `expect_not`",
     "given": "a test's facts: mappings with `kind`, `id` and fields",
     "ontology": "a test's ontology entities (their facts and related facts are added)",
@@ -345,7 +353,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "an `any` group": ("any",),
     "a conclusion": ("kind", "statement", "option", "strength", "stance", "asks", "criterion"),
     "a `derive`": ("derive", "fields"),
-    "`evidence`": ("doc", "quote", "query"),
+    "`evidence`": ("doc", "quote", "query", "of"),
     "a test": ("name", "given", "ontology", "expect", "expect_not"),
     "an expectation": ("rule", "kind", "option", "fact", "statement"),
 }

@@ -152,32 +152,30 @@ def conclusions_of(activations: Iterable[Activation], facts: Mapping[str, Fact],
                    rules: Mapping[str, Rule], kinds: frozenset[str] | None = None) -> tuple[Conclusion, ...]:
     """The conclusions the activations draw (`rules` by id), of `kinds` only if given. One per rule and
     statement: the same statement drawn from several matches cites all their facts."""
-    drawn: dict[str, tuple[Then, Rule, str, set[str]]] = {}
+    drawn: dict[str, tuple[Then, Rule, str, set[str], Fact | None]] = {}
     for act in activations:
         rule = rules[act.rule]
         bindings: dict[str, Fact] | None = None
+        of = rule.evidence.of if rule.evidence is not None else None
         for then in rule.then:
             if kinds is not None and then.kind not in kinds:
                 continue
-            if "{" in then.statement:
-                if bindings is None:
-                    bindings = {name: facts[fid] for name, fid in act.bindings}
-                statement = render(then.statement, bindings)
-            else:
-                statement = then.statement
+            if ("{" in then.statement or of is not None) and bindings is None:
+                bindings = {name: facts[fid] for name, fid in act.bindings}
+            statement = render(then.statement, bindings) if "{" in then.statement and bindings else then.statement
             cid = _conclusion_id(rule.id, then, statement)
             if cid in drawn:
                 drawn[cid][3].update(act.fact_ids)
             else:
-                drawn[cid] = (then, rule, statement, set(act.fact_ids))
+                drawn[cid] = (then, rule, statement, set(act.fact_ids), bindings.get(of) if of and bindings else None)
     out = [
         Conclusion(
             id=cid, kind=then.kind, statement=statement, rule_ref=RuleRef(rule.id, rule.file, rule.line),
             because=tuple(sorted(because)), title=rule.title, option=then.option, strength=then.strength,
             stance="against" if then.stance == "against" else "for", asks=then.asks,
-            criterion=then.criterion, evidence_hint=_hint(rule, statement),
+            criterion=then.criterion, evidence_hint=_hint(rule, statement, entity),
         )
-        for cid, (then, rule, statement, because) in drawn.items()
+        for cid, (then, rule, statement, because, entity) in drawn.items()
     ]
     return tuple(sorted(out, key=lambda c: (vocab.CONCLUSION_KINDS.index(c.kind), c.id)))
 
@@ -188,9 +186,13 @@ def _conclusion_id(rule_id: str, then: Then, statement: str) -> str:
     return f"{rule_id}:{digest}"
 
 
-def _hint(rule: Rule, statement: str) -> EvidenceHint:
+def _hint(rule: Rule, statement: str, entity: Fact | None = None) -> EvidenceHint:
     ev = rule.evidence
     query = (ev.query if ev and ev.query else None) or f"{rule.title}. {statement}"
+    if ev is not None and ev.of is not None:  # the passage the ontology names for the bound entity, if any
+        quote, doc = (entity.get("quote"), entity.get("quote_doc")) if entity is not None else (None, None)
+        return EvidenceHint(query, doc if isinstance(doc, str) else None, quote if isinstance(quote, str) else None,
+                            entity=entity.id if entity is not None else "")
     return EvidenceHint(query, ev.doc if ev else None, ev.quote if ev else None)
 
 

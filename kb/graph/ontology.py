@@ -50,7 +50,7 @@ REFUSED_FORMATS = {
     ".rdf": "RDF/XML", ".owl": "RDF/XML", ".xml": "RDF/XML", ".jsonld": "JSON-LD", ".json": "JSON-LD",
     ".nt": "N-Triples", ".n3": "N3", ".nq": "N-Quads", ".trig": "TriG", ".trix": "TriX", ".hext": "Hextuples",
 }
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 
 Role = TypingLiteral["curated", "generated", "shapes"]
 
@@ -578,13 +578,14 @@ def read_all(paths: Paths) -> Merged:
     problems.extend(_disjointness(m))
     problems.extend(_misplaced_individuals(m))
     problems.extend(_missing_documents(m, paths.corpus))
+    problems.extend(_unfound_quotes(m, paths.corpus))
     problems.extend(_unsourced(m))
     problems.extend(_stale_catalogue(m))
     return m
 
 
 _NOT_FACTS = frozenset({OSCAR.assumed, OSCAR.assumption, OSCAR.fileName, OSCAR.spdxId, OSCAR.scancodeKey,
-                        OSCAR.scancodeCategory, OSCAR.burden})
+                        OSCAR.scancodeCategory, OSCAR.burden, OSCAR.evidenceQuote})
 """Curated properties that state no fact about the world: identifiers, and the assumption marks themselves."""
 _ENTITY_CLASSES = (OSCAR.Offering, OSCAR.Vendor, OSCAR.Certification, OSCAR.Industry, OSCAR.License,
                    OSCAR.Criterion)
@@ -661,6 +662,37 @@ def _missing_documents(m: Merged, corpus: Path) -> list[Problem]:
                 file, line = m.locate(s, OSCAR.fileName)
                 out.append(Problem(file, line, f"{curie(s)} oscar:fileName: {name} is not in the corpus folder "
                                                f"({corpus.name}/); fix the name or add the document"))
+    return out
+
+
+def _unfound_quotes(m: Merged, corpus: Path) -> list[Problem]:
+    """Evidence quotes (`oscar:evidenceQuote`) that none of their entity's source documents holds (whitespace
+    and case aside), when there is a corpus."""
+    if not corpus.is_dir():
+        return []
+    texts: dict[str, str] = {}
+
+    def text(name: str) -> str:
+        if name not in texts:
+            path = corpus / name
+            try:
+                texts[name] = " ".join(path.read_text(encoding="utf-8").split()).casefold() \
+                    if path.resolve().is_relative_to(corpus.resolve()) else ""
+            except (OSError, UnicodeDecodeError):
+                texts[name] = ""
+        return texts[name]
+
+    out: list[Problem] = []
+    for s, quotes in m.triples.subjects(OSCAR.evidenceQuote).items():
+        docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in m.triples.objects(s, DCTERMS_SOURCE)
+                      if str(d).startswith(str(CORPUS_DOC)))
+        for quote in quotes:
+            folded = " ".join(str(quote).split()).casefold()
+            if docs and not any(folded in text(d) for d in docs):
+                file, line = m.locate(s, OSCAR.evidenceQuote)
+                out.append(Problem(file, line, f"{curie(s)} oscar:evidenceQuote: {str(quote)!r} is in none of its "
+                                               f"sources ({', '.join(docs)}); copy the phrase as the document "
+                                               "writes it, or name the document that holds it"))
     return out
 
 
@@ -865,6 +897,12 @@ def _check_key(paths: Paths) -> str | None:
         h.update(importlib.metadata.version(package).encode())
     h.update(str(paths.root).encode())
     h.update(repr(sorted(_corpus_names(paths.corpus))).encode())
+    try:  # evidence quotes are checked against the documents' text
+        for p in sorted(paths.corpus.rglob("*")) if paths.corpus.is_dir() else ():
+            if p.is_file():
+                h.update(hashlib.sha256(p.read_bytes()).digest())
+    except OSError:
+        return None
     try:
         for p in discover(paths.ontology):
             h.update(str(p.relative_to(paths.ontology)).encode() + b"\0")
@@ -1125,6 +1163,7 @@ class Ontology:
                     "name": self._name(s),
                     "definition": _str(t.value(s, SKOS.definition) or t.value(s, RDFS.comment)),
                     "scheme": "license family" if family else (self._name(scheme) if scheme is not None else None),
+                    **self._quoted(s),
                 }, OWL.Class if family else (scheme or SKOS.Concept))
             elif kind == "criterion":
                 self._add(s, "criterion", {
@@ -1132,7 +1171,16 @@ class Ontology:
                     "definition": _str(t.value(s, SKOS.definition)),
                     "open_source": _str(t.value(s, OSCAR.openSourceProfile)),
                     "commercial": _str(t.value(s, OSCAR.commercialProfile)),
+                    **self._quoted(s),
                 }, OSCAR.Criterion)
+
+    def _quoted(self, s: Node) -> dict[str, Scalar | None]:
+        """The passage that states what an entity is, as its analyst named it: the phrase (`oscar:evidenceQuote`)
+        and, when the entity has one source, that document (with several, the phrase is looked for in all)."""
+        quote = _str(self._t.value(s, OSCAR.evidenceQuote))
+        docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in self._t.objects(s, DCTERMS_SOURCE)
+                      if str(d).startswith(str(CORPUS_DOC)))
+        return {"quote": quote, "quote_doc": docs[0] if quote and len(docs) == 1 else None}
 
     def _links(self, s: Node, fid: str, pred: Node, kind: str, owner: str | None = None,
                target: str = "certification") -> list[str]:

@@ -37,12 +37,15 @@ class EvidenceHint:
     """What to look for in the corpus for a conclusion, and the passage its rule rests on.
 
     `query` is the retrieval query; `doc` the corpus file the rule's argument comes from; `quote` a short
-    phrase of that document (as written there) that locates the passage.
+    phrase of that document (as written there) that locates the passage. `entity`, for a rule that cites
+    the passage the ontology names for an entity it binds (`evidence.of`), is that entity's id (empty when
+    unbound): such a conclusion cites that passage alone, or nothing when the entity names none.
     """
 
     query: str
     doc: str | None = None
     quote: str | None = None
+    entity: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"query": self.query}
@@ -50,6 +53,8 @@ class EvidenceHint:
             out["doc"] = self.doc
         if self.quote is not None:
             out["quote"] = self.quote
+        if self.entity is not None:
+            out["entity"] = self.entity
         return out
 
 

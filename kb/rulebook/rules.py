@@ -118,12 +118,15 @@ class Derive:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where the rule's argument comes from: a corpus document, a phrase of it, and a retrieval query."""
+    """Where the rule's argument comes from: a corpus document, a phrase of it, and a retrieval query; or
+    (`of`) the passage the ontology names for the entity a condition binds (its `oscar:evidenceQuote`), for a
+    rule whose statement is that entity's definition."""
 
     doc: str | None
     quote: str | None
     query: str | None
     line: int
+    of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ def field_reads(rule: Rule) -> dict[str, frozenset[str]]:
                 quoted.append((value.name, value.field))
             elif isinstance(value, str):
                 quoted.extend(_TEMPLATE.findall(value))
+    if rule.evidence is not None and rule.evidence.of is not None:
+        quoted += [(rule.evidence.of, "quote"), (rule.evidence.of, "quote_doc")]
     for name, fname in quoted:
         if name in bound:
             out.setdefault(bound[name], set()).add(fname)
@@ -487,11 +492,15 @@ class _Reader:
         doc = self.text(node, "doc", "`evidence`", required=False)
         quote = self.text(node, "quote", "`evidence`", required=False)
         query = self.text(node, "query", "`evidence`", required=False)
+        of = self.text(node, "of", "`evidence`", required=False)
+        if of and (doc or quote):
+            self.err(node.line, "`evidence` names the passage of a bound entity (`of`) or a `doc` and `quote`, "
+                                "not both")
         if doc and not quote:
             self.err(node.line, "`evidence` names a `doc`; give the `quote` (a short phrase of it) too")
-        if not doc and not query:
-            self.err(node.line, "`evidence` needs a `doc` (with `quote`) or a `query`")
-        return Evidence(doc, quote, query, node.line)
+        if not doc and not query and not of:
+            self.err(node.line, "`evidence` needs a `doc` (with `quote`), an entity's passage (`of`) or a `query`")
+        return Evidence(doc, quote, query, node.line, of or None)
 
     def rule(self, node: Any, line: int) -> Rule | None:
         if not isinstance(node, YMap):
@@ -854,6 +863,14 @@ def _validate_rule(rule: Rule, derived: Mapping[str, DerivedKind], terms: frozen
                                                                                   derived) is None:
                     err(d.line, f"`{value}`: `{bound[value.name]}` has no field `{value.field}`")
     everywhere = bound_everywhere or set()
+    ev = rule.evidence
+    if ev is not None and ev.of is not None:
+        kinds = {m.kind for alt in rule.alternatives for m in alt if not m.negated and m.name == ev.of}
+        if ev.of not in everywhere:
+            err(ev.line, f"`evidence.of` names `{ev.of}`, which is not bound in every alternative of `when`")
+        elif any(_field_spec(k, "quote", derived) is None for k in kinds):
+            err(ev.line, f"`evidence.of`: `{ev.of}` is a `{next(iter(kinds))}` fact, which names no passage "
+                         "(only facts with a `quote` field do: concepts and criteria)")
     for th in rule.then:
         for name, _ in _TEMPLATE.findall(th.statement):
             if name not in everywhere:

@@ -71,7 +71,7 @@ def rule_file_schema() -> dict[str, Any]:
         }, required=("kind",)),
         "derive": _part("a `derive`", {"derive": TEXT, "fields": {
             "type": "object", "additionalProperties": _SCALAR}}),
-        "evidence": _part("`evidence`", {"doc": TEXT, "quote": TEXT, "query": TEXT}),
+        "evidence": _part("`evidence`", {"doc": TEXT, "quote": TEXT, "query": TEXT, "of": TEXT}),
         "rule": _part("a rule", {
             "id": {"type": "string"}, "title": TEXT,
             "when": {"anyOf": [conditions, {"$ref": "#/$defs/condition"}]},

@@ -50,3 +50,26 @@ def test_questions_asked_back_cite_their_rules_passage_or_nothing_and_furniture_
                 assert is_own or doc.citable(cit.heading or "", cit.text), (c.rule.id, cit.text[:80])
                 if c.kind == "question":
                     assert is_own, (c.rule.id, cit.text[:80])
+
+
+def test_a_definition_cites_the_passage_its_idea_names_or_nothing(knowledge_base: Any) -> None:
+    """Every concept and criterion of the ontology, asked about: the definition cites the passage its
+    `oscar:evidenceQuote` locates, alone; an idea that names no passage is defined without a citation."""
+    rules = {r.id: r for r in knowledge_base.rules.book.rules}
+    advisor = Advisor(knowledge_base)
+    ideas = [f for f in knowledge_base.ontology.facts() if f.kind in ("concept", "criterion")]
+    defined = 0
+    for idea in ideas:
+        _, answer = advisor.ask(Conversation(), f"what does {idea.get('name')} mean?")
+        for c in answer.conclusions:
+            evidence = rules[c.rule.id].evidence
+            if evidence is None or evidence.of is None or idea.id not in c.because:
+                continue
+            defined += 1
+            quote = idea.get("quote")
+            if quote is None:
+                assert c.citations == (), (idea.id, c.citations[0].text[:80])
+            else:
+                assert len(c.citations) == 1, (idea.id, [x.text[:60] for x in c.citations])
+                assert " ".join(str(quote).split()).lower() in " ".join(c.citations[0].text.split()).lower(), idea.id
+    assert defined >= len(ideas) // 2, (defined, len(ideas))

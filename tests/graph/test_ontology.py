@@ -164,6 +164,28 @@ doc:gone.txt a oscar:Document ;
     assert problem.message.startswith("doc:gone.txt oscar:fileName:")
 
 
+def test_an_evidence_quote_its_source_does_not_hold_is_caught_at_its_line(kb_copy: Paths, kb_root: Path) -> None:
+    shutil.copytree(kb_root / "corpus", kb_copy.root / "corpus")
+    head = PREFIXES + ("@prefix doc: <https://w3id.org/oscar/corpus/> .\n"
+                       "@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+                       "@prefix criterion: <https://w3id.org/oscar/id/criterion/> .\n")
+    held = "Open source   licenses impose different obligations"
+    add_file(kb_copy, "extra.ttl", head + f"""criterion:lock_in_x a oscar:Criterion ; skos:prefLabel "lock-in x" ;
+    skos:definition "How hard it is to leave." ;
+    dcterms:source doc:000_ec713219caae2b0a.txt ;
+    oscar:evidenceQuote "{held.upper()}" .
+""")
+    assert check_ontology(kb_copy) == []  # case and spacing aside, the document holds the phrase
+    path = add_file(kb_copy, "extra.ttl", head + """criterion:lock_in_x a oscar:Criterion ; skos:prefLabel "lock-in x" ;
+    skos:definition "How hard it is to leave." ;
+    dcterms:source doc:000_ec713219caae2b0a.txt ;
+    oscar:evidenceQuote "leaving a vendor is always painless" .
+""")
+    problem = only(check_ontology(kb_copy), "evidenceQuote")
+    assert (problem.path, problem.line) == ("ontology/extra.ttl", line_of(path, "painless"))
+    assert "000_ec713219caae2b0a.txt" in problem.message
+
+
 def test_a_check_after_an_edit_sees_the_edit(kb_copy: Paths) -> None:
     assert check_ontology(kb_copy) == []
     add_file(kb_copy, "extra.ttl", PREFIXES + "offering:x a oscar:Offering .\n")
