@@ -144,6 +144,8 @@ class Quantities:
     """Unit kinds whose unit word may follow a word or two describing it ("6 cleared engineers")."""
     sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Per unit kind, what joins two counts into one ("two data scientists plus one ML engineer": three)."""
+    corrections: tuple[str, ...] = ()
+    """Words after which a bare number corrects the count or amount before it ("6 people. sorry, 9")."""
 
 
 @dataclass(frozen=True)
@@ -442,7 +444,7 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
                       tuple(str(k) for k in _texts(doc.get("no_article"))),
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
                       tuple(str(k) for k in _texts(doc.get("described"))),
-                      word_lists("sums"))
+                      word_lists("sums"), tuple(str(w).lower() for w in _texts(doc.get("corrections"))))
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
@@ -524,7 +526,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "vague": _FACTORS,
     "no_article": _WORDS, "described": _WORDS,
     "sums": {"type": "object", "additionalProperties": _WORDS},
-    "not_after": _WORDS,
+    "not_after": _WORDS, "corrections": _WORDS,
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},
     "lead_ins": {"type": "object", "additionalProperties": _WORDS},
     "units": {"type": "object", "additionalProperties": _FACTORS},

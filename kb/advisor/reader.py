@@ -706,6 +706,7 @@ class Reader:
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
+        self._corrections = {self._words(w) for w in q.corrections} - {()}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1294,7 +1295,7 @@ class Reader:
             if unit is not None and num.article and unit[0] in self._no_article:
                 unit = None  # "as a data scientist" counts no one
             if unit is None and currency is None and not num.glued and not num.article:
-                kind = self._lead_in(toks, i)
+                kind = self._lead_in(toks, i) or self._correcting(toks, i, counts)
                 if kind is None and num.scaled and self._period(toks, end_i):
                     kind = "money"  # "600k a year" can only be money
                 if kind == "money" and "money" in by_unit:
@@ -1341,6 +1342,20 @@ class Reader:
                 continue
             i += 1
         return out
+
+    def _correcting(self, toks: Sequence[_Tok], i: int,
+                    counts: Sequence[tuple[int, str, int, FieldDecl]]) -> str | None:
+        """The unit kind of the count before a bare number that corrects it ("team is 6 people. sorry, 9",
+        "a 4 person team, well actually 3"): the number right after a correction word (quantities.yaml
+        `corrections`), punctuation aside; None otherwise."""
+        if not counts or counts[-1][2] > i:
+            return None
+        k = i
+        while k > 0 and not any(ch.isalnum() for ch in toks[k - 1].lower):
+            k -= 1
+        if any(k >= len(c) and tuple(t.lower for t in toks[k - len(c):k]) == c for c in self._corrections):
+            return counts[-1][1]
+        return None
 
     def _lead_in(self, toks: Sequence[_Tok], i: int) -> str | None:
         """The unit kind whose lead-in words end just before token i (allowing about/around/~/only)."""

@@ -186,6 +186,17 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     ("Lisbon-based bank, looking at options", "industry", "industry:finance"),
     ("my fear: will the vendor still be in business in 2030?", "main_concern", "viability"),
     ("we can't upload patient records to a foreign cloud", "sensitive_data", True),
+    # a count corrected in passing, and one made of founders and a contractor
+    ("we're 7 devs. no wait, 5, two left in march", "team_size", 5),
+    ("three founders + 2 freelancers, that's the whole company", "team_size", 5),
+    # skills by their field or their tool, and nobody who codes at all
+    ("our two researchers have deep NLP experience", "ml_skills", "strong"),
+    ("the devs are proficient in tensorflow", "ml_skills", "strong"),
+    ("40 nurses, zero developers", "ml_skills", "none"),
+    ("a couple of intermediate data scientists", "ml_skills", "some"),
+    # "nothing may leave" keeps things where they are; records under an NDA are sensitive
+    ("nothing can leave our own data centre", "deployment", "on_prem"),
+    ("the scans we get are under strict NDA", "sensitive_data", True),
 ])
 def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                              value: object) -> None:
@@ -197,6 +208,7 @@ def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str
     ("our finance team uses it internally, nobody else", True),
     ("we developed the model internally and sell it to insurers", None),
     ("we host it in-house but our customers call it over the web", None),
+    ("the sensors only ever run in our own warehouses", True),
 ])
 def test_what_is_used_internally_is_read_and_what_is_only_built_or_hosted_there_is_not(  # type: ignore[no-untyped-def]
         read, question: str, internal: bool | None) -> None:
@@ -221,6 +233,7 @@ def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # ty
     ("we embed an LGPL codec in the player app, licensing problems?", "obligations"),
     ("copyleft concerns if our plugin calls their library?", "obligations"),
     ("what homework do we do before we reach out to any vendors?", "process"),
+    ("what's the wise move for our tracking setup, 4 devs?", "recommendation"),
 ])
 def test_what_is_asked(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
