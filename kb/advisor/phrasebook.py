@@ -146,6 +146,22 @@ class Quantities:
     """Per unit kind, what joins two counts into one ("two data scientists plus one ML engineer": three)."""
     corrections: tuple[str, ...] = ()
     """Words after which a bare number corrects the count or amount before it ("6 people. sorry, 9")."""
+    parts: tuple[tuple[str, Parts], ...] = ()
+    """Per unit kind, how a count that is a part of the team is said ("6 engineers of whom 2 do ML")."""
+
+
+@dataclass(frozen=True)
+class Parts:
+    """How a part of a count is said (quantities.yaml `parts`): the words that join it to the whole, the work
+    that makes it the count read, how far that work may follow, and the words before a count that add the
+    asker to it."""
+
+    joins: tuple[str, ...] = ()
+    work: tuple[str, ...] = ()
+    between: tuple[str, ...] = ()
+    whole: tuple[str, ...] = ()
+    window: int = 6
+    self_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -444,7 +460,20 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
                       tuple(str(k) for k in _texts(doc.get("no_article"))),
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
                       tuple(str(k) for k in _texts(doc.get("described"))),
-                      word_lists("sums"), tuple(str(w).lower() for w in _texts(doc.get("corrections"))))
+                      word_lists("sums"), tuple(str(w).lower() for w in _texts(doc.get("corrections"))),
+                      tuple(_parts(doc.get("parts"))))
+
+
+def _parts(node: Any) -> list[tuple[str, Parts]]:
+    """quantities.yaml `parts`, per unit kind (validated by QUANTITIES_SCHEMA before)."""
+    out: list[tuple[str, Parts]] = []
+    for kind, spec in node.items() if isinstance(node, YMap) else ():
+        def words(key: str, spec: Any = spec) -> tuple[str, ...]:
+            return tuple(str(w).lower() for w in _texts(spec.get(key)))
+        window = spec.get("window", 6)
+        out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
+                                     int(window) if isinstance(window, int) else 6, words("self"))))
+    return out
 
 
 def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
@@ -527,6 +556,10 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "no_article": _WORDS, "described": _WORDS,
     "sums": {"type": "object", "additionalProperties": _WORDS},
     "not_after": _WORDS, "corrections": _WORDS,
+    "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
+        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS,
+        "window": {"type": "integer", "minimum": 1, "maximum": 12}},
+        required=("work",))},
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},
     "lead_ins": {"type": "object", "additionalProperties": _WORDS},
     "units": {"type": "object", "additionalProperties": _FACTORS},

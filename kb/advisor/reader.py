@@ -707,6 +707,9 @@ class Reader:
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
         self._corrections = {self._words(w) for w in q.corrections} - {()}
+        self._parts = {kind: (self._phrases(pt.joins), self._phrases(pt.work), {self._words(w) for w in pt.between},
+                              pt.window, self._phrases(pt.self_words), {self._words(w) for w in pt.whole})
+                       for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1294,6 +1297,13 @@ class Reader:
             currency_note = ""
             if unit is not None and num.article and unit[0] in self._no_article:
                 unit = None  # "as a data scientist" counts no one
+            if unit is None and currency is None and not num.glued:
+                part = self._part(toks, end_i)
+                if part is not None and part[0] is None:
+                    i = part[1]  # "one of them built recommenders": a part not said to do the work, no count
+                    continue
+                if part is not None and part[0] is not None:
+                    unit = (part[0], 1.0, 0)
             if unit is None and currency is None and not num.glued and not num.article:
                 kind = self._lead_in(toks, i) or self._correcting(toks, i, counts)
                 if kind is None and num.scaled and self._period(toks, end_i):
@@ -1334,6 +1344,8 @@ class Reader:
                                 first.obs.source.start or 0, shown, "quantity", f"{first.obs.source.via} + {via}"))
                             counts[-1] = (last[0], kind, end_i, d)
                         else:
+                            if self._with_self(toks, i, kind):  # "me + 2 other devs": three
+                                value, via = value + 1, f"{via} + 1 (the asker)"
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
                                 counts.append((len(out) - 1, kind, end_i, d))
@@ -1342,6 +1354,36 @@ class Reader:
                 continue
             i += 1
         return out
+
+    def _part(self, toks: Sequence[_Tok], j: int) -> tuple[str | None, int] | None:
+        """A count that is a part of the team, said by its work (quantities.yaml `parts`), from the token after
+        the number (j): (its unit kind, -) when, within its window, words of `between` (or a join such as "of
+        whom") lead to a work phrase ("2 do ML", "3 of us know ML"); (None, the token after the join) for a
+        join with no such work ("one of them built ..."), which counts nobody; None otherwise."""
+        for kind, (joins, work, between, window, _, whole) in self._parts.items():
+            k, joined = j, False
+            for phrase in joins:
+                if self._at(toks, k, phrase):
+                    k, joined = k + len(phrase), True
+                    break
+            if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in whole):
+                return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
+            start, led = k, joined
+            while k < min(len(toks), j + window):
+                if any(self._at(toks, k, w) for w in work) and led:
+                    return kind, k
+                if (toks[k].lower,) in between or (toks[k].norm,) in between:
+                    led, k = True, k + 1
+                    continue
+                break
+            if joined:
+                return None, start
+        return None
+
+    def _with_self(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
+        """Whether the words before a count add the asker to it ("me + 2 other devs")."""
+        spec = self._parts.get(kind)
+        return spec is not None and any(i >= len(p) and self._at(toks, i - len(p), p) for p in spec[4])
 
     def _correcting(self, toks: Sequence[_Tok], i: int,
                     counts: Sequence[tuple[int, str, int, FieldDecl]]) -> str | None:

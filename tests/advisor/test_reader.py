@@ -189,6 +189,10 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     # a count corrected in passing, and one made of founders and a contractor
     ("we're 7 devs. no wait, 5, two left in march", "team_size", 5),
     ("three founders + 2 freelancers, that's the whole company", "team_size", 5),
+    # the part of a headcount that does the ML is the team; a part said by something else is not
+    ("30 people in engineering, 4 of whom work on ML", "team_size", 4),
+    ("three devs, one of them used to be a designer", "team_size", 3),
+    ("it's just me + 3 analysts", "team_size", 4),
     # skills by their field or their tool, and nobody who codes at all
     ("our two researchers have deep NLP experience", "ml_skills", "strong"),
     ("the devs are proficient in tensorflow", "ml_skills", "strong"),
