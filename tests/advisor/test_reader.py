@@ -201,6 +201,11 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     # "nothing may leave" keeps things where they are; records under an NDA are sensitive
     ("nothing can leave our own data centre", "deployment", "on_prem"),
     ("the scans we get are under strict NDA", "sensitive_data", True),
+    # where it runs: "our servers" only as where something runs; a server room given up is no on-prem
+    ("black friday traffic always hammers our servers", "deployment", None),
+    ("strictly cloud only - we shut our server room in 2021", "deployment", "cloud"),
+    ("9 engineers, everything on-prem", "deployment", "on_prem"),
+    ("the scoring service is hosted on our servers in the basement", "deployment", "on_prem"),
 ])
 def test_everyday_wordings_of_people_worries_skills_and_data(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                              value: object) -> None:
