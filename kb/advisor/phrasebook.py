@@ -66,6 +66,9 @@ class FieldDecl:
     worry: bool = False
     """Its values are fears of what might happen: a hedge or condition ("it might get abandoned", "if we end up
     stuck") states them all the same."""
+    not_when: tuple[str, ...] = ()
+    """Kinds of question in which it is not read: in a question about a licence's obligations, "we want to modify
+    it" is a use of the component (`modifies`), not a need to customise."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,11 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         if unit and ftype not in ("int", "float"):
             err(spec.key_lines["unit"], "only number fields take a `unit`")
         decisive, ask = spec.get("decisive", False), spec.get("ask", "")
+        from kb.vocab import ASKED_KINDS
+        for kind in _texts(spec.get("not_when")):
+            if kind not in ASKED_KINDS:
+                err(spec.key_lines["not_when"], f"`not_when`: `{kind}` is no kind of question "
+                                                f"(kinds: {', '.join(ASKED_KINDS)})")
         shown_as = str(spec.get("shown_as", "")).strip()
         if shown_as and ftype not in ("int", "float"):
             err(spec.key_lines["shown_as"], "only number fields take `shown_as`")
@@ -235,7 +243,8 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                               decisive, tuple(c.lower() for c in _texts(spec.get("cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
-                              shown, line, bool(spec.get("worry", False)))
+                              shown, line, bool(spec.get("worry", False)),
+                              tuple(str(k) for k in _texts(spec.get("not_when"))))
     return out
 
 
@@ -502,6 +511,7 @@ FIELD_SCHEMA = _mapping("a field", {
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
     "worry": {"type": "boolean", "description": "values are fears: hedges and conditions do not unsay them"},
+    "not_when": {**_WORDS, "description": "kinds of question in which the field is not read"},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
     "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
               "description": "[smallest, largest] plausible value"},

@@ -1093,6 +1093,10 @@ class Reader:
             # exit clause so we're not stuck?", "which has better integration?"
             observations = [o for o in observations if not (o.key in self.book.fields and
                                                             self.book.fields[o.key].worry)]
+        # a field its declaration keeps out of this kind of question ("we want to modify it", asked about a
+        # licence, is a use of the component, not a need to customise)
+        observations = [o for o in observations if not (o.key in self.book.fields and
+                                                        asked in self.book.fields[o.key].not_when)]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(

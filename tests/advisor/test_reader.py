@@ -224,6 +224,13 @@ def test_what_is_used_internally_is_read_and_what_is_only_built_or_hosted_there_
     assert facts(read(question)).get("internal_only") is internal
 
 
+def test_changing_a_licensed_component_asked_about_is_a_use_not_a_need_to_customise(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("our team wants to modify an MPL-2.0 parser for the app we sell. what must we publish?")
+    assert u.asked == "obligations" and "customization" not in facts(u)
+    assert facts(read("our team wants to modify the parser for the app we sell. which platform?")).get(
+        "customization") is True
+
+
 def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # type: ignore[no-untyped-def]
     assert "industry" not in facts(read("we sell to a Lisbon-based bank"))
     assert "team_size" not in facts(read("we run 3 data pipelines a night"))

@@ -59,3 +59,15 @@ def test_a_badly_named_field_is_reported_at_its_own_line_with_what_a_name_is(tmp
     load_fields(path, problems)
     assert [(p.line, p.message) for p in problems] == [
         (5, "`Team-Size` in fields: a field's name is lowercase letters, digits and `_`")]
+
+
+def test_a_field_kept_out_of_an_unknown_kind_of_question_is_reported_at_its_line(tmp_path: Path) -> None:
+    from kb.advisor.phrasebook import load_fields
+
+    path = tmp_path / "fields.yaml"
+    path.write_text("fields:\n  customization:\n    type: bool\n    doc: needs to customise\n"
+                    "    not_when: [obligation]\n", encoding="utf-8")
+    problems: list[Problem] = []
+    load_fields(path, problems)
+    assert [p.line for p in problems] == [5]
+    assert "`obligation` is no kind of question" in problems[0].message
