@@ -1624,6 +1624,21 @@ class Reader:
             at = text.find(name)
             if at >= 0:
                 spans.add((at, at + len(name)))
+        # "pandas or polars?", "kubeflow or sagemaker pipelines?": beside a known product, across an alternative,
+        # a word no phrase, cue or entity of OSCAR's uses is a product all the same
+        for a, b in list(spans):
+            for side in (1, -1):
+                k = next((n for n, t in enumerate(toks) if (t.start >= b if side == 1 else t.end <= a)
+                          and (side == 1 or all(u.end <= a for u in toks[n + 1:n + 2]))), None)
+                if k is None:
+                    continue
+                for alt in self._alternatives:
+                    lo = k if side == 1 else k - len(alt) + 1
+                    if lo < 0 or tuple(t.lower for t in toks[lo:lo + len(alt)]) != alt:
+                        continue
+                    o = lo + len(alt) if side == 1 else lo - 1
+                    if 0 <= o < len(toks) and self._product_like(toks[o]):
+                        spans.add((toks[o].start, toks[o].end))
         names = sorted(spans)
         for (a, b), (c, d) in itertools.pairwise(names):
             gap = tuple(t.lower for t in toks if t.start >= b and t.end <= c)
@@ -1631,6 +1646,13 @@ class Reader:
             if gap in self._alternatives and end == "?":
                 return src(a, d, "pattern", "cues:alternatives")
         return None
+
+    def _product_like(self, tok: _Tok) -> bool:
+        """A word that may name a product OSCAR does not know: letters (a digit or a dash among them), and no
+        word of its phrases, cues or entities ("polars", "JAX"; not "something", "not", "build")."""
+        word = tok.lower
+        return (len(word) > 1 and word[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word)
+                and word not in self._known)
 
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],

@@ -250,6 +250,10 @@ def test_a_place_before_whom_they_serve_is_still_a_customer(read) -> None:  # ty
     ("copyleft concerns if our plugin calls their library?", "obligations"),
     ("what homework do we do before we reach out to any vendors?", "process"),
     ("what's the wise move for our tracking setup, 4 devs?", "recommendation"),
+    ("how do we stress-test the vendor's uptime claims before signing?", "process"),
+    ("how should our two-person data team hand models over to ops?", "process"),
+    ("mlflow or clearml for a tiny team?", "comparison"),
+    ("mlflow or something else entirely?", "recommendation"),
 ])
 def test_what_is_asked(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
