@@ -199,6 +199,10 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     ("40 nurses, zero developers", "ml_skills", "none"),
     ("a couple of intermediate data scientists", "ml_skills", "some"),
     ("we have 12 data engineers, all seasoned", "ml_skills", "strong"),
+    # weights handed out or kept
+    ("we're releasing the tuned checkpoint on our website next month", "shares_weights", True),
+    ("we embed a small vision model in the scanner firmware", "shares_weights", True),
+    ("the tuned weights never leave our VPC", "shares_weights", False),
     ("our two analysts are picking up ML as they go", "ml_skills", "some"),
     ("none of the five devs has ever written code for a model, and nobody does ML", "ml_skills", "none"),
     # "nothing may leave" keeps things where they are; records under an NDA are sensitive
