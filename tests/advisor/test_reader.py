@@ -203,6 +203,9 @@ def test_numbers_as_words(read, question: str, field: str, value: object) -> Non
     ("we're releasing the tuned checkpoint on our website next month", "shares_weights", True),
     ("we embed a small vision model in the scanner firmware", "shares_weights", True),
     ("the tuned weights never leave our VPC", "shares_weights", False),
+    # earning nothing, said outright; "no money to speak of" is a budget, not a use
+    ("volunteer-run, the app brings in no revenue whatsoever", "commercial_use", False),
+    ("we're a charity with no money to speak of", "commercial_use", None),
     ("our two analysts are picking up ML as they go", "ml_skills", "some"),
     ("none of the five devs has ever written code for a model, and nobody does ML", "ml_skills", "none"),
     # "nothing may leave" keeps things where they are; records under an NDA are sensitive
