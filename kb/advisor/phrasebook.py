@@ -190,6 +190,7 @@ def _texts(value: Any) -> tuple[str, ...]:
 
 def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
     """The asker fields of `fields.yaml` (those without mistakes); mistakes are appended to `problems`."""
+    from kb.vocab import ASKED_KINDS  # kb.vocab loads the fields file with this function: imported here, once
     shown = display_path(path)
     doc = read_checked(path, FIELDS_FILE_SCHEMA, problems, "the fields file", "the asker's fields are declared here")
     if doc is None:
@@ -216,7 +217,6 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         if unit and ftype not in ("int", "float"):
             err(spec.key_lines["unit"], "only number fields take a `unit`")
         decisive, ask = spec.get("decisive", False), spec.get("ask", "")
-        from kb.vocab import ASKED_KINDS
         for kind in _texts(spec.get("not_when")):
             if kind not in ASKED_KINDS:
                 err(spec.key_lines["not_when"], f"`not_when`: `{kind}` is no kind of question "
@@ -479,9 +479,8 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
     for kind, spec in node.items() if isinstance(node, YMap) else ():
         def words(key: str, spec: Any = spec) -> tuple[str, ...]:
             return tuple(str(w).lower() for w in _texts(spec.get(key)))
-        window = spec.get("window", 6)
         out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
-                                     int(window) if isinstance(window, int) else 6, words("self"))))
+                                     int(spec.get("window", Parts.window)), words("self"))))
     return out
 
 

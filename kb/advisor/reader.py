@@ -28,7 +28,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -569,6 +569,17 @@ class _Phrases:
         return first if norm == lower else first + self.by_first.get(norm, [])
 
 
+class _PartCues(NamedTuple):
+    """quantities.yaml `parts` of one unit kind, as the reader matches them (see Reader._part)."""
+
+    joins: _Phrases
+    work: _Phrases
+    between: set[tuple[str, ...]]
+    whole: set[tuple[str, ...]]
+    window: int
+    self_words: _Phrases
+
+
 @dataclass(frozen=True)
 class _Number:
     """A number read at some token: its value, the tokens it took, a unit glued to it ("200ms"), whether a
@@ -707,9 +718,9 @@ class Reader:
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
         self._corrections = {self._words(w) for w in q.corrections} - {()}
-        self._parts = {kind: (self._phrases(pt.joins), self._phrases(pt.work), {self._words(w) for w in pt.between},
-                              pt.window, self._phrases(pt.self_words), {self._words(w) for w in pt.whole})
-                       for kind, pt in q.parts}
+        self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
+                                       {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
+                                       pt.window, self._phrases(pt.self_words)) for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1301,13 +1312,12 @@ class Reader:
             currency_note = ""
             if unit is not None and num.article and unit[0] in self._no_article:
                 unit = None  # "as a data scientist" counts no one
-            if unit is None and currency is None and not num.glued:
-                part = self._part(toks, end_i)
-                if part is not None and part[0] is None:
+            part = self._part(toks, end_i) if unit is None and currency is None and not num.glued else None
+            if part is not None:
+                if part[0] is None:
                     i = part[1]  # "one of them built recommenders": a part not said to do the work, no count
                     continue
-                if part is not None and part[0] is not None:
-                    unit = (part[0], 1.0, 0)
+                unit = (part[0], 1.0, 0)
             if unit is None and currency is None and not num.glued and not num.article:
                 kind = self._lead_in(toks, i) or self._correcting(toks, i, counts)
                 if kind is None and num.scaled and self._period(toks, end_i):
@@ -1364,19 +1374,19 @@ class Reader:
         the number (j): (its unit kind, -) when, within its window, words of `between` (or a join such as "of
         whom") lead to a work phrase ("2 do ML", "3 of us know ML"); (None, the token after the join) for a
         join with no such work ("one of them built ..."), which counts nobody; None otherwise."""
-        for kind, (joins, work, between, window, _, whole) in self._parts.items():
+        for kind, cues in self._parts.items():
             k, joined = j, False
-            for phrase in joins:
+            for phrase in cues.joins:
                 if self._at(toks, k, phrase):
                     k, joined = k + len(phrase), True
                     break
-            if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in whole):
+            if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in cues.whole):
                 return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
             start, led = k, joined
-            while k < min(len(toks), j + window):
-                if any(self._at(toks, k, w) for w in work) and led:
+            while k < min(len(toks), j + cues.window):
+                if any(self._at(toks, k, w) for w in cues.work) and led:
                     return kind, k
-                if (toks[k].lower,) in between or (toks[k].norm,) in between:
+                if (toks[k].lower,) in cues.between or (toks[k].norm,) in cues.between:
                     led, k = True, k + 1
                     continue
                 break
@@ -1386,8 +1396,8 @@ class Reader:
 
     def _with_self(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether the words before a count add the asker to it ("me + 2 other devs")."""
-        spec = self._parts.get(kind)
-        return spec is not None and any(i >= len(p) and self._at(toks, i - len(p), p) for p in spec[4])
+        cues = self._parts.get(kind)
+        return cues is not None and any(i >= len(p) and self._at(toks, i - len(p), p) for p in cues.self_words)
 
     def _correcting(self, toks: Sequence[_Tok], i: int,
                     counts: Sequence[tuple[int, str, int, FieldDecl]]) -> str | None:
@@ -1624,21 +1634,13 @@ class Reader:
             at = text.find(name)
             if at >= 0:
                 spans.add((at, at + len(name)))
-        # "pandas or polars?", "kubeflow or sagemaker pipelines?": beside a known product, across an alternative,
-        # a word no phrase, cue or entity of OSCAR's uses is a product all the same
-        for a, b in list(spans):
-            for side in (1, -1):
-                k = next((n for n, t in enumerate(toks) if (t.start >= b if side == 1 else t.end <= a)
-                          and (side == 1 or all(u.end <= a for u in toks[n + 1:n + 2]))), None)
-                if k is None:
-                    continue
-                for alt in self._alternatives:
-                    lo = k if side == 1 else k - len(alt) + 1
-                    if lo < 0 or tuple(t.lower for t in toks[lo:lo + len(alt)]) != alt:
-                        continue
-                    o = lo + len(alt) if side == 1 else lo - 1
-                    if 0 <= o < len(toks) and self._product_like(toks[o]):
-                        spans.add((toks[o].start, toks[o].end))
+        # "pandas or polars?": after a known product, across an alternative, a word no phrase, cue or entity of
+        # OSCAR's uses is a product all the same
+        for _, b in list(spans):
+            after = next((n for n, t in enumerate(toks) if t.start >= b), len(toks))  # the first token after the name
+            for alt in self._alternatives:
+                if tuple(t.lower for t in toks[after:after + len(alt)]) == alt:
+                    self._add_product(toks, after + len(alt), spans)
         names = sorted(spans)
         for (a, b), (c, d) in itertools.pairwise(names):
             gap = tuple(t.lower for t in toks if t.start >= b and t.end <= c)
@@ -1647,12 +1649,14 @@ class Reader:
                 return src(a, d, "pattern", "cues:alternatives")
         return None
 
-    def _product_like(self, tok: _Tok) -> bool:
-        """A word that may name a product OSCAR does not know: letters (a digit or a dash among them), and no
-        word of its phrases, cues or entities ("polars", "JAX"; not "something", "not", "build")."""
-        word = tok.lower
-        return (len(word) > 1 and word[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word)
-                and word not in self._known)
+    def _add_product(self, toks: Sequence[_Tok], o: int, spans: set[tuple[int, int]]) -> None:
+        """Token o as a product's name among `spans`, when it may name a product OSCAR does not know: letters (a
+        digit or a dash among them), and no word of its phrases, cues or entities ("polars", "JAX"; not
+        "something", "not", "build")."""
+        word = toks[o].lower if 0 <= o < len(toks) else ""
+        if (len(word) > 1 and word[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word)
+                and word not in self._known):
+            spans.add((toks[o].start, toks[o].end))
 
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],

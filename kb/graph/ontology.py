@@ -33,7 +33,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
-from kb.config import Paths
+from kb.config import Paths, inside
 from kb.graph.licenses import GENERATED_MARKER
 from kb.graph.lookup import RANK_ALIAS_ID, RANK_ALT, RANK_ID, RANK_KEY, RANK_PREFERRED, Label, LabelIndex
 from kb.model.facts import Fact, Scalar, Source
@@ -665,6 +665,12 @@ def _missing_documents(m: Merged, corpus: Path) -> list[Problem]:
     return out
 
 
+def _source_docs(t: Triples, s: Node) -> list[str]:
+    """The corpus documents an entity cites (`dcterms:source doc:<file>`), by file name, sorted."""
+    return sorted(str(d)[len(str(CORPUS_DOC)):] for d in t.objects(s, DCTERMS_SOURCE)
+                  if str(d).startswith(str(CORPUS_DOC)))
+
+
 def _unfound_quotes(m: Merged, corpus: Path) -> list[Problem]:
     """Evidence quotes (`oscar:evidenceQuote`) that none of their entity's source documents holds (whitespace
     and case aside), when there is a corpus."""
@@ -677,15 +683,14 @@ def _unfound_quotes(m: Merged, corpus: Path) -> list[Problem]:
             path = corpus / name
             try:
                 texts[name] = " ".join(path.read_text(encoding="utf-8").split()).casefold() \
-                    if path.resolve().is_relative_to(corpus.resolve()) else ""
+                    if inside(path, corpus) else ""
             except (OSError, UnicodeDecodeError):
                 texts[name] = ""
         return texts[name]
 
     out: list[Problem] = []
     for s, quotes in m.triples.subjects(OSCAR.evidenceQuote).items():
-        docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in m.triples.objects(s, DCTERMS_SOURCE)
-                      if str(d).startswith(str(CORPUS_DOC)))
+        docs = _source_docs(m.triples, s)
         for quote in quotes:
             folded = " ".join(str(quote).split()).casefold()
             if docs and not any(folded in text(d) for d in docs):
@@ -1069,8 +1074,7 @@ class Ontology:
     def _source(self, s: Node, p: Node, o: Node) -> Source:
         assert self._m is not None  # facts are built from a fresh read
         file, line = self._m.locate(s, p, o)
-        docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in self._t.objects(s, DCTERMS_SOURCE)
-                      if str(d).startswith(str(CORPUS_DOC)))
+        docs = _source_docs(self._t, s)
         return Source(kind="ontology", file=file, line=line or None,
                       triple=(curie(s), curie(p), curie(o)), doc=docs[0] if docs else None)
 
@@ -1178,8 +1182,7 @@ class Ontology:
         """The passage that states what an entity is, as its analyst named it: the phrase (`oscar:evidenceQuote`)
         and, when the entity has one source, that document (with several, the phrase is looked for in all)."""
         quote = _str(self._t.value(s, OSCAR.evidenceQuote))
-        docs = sorted(str(d)[len(str(CORPUS_DOC)):] for d in self._t.objects(s, DCTERMS_SOURCE)
-                      if str(d).startswith(str(CORPUS_DOC)))
+        docs = _source_docs(self._t, s)
         return {"quote": quote, "quote_doc": docs[0] if quote and len(docs) == 1 else None}
 
     def _links(self, s: Node, fid: str, pred: Node, kind: str, owner: str | None = None,
