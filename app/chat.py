@@ -78,6 +78,10 @@ def _labelled(control: Control) -> list[tuple[str, str]]:
 RECENT = 256
 """Latest answers held in this process per conversation, for their download links: a conversation the store
 could not keep (too large, or the store down) still downloads from the server that answered it."""
+RENDERS = "renders"
+"""One queue for the panels built with gr.render: Gradio registers a render's events in the app's shared table
+of functions, and two renders at once (two sessions, or two panels of one) changed it under each other
+("dictionary changed size during iteration"). A render only builds components, so one at a time costs little."""
 
 
 class Page(gr.Blocks):
@@ -331,7 +335,7 @@ class ChatPage:
                         allow_file_downloads=False, allow_tags=False, group_consecutive_messages=False,
                         placeholder="Ask a question, or pick an example below.",
                     )
-                    @gr.render(inputs=[session])
+                    @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
                     def missing_answers(current: Session) -> None:
                         asks = self.service.missing(current)
                         if not asks:
@@ -376,7 +380,7 @@ class ChatPage:
                         why = gr.HTML(render.why_html(None), elem_id="oscar-why", max_height=680)
                     with gr.Tab("Why not?", id="why-not", elem_id="oscar-tab-why-not"):
 
-                        @gr.render(inputs=[session])
+                        @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
                         def why_not_options(current: Session) -> None:
                             answer = current.get("answer")
                             if answer is None or not answer.why_not:
@@ -407,7 +411,7 @@ class ChatPage:
                         what_out = gr.HTML(elem_id="oscar-whatif-result")
                     with gr.Tab("Facts", id="facts", elem_id="oscar-tab-facts"):
 
-                        @gr.render(inputs=[session])
+                        @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
                         def facts_editor(current: Session) -> None:
                             known = self.service.known(current)
                             if not known:

@@ -69,6 +69,9 @@ class FieldDecl:
     not_when: tuple[str, ...] = ()
     """Kinds of question in which it is not read: in a question about a licence's obligations, "we want to modify
     it" is a use of the component (`modifies`), not a need to customise."""
+    implied_by: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """(fact kind, field, values): naming an ontology entity of that kind whose field holds one of the values
+    states this (bool) field true ("we fine-tune Gemma": Gemma is an offering of type model)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ class Quantities:
     """Words after which a bare number corrects the count or amount before it ("6 people. sorry, 9")."""
     parts: tuple[tuple[str, Parts], ...] = ()
     """Per unit kind, how a count that is a part of the team is said ("6 engineers of whom 2 do ML")."""
+    counted: tuple[str, ...] = ()
+    """Things counted per period, which make a number no money ("250k monthly users", "2M requests a day")."""
 
 
 @dataclass(frozen=True)
@@ -224,9 +229,16 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
         shown_as = str(spec.get("shown_as", "")).strip()
         if shown_as and ftype not in ("int", "float"):
             err(spec.key_lines["shown_as"], "only number fields take `shown_as`")
-        for key in ("cues", "counter_cues", "counter_cues_unless"):
-            if key in spec and not unit:
-                err(spec.key_lines[key], f"only number fields with a `unit` take `{key}`")
+        implied: list[tuple[str, str, tuple[str, ...]]] = []
+        implied_by = spec.get("implied_by")
+        if implied_by is not None:
+            if ftype != "bool":
+                err(spec.key_lines["implied_by"], "only bool fields take `implied_by` (naming the entity states true)")
+            for kind, tests in implied_by.items() if isinstance(implied_by, YMap) else ():
+                for fname, vals in tests.items() if isinstance(tests, YMap) else ():
+                    implied.append((str(kind), str(fname), tuple(str(v) for v in _texts(vals))))
+        if "cues" in spec and not unit:
+            err(spec.key_lines["cues"], "only number fields with a `unit` take `cues`")
         if "counter_cues_unless" in spec and "counter_cues" not in spec:
             err(spec.key_lines["counter_cues_unless"], "`counter_cues_unless` needs `counter_cues`")
         bounds: tuple[float, float] | None = None
@@ -244,7 +256,7 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
                               shown, line, bool(spec.get("worry", False)),
-                              tuple(str(k) for k in _texts(spec.get("not_when"))))
+                              tuple(str(k) for k in _texts(spec.get("not_when"))), tuple(implied))
     return out
 
 
@@ -470,7 +482,7 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
                       tuple(str(k) for k in _texts(doc.get("described"))),
                       word_lists("sums"), tuple(str(w).lower() for w in _texts(doc.get("corrections"))),
-                      tuple(_parts(doc.get("parts"))))
+                      tuple(_parts(doc.get("parts"))), tuple(str(w).lower() for w in _texts(doc.get("counted"))))
 
 
 def _parts(node: Any) -> list[tuple[str, Parts]]:
@@ -511,6 +523,8 @@ FIELD_SCHEMA = _mapping("a field", {
     "decisive": {"type": "boolean"},
     "worry": {"type": "boolean", "description": "values are fears: hedges and conditions do not unsay them"},
     "not_when": {**_WORDS, "description": "kinds of question in which the field is not read"},
+    "implied_by": {"type": "object", "description": "fact kind -> field -> values: naming such an entity states the "
+                   "field true", "additionalProperties": {"type": "object", "additionalProperties": _WORDS}},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
     "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
               "description": "[smallest, largest] plausible value"},
@@ -564,7 +578,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "vague": _FACTORS,
     "no_article": _WORDS, "described": _WORDS,
     "sums": {"type": "object", "additionalProperties": _WORDS},
-    "not_after": _WORDS, "corrections": _WORDS,
+    "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
         "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS,
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},

@@ -670,13 +670,17 @@ class Reader:
     """Reads questions with one phrasebook, one set of entity labels and one embedding model."""
 
     def __init__(self, book: Phrasebook, matcher: EntityMatcher, embed: Embed | None = None,
-                 fingerprint: str = "", cache: Path | None = None):
+                 fingerprint: str = "", cache: Path | None = None,
+                 implied: Mapping[str, Sequence[tuple[str, str]]] | None = None):
+        """`implied`: entity id -> (field, why) that naming it states (fields.yaml `implied_by`, resolved
+        against the ontology: "offering:gemma" -> uses_foundation_model, "an offering of type model")."""
         from spacy.matcher import Matcher
 
         self.book = book
         self.thresholds: dict[str, float] = dict(book.thresholds)
         """Similarity each field's example match needs (`asked` for the kind of question), fitted on data."""
         self.entities = matcher
+        self._implied = {k: tuple(v) for k, v in (implied or {}).items()}
         self._embed = embed
         self.fingerprint = fingerprint
         self._nlp = tokenizer()
@@ -717,6 +721,7 @@ class Reader:
         self._no_article = set(q.no_article)
         self._implied_currency = {w.lower(): code for w, code in q.implies_currency}
         self._not_after = set(q.not_after) - {""}
+        self._counted = set(q.counted) - {""}
         self._corrections = {self._words(w) for w in q.corrections} - {()}
         self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
@@ -1082,7 +1087,18 @@ class Reader:
         stated = [(c.obs.source.start, c.obs.source.end) for c in cands
                   if c.obs.source.how != "example" and c.obs.source.start is not None and c.obs.source.end is not None]
         unknown.extend(self._unknown_names(text, toks, [*covered, *stated]))
+        defined = self._defined_unknown(text, toks, asked_hits, [*covered, *stated])  # "what's kubeflow"
+        unknown.extend(n for n in defined if n not in unknown)
 
+        # naming an entity states what the analysts' `implied_by` says it does ("we fine-tune Gemma": a model)
+        said = {c.obs.key for c in cands}
+        for c in list(cands):
+            for fname, why in self._implied.get(str(c.obs.value), ()) if c.obs.key == "mention" else ():
+                if fname not in said and not c.obs.negated:
+                    at = c.obs.source
+                    cands.append(_Candidate(Observation(fname, True, src(at.start or 0, at.end or 0, "entity", why)),
+                                            c.hedged, c.condition))
+                    said.add(fname)
         observations = self._stated(cands, conditions=False)
         hedged = tuple(c.obs for c in cands if c.hedged)
         choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
@@ -1097,7 +1113,7 @@ class Reader:
         if asked in ("definition", "comparison"):
             # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
             # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
-            observations = [o for o in observations if o.source.how not in ("pattern", "example")
+            observations = [o for o in observations if o.source.how not in ("pattern", "example", "entity")
                             or self._first_person(toks, o.source.start or 0)]
         if asked in ("definition", "comparison", "process"):
             # a worry named in a question about a term, a choice or a process is its topic: "how do we write an
@@ -1108,6 +1124,9 @@ class Reader:
         # licence, is a use of the component, not a need to customise)
         observations = [o for o in observations if not (o.key in self.book.fields and
                                                         asked in self.book.fields[o.key].not_when)]
+        # a field's counter cues hold for what its phrases read too ("our customers run it on their own racks"
+        # says where the customers' copy runs, not the asker's)
+        observations = [o for o in observations if not self._countered(o, toks)]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
@@ -1148,7 +1167,9 @@ class Reader:
         """The entity a misspelt name at token i most likely is, and its tokens: the word alone ("pytorh",
         "kafak"), or with its neighbours when the name has several words ("stabel diffusion", "lama 2")."""
         word = toks[i].lower
-        if not word.isalnum() or word in self._spelled or word.isdigit():
+        # a known word is no misspelling, unless it is a name with two letters swapped: a typo in a phrase
+        # file's pattern ("skilled in pytroch") makes the word known, yet it still names the entity
+        if not word.isalnum() or word.isdigit() or (word in self._spelled and word not in self._swapped):
             return None
         hit = self._fuzzy_name(word)
         if hit is not None:
@@ -1182,6 +1203,8 @@ class Reader:
             return None
         best_key, best, _ = hits[0]
         label = self._fuzzy_keys[best_key]
+        if word in (f"{label}s", f"{label}es") and _common_word(label):
+            return None  # "pythons and boas" are snakes: a common word's plural is no misspelt name
         ids = self._fuzzy[label]
         others = [s for k, s, _ in hits[1:] if self._fuzzy[self._fuzzy_keys[k]] != ids]
         if len(ids) != 1 or (others and best - others[0] < 5):
@@ -1320,18 +1343,22 @@ class Reader:
                 unit = (part[0], 1.0, 0)
             if unit is None and currency is None and not num.glued and not num.article:
                 kind = self._lead_in(toks, i) or self._correcting(toks, i, counts)
-                if kind is None and num.scaled and self._period(toks, end_i):
-                    kind = "money"  # "600k a year" can only be money
+                period = self._period(toks, end_i)
+                if kind is None and num.scaled and period and not self._counts_things(toks, end_i + period[1]):
+                    kind = "money"  # "600k a year" can only be money; "250k monthly users" counts users
                 if kind == "money" and "money" in by_unit:
                     currency = self._currency.get("usd", ("USD", 1.0))
                     currency_note = " (no currency given: read as USD)"
                 elif kind is not None:
                     unit = (kind, 1.0, 0)
             if currency is not None and "money" in by_unit:
-                code, rate = currency
                 period = self._period(toks, end_i)
                 factor = period[0] if period else 1.0
                 end_i += period[1] if period else 0
+                if currency_note and end_i < len(toks) and toks[end_i].lower in self._currency:
+                    # "8k/month CAD": the currency may follow the period
+                    currency, end_i, currency_note = self._currency[toks[end_i].lower], end_i + 1, ""
+                code, rate = currency
                 amount = value * factor * rate
                 via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
                     f" at {rate:g} USD/{code} ({self.book.quantities.rates_as_of})" if code != "USD" else "")
@@ -1426,6 +1453,11 @@ class Reader:
                         return kind
         return None
 
+    def _counts_things(self, toks: Sequence[_Tok], i: int) -> bool:
+        """Whether one of the things a number may count (quantities.yaml `counted`) follows at i, perhaps after a
+        word describing it ("monthly active users")."""
+        return any(k < len(toks) and toks[k].lower in self._counted for k in (i, i + 1))
+
     def _period(self, toks: Sequence[_Tok], i: int) -> tuple[float, int] | None:
         for phrase, factor in self._units.get("per_period", []):
             if self._at(toks, i, phrase):
@@ -1436,6 +1468,20 @@ class Reader:
                 if i + k <= len(toks) and "".join(t.lower for t in toks[i:i + k]) == glued:
                     return factor, k
         return None
+
+    def _countered(self, o: Observation, toks: Sequence[_Tok]) -> bool:
+        """Whether a fact a phrase or an example read (not a quantity: `_cued` checks those) stands in a clause
+        with one of its field's `counter_cues` and none of `counter_cues_unless`."""
+        decl = self.book.fields.get(o.key)
+        if decl is None or decl.unit or not decl.counter_cues or o.source.how not in ("pattern", "example"):
+            return False
+        at = next((n for n, t in enumerate(toks) if t.end > (o.source.start or 0)), None)
+        if at is None:
+            return False
+        lo, hi = self._clause_bounds(toks, at)
+        words = " " + " ".join(t.lower for t in toks[lo:hi]) + " "
+        return (any(f" {c}" in words for c in decl.counter_cues)
+                and not any(f" {c}" in words for c in decl.counter_cues_unless))
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
         """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
@@ -1619,6 +1665,30 @@ class Reader:
         out = [n for n in out if n.lower() not in self._known]
         return [n for n in out if " ".join(n.lower().split()) not in place_names(self._cache)] if out else out
 
+    def _defined_unknown(self, text: str, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
+                         covered: Sequence[tuple[int, int]]) -> list[str]:
+        """The one word a definition asks about ("what's kubeflow", "what is dagster?"), when it ends the
+        question, names nothing known and is no common English word: a name OSCAR does not know, written in
+        lower case or not ("what's love" asks about no product)."""
+        is_covered = _coverage(len(text), covered)
+        for kind, how in hits:
+            if kind != "definition" or how.start is None or how.end is None:
+                continue
+            # the word the match ends with ("what's kubeflow") or the one right after it ("what is a dagster")
+            at = next((n for n, tok in enumerate(toks) if tok.end >= how.end), None)
+            if at is None:
+                continue
+            if toks[at].lower in ("a", "an", "the", "is", "are", "'s", "s") and at + 1 < len(toks):
+                at += 1
+            rest = [tok.text for tok in toks[at + 1:at + 2]]
+            word = toks[at]
+            if (not rest or rest[0] in (".", "!", "?")) and len(word.lower) > 2 \
+                    and word.lower[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word.lower) \
+                    and word.lower not in self._known and not is_covered[word.start] \
+                    and not _common_word(word.lower) and word.lower not in place_names(self._cache):
+                return [word.text]
+        return []
+
     # -- what is asked ----------------------------------------------------------------------------------
     def _choice(self, text: str, toks: Sequence[_Tok], observations: Sequence[Observation],
                 unknown: Sequence[str], src: Callable[..., Source]) -> Source | None:
@@ -1706,6 +1776,16 @@ def check_examples(paths: Any) -> list[Problem]:
         return []  # `check_reader` reports them; the patterns cannot be trusted until they are fixed
     reader = Reader(book, EntityMatcher({}))
     problems: list[Problem] = []
+    for decl in book.fields.values():  # `implied_by` names an ontology kind and one of its fields
+        for kind, fname, _ in decl.implied_by:
+            fk = vocab.FACT_KINDS.get(kind)
+            if fk is None or fk.origin != "ontology":
+                problems.append(Problem(display_path(decl.file, paths.root), decl.line,
+                                        f"field `{decl.name}`: `implied_by` names `{kind}`, no kind of ontology fact"))
+            elif fname not in fk.fields:
+                problems.append(Problem(display_path(decl.file, paths.root), decl.line,
+                                        f"field `{decl.name}`: `implied_by`: `{kind}` facts have no field `{fname}` "
+                                        f"(fields: {', '.join(fk.fields)})"))
 
     def where(ref: str | None) -> str:  # "file:line" of a pattern, relative to the knowledge base like every problem
         file, _, line = (ref or "").rpartition(":")

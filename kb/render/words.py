@@ -115,6 +115,8 @@ def how_read(source: Source) -> str:
         return f", read by the phrase at {via}"
     if how == "quantity":
         return f", read as {via}"
+    if how == "entity":
+        return f", implied by naming {via}"
     return ""
 
 

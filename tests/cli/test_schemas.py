@@ -55,6 +55,9 @@ def test_shared_options_mean_the_same_before_and_after_the_subcommand(
     # a field kept out of a kind of question that does not exist
     ("fields:\n  customization:\n    type: bool\n    doc: needs to customise\n    not_when: [obligation]\n", 5,
      "field `customization`: `not_when`: `obligation` is no kind of question"),
+    # naming an entity can only state a yes/no field
+    ("fields:\n  team_size:\n    type: int\n    doc: people\n    implied_by: {offering: {type: [model]}}\n", 5,
+     "field `team_size`: only bool fields take `implied_by`"),
 ])
 def test_a_bad_field_is_reported_at_its_own_line_saying_what_is_wrong(tmp_path: Path, text: str, line: int,
                                                                        message: str) -> None:
