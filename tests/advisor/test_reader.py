@@ -417,6 +417,17 @@ def test_naming_a_model_states_that_the_asker_builds_on_one(read, question: str,
     assert all(o.source.how == "entity" for o in u.observations if o.key == "uses_foundation_model")
 
 
+@pytest.mark.parametrize(("question", "sensitive"), [
+    ("the recordings are as personal as it gets: therapy sessions with teenagers", True),
+    ("we process people's payslips and bank statements for mortgage checks", True),
+    ("radiology wants triage on patient x-rays", True),
+    ("member data has to stay in Canada", None),
+    ("our buyers are very price sensitive", None),
+])
+def test_sensitive_data_said_in_other_words(read, question: str, sensitive: bool | None) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("sensitive_data") is sensitive
+
+
 def test_a_head_count_needs_a_number(read) -> None:  # type: ignore[no-untyped-def]
     assert "team_size" not in facts(read("as a data scientist I'd like an open-source tracker"))
 
