@@ -255,12 +255,12 @@ class KnowledgeBase:
         matcher = EntityMatcher(labels, guarded, ontology.decisive,
                                 vouched={i: ontology.alt_labels(i) for i in guarded})
         implied: dict[str, list[tuple[str, str]]] = {}
-        for decl in phrasebook.fields.values():  # fields.yaml `implied_by`, resolved against the ontology
-            for kind, fname, values in decl.implied_by:
-                for fact in ontology.facts():
-                    if fact.kind == kind and str(fact.get(fname)) in values:
-                        why = f"{fact.get('name') or fact.id}: {kind} with {fname} {fact.get(fname)}"
-                        implied.setdefault(fact.id, []).append((decl.name, why))
+        tests = [(decl.name, *test) for decl in phrasebook.fields.values() for test in decl.implied_by]
+        for fact in ontology.facts() if tests else ():  # fields.yaml `implied_by`, resolved against the ontology
+            for field_name, kind, fname, values in tests:
+                if fact.kind == kind and str(fact.get(fname)) in values:
+                    why = f"{fact.get('name') or fact.id}: {kind} with {fname} {fact.get(fname)}"
+                    implied.setdefault(fact.id, []).append((field_name, why))
         try:
             reader = Reader(phrasebook, matcher, retriever.vectors, retriever.embedder.fingerprint, paths.cache,
                             implied)

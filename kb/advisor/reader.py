@@ -580,6 +580,11 @@ class _PartCues(NamedTuple):
     self_words: _Phrases
 
 
+def _tok_at(toks: Sequence[_Tok], char: int) -> int:
+    """The index of the token a character offset falls in (or the first after it; the last token past the end)."""
+    return next((t.i for t in toks if t.end > char), max(len(toks) - 1, 0))
+
+
 @dataclass(frozen=True)
 class _Number:
     """A number read at some token: its value, the tokens it took, a unit glued to it ("200ms"), whether a
@@ -914,8 +919,7 @@ class Reader:
 
     def _first_person(self, toks: Sequence[_Tok], char: int) -> bool:
         """Whether the clause around a character offset speaks of the asker ("we", "our", "I")."""
-        i = next((t.i for t in toks if t.end > char), max(len(toks) - 1, 0))
-        lo, hi = self._clause_bounds(toks, i)
+        lo, hi = self._clause_bounds(toks, _tok_at(toks, char))
         return bool(self._find(toks, self._first, lo, hi))
 
     def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
@@ -976,17 +980,11 @@ class Reader:
             return Source(kind="question", text=text[start:end], start=start, end=end, how=how, via=via,
                           score=round(score, 3))
 
-        def tok_index(char: int) -> int:
-            for t in toks:
-                if t.end > char:
-                    return t.i
-            return max(len(toks) - 1, 0)
-
         # entities by label (licences joined as an expression are read as one), then misspelt names
         scanned = self.entities.scan(text)
         expressions = licence_expressions(text, scanned)
         for start, end, expression in expressions:
-            s, e = tok_index(start), tok_index(end - 1) + 1
+            s, e = _tok_at(toks, start), _tok_at(toks, end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
             cands.append(_Candidate(Observation("expression", expression, src(start, end, "label", expression),
                                                 negated)))
@@ -1006,7 +1004,7 @@ class Reader:
             if ident.startswith("license:") and any(a <= start and end <= b for a, b, _ in expressions):
                 continue
             key = _entity_key(ident)
-            s, e = tok_index(start), tok_index(end - 1) + 1
+            s, e = _tok_at(toks, start), _tok_at(toks, end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
             if key == "industry" and not negated and not self._own_industry(toks, s, e):
                 continue  # "we sell to hospitals", "a legal-research tool": someone else's industry
@@ -1473,15 +1471,23 @@ class Reader:
         """Whether a fact a phrase or an example read (not a quantity: `_cued` checks those) stands in a clause
         with one of its field's `counter_cues` and none of `counter_cues_unless`."""
         decl = self.book.fields.get(o.key)
-        if decl is None or decl.unit or not decl.counter_cues or o.source.how not in ("pattern", "example"):
+        if decl is None or decl.unit or not decl.counter_cues or o.source.how not in ("pattern", "example") \
+                or not toks:
             return False
-        at = next((n for n, t in enumerate(toks) if t.end > (o.source.start or 0)), None)
-        if at is None:
-            return False
-        lo, hi = self._clause_bounds(toks, at)
-        words = " " + " ".join(t.lower for t in toks[lo:hi]) + " "
-        return (any(f" {c}" in words for c in decl.counter_cues)
-                and not any(f" {c}" in words for c in decl.counter_cues_unless))
+        return self._counter_cued(decl, self._clause_words(toks, _tok_at(toks, o.source.start or 0)))
+
+    def _clause_words(self, toks: Sequence[_Tok], i: int) -> str:
+        """The lower-cased words of token i's clause, space-separated and space-framed, for `_has_cue`."""
+        lo, hi = self._clause_bounds(toks, i)
+        return " " + " ".join(t.lower for t in toks[lo:hi]) + " "
+
+    @staticmethod
+    def _has_cue(words: str, cues: Sequence[str]) -> bool:
+        return any(f" {c}" in words for c in cues)  # a cue matches the start of a word
+
+    def _counter_cued(self, decl: FieldDecl, words: str) -> bool:
+        """Whether a clause's words hold one of a field's `counter_cues` and none of `counter_cues_unless`."""
+        return self._has_cue(words, decl.counter_cues) and not self._has_cue(words, decl.counter_cues_unless)
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
         """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
@@ -1489,15 +1495,10 @@ class Reader:
         `counter_cues_unless` ("we pay 3k a month for GPUs" states what is spent, not a budget)."""
         if not decl.cues and not decl.counter_cues:
             return True
-        lo, hi = self._clause_bounds(toks, i)
-        words = " " + " ".join(t.lower for t in toks[lo:hi]) + " "
-
-        def has(cues: Sequence[str]) -> bool:
-            return any(f" {c}" in words for c in cues)  # a cue matches the start of a word
-
-        if decl.cues and not has(decl.cues):
+        words = self._clause_words(toks, i)
+        if decl.cues and not self._has_cue(words, decl.cues):
             return False
-        return not (has(decl.counter_cues) and not has(decl.counter_cues_unless))
+        return not self._counter_cued(decl, words)
 
     @staticmethod
     def _plausible(decl: FieldDecl, value: float) -> bool:
@@ -1682,9 +1683,8 @@ class Reader:
                 at += 1
             rest = [tok.text for tok in toks[at + 1:at + 2]]
             word = toks[at]
-            if (not rest or rest[0] in (".", "!", "?")) and len(word.lower) > 2 \
-                    and word.lower[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word.lower) \
-                    and word.lower not in self._known and not is_covered[word.start] \
+            if (not rest or rest[0] in (".", "!", "?")) and len(word.lower) > 2 and self._product_shaped(word.lower) \
+                    and not is_covered[word.start] \
                     and not _common_word(word.lower) and word.lower not in place_names(self._cache):
                 return [word.text]
         return []
@@ -1723,10 +1723,14 @@ class Reader:
         """Token o as a product's name among `spans`, when it may name a product OSCAR does not know: letters (a
         digit or a dash among them), and no word of its phrases, cues or entities ("polars", "JAX"; not
         "something", "not", "build")."""
-        word = toks[o].lower if 0 <= o < len(toks) else ""
-        if (len(word) > 1 and word[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word)
-                and word not in self._known):
+        if 0 <= o < len(toks) and self._product_shaped(toks[o].lower):
             spans.add((toks[o].start, toks[o].end))
+
+    def _product_shaped(self, word: str) -> bool:
+        """Whether a lower-cased word may name a product OSCAR does not know: letters (a digit or a dash among
+        them) and no word of its phrases, cues or entities."""
+        return (len(word) > 1 and word[:1].isalpha() and all(ch.isalnum() or ch in "-._" for ch in word)
+                and word not in self._known)
 
     def _asked(self, toks: Sequence[_Tok], hits: Sequence[tuple[str, Source]],
                semantic: tuple[str, float, Source] | None, observations: Sequence[Observation],
