@@ -60,22 +60,18 @@ NO_RULE = (
 )
 MAX_CITATIONS = 3
 _ENTITY_ID = re.compile(r"\b(?:" + "|".join(vocab.ONTOLOGY_ID_PREFIXES) + r"):[A-Za-z0-9][\w.+-]*[\w+]")
-# The citation policy says no rather than pad. A conclusion cites the passage its rule rests on (the
-# analyst's `evidence.quote`) first; a question asked back cites only that passage, or nothing. Another
-# passage is shown only when it passes the support test below, whose figures were fitted on the labelled
-# dev split (tests/data/citations, `kb eval citations`): its cosine similarity to the rule's evidence query
-# and the question reaches MIN_SUPPORT, it shares at least MIN_SHARED content words with the query and
-# the conclusion, it holds at least MIN_WORDS words (a title line supports nothing), and its document's
-# metadata does not mark it as page furniture (`not_evidence`). A definition (`evidence.of`) cites the passage
-# its idea's ontology entry names, alone, or nothing. Another conclusion whose rule names no passage is searched
-# with its statement, and its best passages need MIN_SUPPORT_UNANCHORED. Fitted on dev: precision 0.961 (77
-# citations); test, measured once: 0.903.
-# Refitted on dev: the rules' own passages were 69 of 69 supports, the passages beside them 7 of 10 with the
-# unsupported ones among the supported in score (0.664-0.735 against 0.658-0.788), so the floor beside an
-# own passage is the lowest that keeps those at 0.95 on dev: 0.75 (2 of 2). A licence's clauses are cited only
-# as a rule's own passage (see _clause_text). Over the end-to-end questions and the reader's dev utterances:
-# dev 0.994 (161 citations), test, measured once, 0.921 (63 labelled): see docs/advisor.md.
-MIN_SUPPORT = 0.75
+# The citation policy says no rather than pad. A conclusion whose rule names its passage (the analyst's
+# `evidence.quote`) cites that passage alone; a question asked back cites only that passage, or nothing. A
+# definition (`evidence.of`) cites the passage its idea's ontology entry names, alone, or nothing. Another
+# conclusion, whose rule names no passage, is searched with its statement, and a passage is shown only when it
+# passes the support test below, fitted on the labelled dev split (tests/data/citations, `kb eval citations`):
+# its cosine similarity to the statement and the question reaches MIN_SUPPORT_UNANCHORED, it shares at least
+# MIN_SHARED content words with the statement, it holds at least MIN_WORDS words (a title line supports
+# nothing), and its document's metadata does not mark it as page furniture (`not_evidence`).
+# Passages beside a rule's own were searched too until the labelled dev pairs showed them padding: the own
+# passages supported their conclusion 139 times in 139, the passages beside them 4 times in 6 (7 in 10 at an
+# earlier fit), with the unsupported ones among the supported in score (0.770 and 0.779 against 0.758-0.788):
+# no floor keeps them at 0.95, so none is shown. See docs/advisor.md for the figures.
 MIN_SUPPORT_UNANCHORED = 0.4
 SUPPORT_MARGIN = 0.03
 MIN_SHARED = 4
@@ -421,7 +417,8 @@ class Advisor:
         known = {f.id for f in entries}
         # Queries not known at load (a rule without an evidence query searches with its filled-in statement),
         # embedded in one batch; rules' own queries and the question already have their vectors.
-        kb.retriever.prepare(q for c in drawn for q in (self._query(c), question.strip()[:READS_CHARS]))
+        kb.retriever.prepare([question.strip()[:READS_CHARS], *(self._query(c) for c in drawn),
+                              *(c.statement for c in drawn if self._searched(c))])
         cited = tuple(self._conclusion_entry(kb, c, question, numbering, known) for c in drawn)
         weighing = [s for s in consultation.weighing() if s.score > 0]
         recommendation = None
@@ -553,29 +550,23 @@ class Advisor:
         return tuple(dict.fromkeys(out))
 
     def _evidence(self, kb: KnowledgeBase, c: Conclusion, question: str) -> list[Citation]:
-        """The passages cited under a conclusion, by the policy above: the rule's own passage first, then, for
-        a conclusion that is not a question, passages that pass the support test, best first. Each is checked
-        against its document; none at all rather than a weak one."""
+        """The passages cited under a conclusion, by the policy above: the passage its rule names, alone; else,
+        for a conclusion whose passages are searched, those that pass the support test, best first. Each is
+        checked against its document; none at all rather than a weak one."""
         query = self._query(c)
         # The passage the rule names is vouched for by the analyst: shown whatever its score.
         named = self._own_passage(kb, c)
         out: list[Citation] = [named] if named is not None else []
-        if c.kind == "question" or (c.evidence_hint is not None and c.evidence_hint.entity is not None):
-            # A definition cites the passage its entity names, or nothing: searched by its statement, such
-            # passages supported it in 13 of the 25 labelled pairs (dev): most named the idea in passing.
+        if out or not self._searched(c):
             return out
         # A rule that names no passage (its support depends on what the conclusion is about) is searched with
-        # its filled-in statement, under its own fitted floor; the others with their evidence query.
-        floor = MIN_SUPPORT if out else MIN_SUPPORT_UNANCHORED
-        found = kb.retriever.evidence(query if out else c.statement, question, k=MAX_CITATIONS + 2, min_score=floor)
+        # its filled-in statement, under the fitted support test.
+        found = kb.retriever.evidence(c.statement, question, k=MAX_CITATIONS + 2, min_score=MIN_SUPPORT_UNANCHORED)
         words = _content_words(f"{query} {c.statement}")
-        own = {cit.passage.key for cit in out}
         passing = [x for x in sorted(found, key=lambda x: -x.score)  # search returns each passage once
-                   if x.passage.key not in own and self._supports(kb, x, words)
-                   and not self._clause_text(kb, x.passage.doc)]
+                   if self._supports(kb, x, words) and not self._clause_text(kb, x.passage.doc)]
         best = passing[0].score if passing else 0.0
-        out += [x for x in passing if x.score >= best - SUPPORT_MARGIN][:MAX_CITATIONS - len(out)]
-        return out
+        return [x for x in passing if x.score >= best - SUPPORT_MARGIN][:MAX_CITATIONS]
 
     @staticmethod
     def _span(kb: KnowledgeBase, cit: Citation) -> model.SourceSpan | None:
@@ -600,7 +591,7 @@ class Advisor:
 
     @staticmethod
     def _supports(kb: KnowledgeBase, cit: Citation, words: frozenset[str]) -> bool:
-        """The support test a passage beyond the rule's own must pass (see MIN_SUPPORT)."""
+        """The support test a searched passage must pass (see MIN_SUPPORT_UNANCHORED)."""
         text = cit.passage.text
         if len(text.split()) < MIN_WORDS or len(words & _content_words(text)) < MIN_SHARED:
             return False
@@ -609,6 +600,15 @@ class Advisor:
         except KeyError:
             return False
         return doc.citable(cit.passage.heading or "", text) and Advisor._exact(kb, cit)
+
+    @staticmethod
+    def _searched(c: Conclusion) -> bool:
+        """Whether a conclusion's passages are searched for (with its statement): not when its rule names its
+        passage (that passage alone is cited), not for a question asked back (its rule's passage or nothing),
+        not for a definition (the passage its entity names, or nothing: searched by its statement, such
+        passages supported it in 13 of the 25 labelled pairs (dev): most named the idea in passing)."""
+        hint = c.evidence_hint
+        return c.kind != "question" and (hint is None or (not hint.quote and hint.entity is None))
 
     @staticmethod
     def _query(c: Conclusion) -> str:

@@ -425,7 +425,8 @@ def main(argv: list[str]) -> int:
     from kb.cli import options
 
     parser = options.parser("kb eval understanding", __doc__)
-    parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
+    parser.add_argument("--split", choices=[*SPLITS, "both"], default="dev",
+                        help="dev (default: tune on it), test (measure once, at the end) or both")
     parser.add_argument("--fit", action="store_true", help="fit thresholds on dev and write reader/thresholds.yaml")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--confusions", type=int, default=0, help="list up to N misread utterances")
@@ -433,6 +434,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--file", type=Path, action="append", default=[],
                         help="measure on this labelled file instead of the splits (repeatable)")
     ns = parser.parse_args(argv)
+    if ns.confusions and ns.split != "dev" and not ns.file:
+        parser.error("--confusions lists dev utterances only: the test split's texts are never read while tuning")
     paths = options.paths(ns)
     reader = load_reader(paths)
     folder = paths.reader / "eval"
