@@ -1333,7 +1333,8 @@ class Reader:
             currency_note = ""
             if unit is not None and num.article and unit[0] in self._no_article:
                 unit = None  # "as a data scientist" counts no one
-            part = self._part(toks, end_i) if unit is None and currency is None and not num.glued else None
+            part = (self._part(toks, end_i) if unit is None and currency is None and not num.glued
+                    and not num.article else None)  # "has dabbled a bit in NLP": "a" counts no one
             if part is not None:
                 if part[0] is None:
                     i = part[1]  # "one of them built recommenders": a part not said to do the work, no count
