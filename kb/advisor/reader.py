@@ -917,6 +917,24 @@ class Reader:
             hi += 1
         return bool(self._find(toks, self._requirement, lo, hi))
 
+    @staticmethod
+    def _asking_sentences(toks: Sequence[_Tok]) -> list[tuple[int, int]]:
+        """The character spans of the sentences of three words or more that end in a question mark, when the
+        message has other sentences too; none otherwise (one sentence, no such question, or a bare "BAA??": the
+        whole message asks)."""
+        sentences: list[tuple[int, int, bool]] = []
+        lo = 0
+        for j, t in enumerate(toks):
+            if t.text in (".", "!", "?") or "\n" in t.text:
+                if j > lo:
+                    words = sum(any(ch.isalnum() for ch in x.text) for x in toks[lo:j])
+                    sentences.append((toks[lo].start, t.end, t.text == "?" and words >= 3))
+                lo = j + 1
+        if lo < len(toks):
+            sentences.append((toks[lo].start, toks[-1].end, False))
+        asking = [(a, b) for a, b, q in sentences if q]
+        return asking if asking and len(sentences) > len(asking) else []
+
     def _first_person(self, toks: Sequence[_Tok], char: int) -> bool:
         """Whether the clause around a character offset speaks of the asker ("we", "our", "I")."""
         lo, hi = self._clause_bounds(toks, _tok_at(toks, char))
@@ -1099,6 +1117,15 @@ class Reader:
                     said.add(fname)
         observations = self._stated(cands, conditions=False)
         hedged = tuple(c.obs for c in cands if c.hedged)
+        # In a message of several sentences, some of them questions, a sentence that tells of the asker asks
+        # nothing: "BaFin expects us to explain every decision. Do we go with Azure ML or build our own?" asks
+        # for advice ("Step by step, please." after a question still asks; an injection line asks to be refused
+        # wherever it stands).
+        asking = self._asking_sentences(toks)
+        if asking:
+            asked_hits = [(kind, how) for kind, how in asked_hits if kind == "out_of_scope"
+                          or any(a <= (how.start or 0) < b for a, b in asking)
+                          or not self._first_person(toks, how.start or 0)]
         choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
         if choice is not None:  # "should we use Ray or Anyscale?" asks for advice: a pattern said so first
             asked_hits.append(("comparison", choice))
@@ -1108,16 +1135,22 @@ class Reader:
             # "what must we publish if we ship it in our app?": the condition is the case asked about
             observations = self._stated(cands, conditions=True)
             hedged = tuple(c.obs for c in cands if c.hedged and not c.condition)
+        def told(o: Observation) -> bool:
+            """Said in a sentence that asks nothing, of a message whose questions are other sentences: a
+            statement about the asker, whatever the question's kind ("The claims data is personal. Azure ML or
+            our own build?")."""
+            return bool(asking) and not any(a <= (o.source.start or 0) < b for a, b in asking)
+
         if asked in ("definition", "comparison"):
             # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
             # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
             observations = [o for o in observations if o.source.how not in ("pattern", "example", "entity")
-                            or self._first_person(toks, o.source.start or 0)]
+                            or self._first_person(toks, o.source.start or 0) or told(o)]
         if asked in ("definition", "comparison", "process"):
             # a worry named in a question about a term, a choice or a process is its topic: "how do we write an
             # exit clause so we're not stuck?", "which has better integration?"
             observations = [o for o in observations if not (o.key in self.book.fields and
-                                                            self.book.fields[o.key].worry)]
+                                                            self.book.fields[o.key].worry) or told(o)]
         # a field its declaration keeps out of this kind of question ("we want to modify it", asked about a
         # licence, is a use of the component, not a need to customise)
         observations = [o for o in observations if not (o.key in self.book.fields and

@@ -729,3 +729,47 @@ def test_internal_use_is_internal_only_not_a_statement_about_a_service(read) -> 
 ])
 def test_shipping_and_being_paid_in_new_wordings(read, question: str, field: str) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get(field) is True
+
+
+def test_a_sentence_about_the_asker_states_facts_whatever_the_question_asks(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("Regional bank, our auditors expect us to explain each credit decision. The loan files are personal "
+             "and have to stay inside the EU. Is Vertex AI or Databricks the better fit?")
+    f = facts(u)
+    assert u.asked != "definition"  # "explain" in a sentence about the asker asks nothing
+    assert f.get("sensitive_data") is True and f.get("data_residency") == "eu"
+
+
+def test_a_question_sentence_still_decides_what_is_asked(read) -> None:  # type: ignore[no-untyped-def]
+    assert read("SOC 2?? what's that, a customer of ours mentioned it").asked == "definition"
+    assert read("We run a small lab. What does open core mean?").asked == "definition"
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("our cloud invoices have gotten ridiculous lately", "main_concern", "cost"),
+    ("we need a company we can call when the model misbehaves", "main_concern", "support"),
+    ("scared the tool gets discontinued two years in", "main_concern", "viability"),
+    ("switching the provider would mean retraining every model from scratch", "main_concern", "lock_in"),
+    ("three analysts who know basic SQL", "ml_skills", "some"),
+    ("the team is small but they're truly excellent", "ml_skills", "strong"),
+    ("we bought eight H100s last spring", "gpus", True),
+    ("our forecasting sits behind a metered API that retailers pay for", "network_service", True),
+    ("the ward transcripts are confidential", "sensitive_data", True),
+    ("customer records must never be stored outside the EU", "data_residency", "eu"),
+    ("kids download the game from the play store", "distributes", True),
+    ("we can spend CHF 500 a week on it", "budget_usd", 29380),
+    ("needs to ship within a fortnight", "deadline_months", 0.46),
+    ("Team: 3. Budget: 20k USD a year.", "team_size", 3),
+    ("11 staff, two of whom know a bit of computer vision", "team_size", 2),
+])
+def test_worries_skills_gpus_services_and_quantities_in_new_wordings(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                                    value: object) -> None:
+    assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("what vector database fits a team of three?", "recommendation"),
+    ("we run a coffee roastery with 2 devs and want demand forecasts", "recommendation"),
+    ("can you recommend a coffee machine for the office", "out_of_scope"),
+])
+def test_which_is_no_definition_and_a_trade_is_no_topic_to_refuse(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(question).asked == asked
