@@ -773,3 +773,13 @@ def test_worries_skills_gpus_services_and_quantities_in_new_wordings(read, quest
 ])
 def test_which_is_no_definition_and_a_trade_is_no_topic_to_refuse(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
+
+
+@pytest.mark.parametrize(("question", "team"), [
+    ("nine developers, only two have ever trained a model", 2),
+    ("a data group of 14, five of whom actually build models", 5),
+    ("6 engineers and 2 have shipped ML before", 2),
+    ("10 devs, 3 do frontend", 10),
+])
+def test_the_ml_people_inside_a_bigger_headcount_are_the_team(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("team_size") == team
