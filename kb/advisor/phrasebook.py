@@ -122,6 +122,8 @@ class Cues:
     """Words after an industry that make it what the asker is ("a fintech startup")."""
     functions: tuple[str, ...] = ()
     """Words after an industry word that make it a job or department, not an industry ("our finance director")."""
+    compounds: tuple[str, ...] = ()
+    """Words just before an industry word that make it another thing ("a seed bank", "a food bank")."""
     not_names: tuple[str, ...] = ()
     """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
@@ -443,6 +445,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
+        compounds=low(industry.get("compounds")),
         not_names=low(doc.get("not_names")),
         domain=low(doc.get("domain")), alternatives=low(doc.get("alternatives")))
 
@@ -565,7 +568,7 @@ CUES_SCHEMA = _mapping("the cues file", {
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
-                                         "functions": _WORDS}),
+                                         "functions": _WORDS, "compounds": _WORDS}),
 })
 """reader/cues.yaml: negation, hedge, role and requirement words."""
 

@@ -709,6 +709,7 @@ class Reader:
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
         self._functions = self._phrases(cues.functions)
+        self._compounds = frozenset(cues.compounds)
         self._alternatives = {self._words(p) for p in cues.alternatives}
         self._sums = {kind: {self._words(p) for p in words} for kind, words in book.quantities.sums}
         q = book.quantities
@@ -946,7 +947,9 @@ class Reader:
         and not whom they serve ("we sell to banks")."""
         lo, _ = self._clause_bounds(toks, s)
         if self._find(toks, self._functions, e, min(len(toks), e + 2)):
-            return False  # "our finance director"
+            return False  # "our finance director", "finance cut the budget"
+        if s > 0 and toks[s - 1].lower in self._compounds:
+            return False  # "a seed bank", "a food bank": another thing
         if s > lo and toks[s - 1].lower in ("our", "my"):
             return True  # "for our hospital": the asker's own
         if self._find(toks, self._customers, max(lo, s - 2), s):

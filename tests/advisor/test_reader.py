@@ -783,3 +783,19 @@ def test_which_is_no_definition_and_a_trade_is_no_topic_to_refuse(read, question
 ])
 def test_the_ml_people_inside_a_bigger_headcount_are_the_team(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("team_size") == team
+
+
+@pytest.mark.parametrize("question", [
+    "a food bank with two volunteers who code",
+    "our procurement approved it, then finance cut the budget to 20k a year",
+])
+def test_a_bank_in_another_thing_or_a_department_acting_is_no_industry(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert "industry" not in facts(read(question))
+
+
+def test_a_deadline_moved_later_in_the_message_is_the_new_one(read) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read("go-live was set for 2 months out, but the board moved it to 4 months"))["deadline_months"] == 4
+
+
+def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[no-untyped-def]
+    assert "deadline_months" not in facts(read("I worry we pick a library that dies in three years"))
