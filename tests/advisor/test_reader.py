@@ -799,3 +799,20 @@ def test_a_deadline_moved_later_in_the_message_is_the_new_one(read) -> None:  # 
 
 def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[no-untyped-def]
     assert "deadline_months" not in facts(read("I worry we pick a library that dies in three years"))
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("both founders spent years building search systems at big tech", "ml_skills", "strong"),
+    ("our analysts have tinkered around with scikit-learn", "ml_skills", "some"),
+    ("the owner is not technical at all", "ml_skills", "none"),
+    ("the licence fees are way too expensive for a shop our size", "main_concern", "cost"),
+    ("we want to be first to market in our region", "main_concern", "time_to_market"),
+    ("our board wants us able to walk away from the cloud at short notice", "main_concern", "lock_in"),
+    ("we keep records about kids in foster care", "sensitive_data", True),
+    ("there's a single A6000 in the office", "gpus", True),
+    ("the forecasts are hosted by us and the co-ops log in", "network_service", True),
+    ("the model is the product, everything else is a wrapper", "core_differentiator", True),
+])
+def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                               value: object) -> None:
+    assert facts(read(question)).get(field) == value
