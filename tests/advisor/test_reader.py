@@ -816,3 +816,14 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
     assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("what does a HITRUST certificate actually guarantee?", "definition"),
+    ("HIPAA in a nutshell please", "definition"),
+    ("could you tell me what Kubeflow does", "definition"),
+    ("we bundle Llama 3.1 in our kiosk software, are there attribution rules?", "obligations"),
+    ("internal use only; do we really have to publish our patches to the AGPL tool?", "obligations"),
+])
+def test_definitions_and_obligations_asked_in_other_words(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(question).asked == asked
