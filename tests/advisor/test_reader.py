@@ -827,3 +827,9 @@ def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: st
 ])
 def test_definitions_and_obligations_asked_in_other_words(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
+
+
+def test_where_a_licensed_component_runs_is_its_use_not_where_a_platform_must_run(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("we patched an MIT library and it only runs on our own servers. what do we owe?")
+    assert u.asked == "obligations" and "deployment" not in facts(u)
+    assert facts(read("it has to run on our own servers, 3 ML engineers"))["deployment"] == "on_prem"
