@@ -14,9 +14,9 @@ from kb.advisor.citation_eval import questions as measured_questions
 from kb.advisor.conversation import Conversation
 from kb.config import PROJECT_ROOT
 
-FLOORS = {"dev": 0.98, "test": 0.90}
-"""Precision floors, a citation's worth below the figures measured over the end-to-end questions and the reader's
-dev utterances: dev (fitted on) 0.994 of 161, test (measured once) 0.921 of 63."""
+FLOORS = {"dev": 0.98, "test": 0.95}
+"""Precision floors over the end-to-end questions and the reader's dev utterances: the target (0.95) on the test
+split, measured once at 0.967 of 61; dev (fitted on) a citation or two below its 0.994 of 160."""
 
 
 @pytest.fixture(scope="module")
