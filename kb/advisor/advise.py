@@ -415,9 +415,11 @@ class Advisor:
         entries = self._fact_entries(kb, conversation, facts, consultation)
         drawn = [c for c in self._ordered(consultation) if self._relevant(c, asked)]
         known = {f.id for f in entries}
-        # Queries not known at load (a rule without an evidence query searches with its filled-in statement),
-        # embedded in one batch; rules' own queries and the question already have their vectors.
-        kb.retriever.prepare([question.strip()[:READS_CHARS], *(self._query(c) for c in drawn),
+        # What this answer's citations are scored and searched with, embedded in one batch: the question (the
+        # reader's vector), the evidence query of a rule that names its passage (most embedded at load), and the
+        # filled-in statement of a conclusion whose passages are searched.
+        kb.retriever.prepare([question.strip()[:READS_CHARS],
+                              *(self._query(c) for c in drawn if c.evidence_hint is not None and c.evidence_hint.quote),
                               *(c.statement for c in drawn if self._searched(c))])
         cited = tuple(self._conclusion_entry(kb, c, question, numbering, known) for c in drawn)
         weighing = [s for s in consultation.weighing() if s.score > 0]
@@ -553,7 +555,6 @@ class Advisor:
         """The passages cited under a conclusion, by the policy above: the passage its rule names, alone; else,
         for a conclusion whose passages are searched, those that pass the support test, best first. Each is
         checked against its document; none at all rather than a weak one."""
-        query = self._query(c)
         # The passage the rule names is vouched for by the analyst: shown whatever its score.
         named = self._own_passage(kb, c)
         out: list[Citation] = [named] if named is not None else []
@@ -562,7 +563,7 @@ class Advisor:
         # A rule that names no passage (its support depends on what the conclusion is about) is searched with
         # its filled-in statement, under the fitted support test.
         found = kb.retriever.evidence(c.statement, question, k=MAX_CITATIONS + 2, min_score=MIN_SUPPORT_UNANCHORED)
-        words = _content_words(f"{query} {c.statement}")
+        words = _content_words(f"{self._query(c)} {c.statement}")
         passing = [x for x in sorted(found, key=lambda x: -x.score)  # search returns each passage once
                    if self._supports(kb, x, words) and not self._clause_text(kb, x.passage.doc)]
         best = passing[0].score if passing else 0.0

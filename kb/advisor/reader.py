@@ -1125,10 +1125,14 @@ class Reader:
         # for advice ("Step by step, please." after a question still asks; an injection line asks to be refused
         # wherever it stands).
         asking = self._asking_sentences(toks)
+
+        def asks_at(char: int) -> bool:
+            """Whether a character offset lies in one of the message's question sentences."""
+            return any(a <= char < b for a, b in asking)
+
         if asking:
             asked_hits = [(kind, how) for kind, how in asked_hits if kind == "out_of_scope"
-                          or any(a <= (how.start or 0) < b for a, b in asking)
-                          or not self._first_person(toks, how.start or 0)]
+                          or asks_at(how.start or 0) or not self._first_person(toks, how.start or 0)]
         choice = self._choice(text, toks, observations, unknown, src) if not asked_hits else None
         if choice is not None:  # "should we use Ray or Anyscale?" asks for advice: a pattern said so first
             asked_hits.append(("comparison", choice))
@@ -1142,7 +1146,7 @@ class Reader:
             """Said in a sentence that asks nothing, of a message whose questions are other sentences: a
             statement about the asker, whatever the question's kind ("The claims data is personal. Azure ML or
             our own build?")."""
-            return bool(asking) and not any(a <= (o.source.start or 0) < b for a, b in asking)
+            return bool(asking) and not asks_at(o.source.start or 0)
 
         if asked in ("definition", "comparison"):
             # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
@@ -1713,9 +1717,7 @@ class Reader:
             if kind != "definition" or how.start is None or how.end is None:
                 continue
             # the word the match ends with ("what's kubeflow") or the one right after it ("what is a dagster")
-            at = next((n for n, tok in enumerate(toks) if tok.end >= how.end), None)
-            if at is None:
-                continue
+            at = _tok_at(toks, how.end - 1)
             if toks[at].lower in ("a", "an", "the", "is", "are", "'s", "s") and at + 1 < len(toks):
                 at += 1
             rest = [tok.text for tok in toks[at + 1:at + 2]]
