@@ -38,6 +38,7 @@ import bm25s
 import faiss
 import numpy as np
 import Stemmer
+import threadpoolctl
 
 from kb.config import Paths
 from kb.corpus.documents import (
@@ -70,6 +71,11 @@ EMBED_BATCH = 64
 # cost more than the search (2 ms vs 5 ms a query at 100k passages measured here); builds use them all.
 SEARCH_THREADS = 1
 faiss.omp_set_num_threads(SEARCH_THREADS)
+# numpy's own OpenBLAS too: an answer's products are small (a question against the reader's examples, a few
+# passages), and between them its idle threads spin-wait. Measured on the served chat, 2 cores, 20 sessions:
+# 60-66 ms of server CPU an answer with numpy's default two BLAS threads, 31-37 ms with one. Set here, where
+# numpy is loaded (threadpoolctl reaches only libraries already loaded), for the whole process.
+threadpoolctl.threadpool_limits(SEARCH_THREADS, user_api="blas")
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, passages to embed)
 
