@@ -34,6 +34,8 @@ log = logging.getLogger("kb.app")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 API_PATH = "/api/v1"
+ANALYTICS_EVERY = 1_000_000_000
+"""Events between two of Gradio's analytics summaries (see `launch`): in effect never, as nothing reads them."""
 
 
 class SignIn:
@@ -263,6 +265,11 @@ def launch(page: Any, workdir: Workdir, paths: Paths | None = None, host: str = 
     find = getattr(page, "record", None)
     if find is not None:
         middleware.append(Middleware(Records, find=find))
+    # Gradio summarises its last 10,000 events (a pandas DataFrame, grouped by function) after every event,
+    # for the monitoring page this server turns off: once the server has answered for a while, that summary
+    # cost more than the event itself (22% of the server's busy time in a profile). It is made at most once
+    # every so many events here; the queue reads this when `queue()` makes it.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
     page.queue(default_concurrency_limit=max(1, concurrency), max_size=256)
     app, url, _ = page.launch(
         server_name=host,

@@ -3,7 +3,12 @@
 Starts `kb serve` on a free port (or uses `--url`), times how long it takes until the page is served,
 times the first answer, then asks every question alone (the reference answers) and finally runs
 `--sessions` browser-like sessions at once (each its own Gradio session, so its own conversation),
-each asking `--rounds` questions (`p95_s` is the wait for the answer). The page makes an answer's decision
+each asking `--rounds` questions (`p95_s` is the wait for the answer). Each session sends what the page's
+script sends: opening the page fires its load events (before the timed part for a session's first question),
+and an answer fires the events that rebuild the panels built with gr.render (the questions asked back, Why
+not?'s changes to try, the facts' editors), which compete with the other sessions' answers for the server;
+`p95_with_panels_s` waits for them too (`--ask-only` sends the questions alone, as this bench did until
+2026-12-05). The page makes an answer's decision
 records only when their links are followed; with `--download md` (or json, html, prov) each session also
 downloads that record after every answer, timed into `p95_with_download_s`. Every
 concurrent answer must equal the reference answer for the same question: the rendered answer message and
@@ -14,6 +19,7 @@ hashes the whole document, which says when it was answered. Prints one JSON obje
     .venv/bin/python bench/chat_load.py --sessions 20 --rounds 3
     .venv/bin/python bench/chat_load.py --download prov    # and each downloads its record
     .venv/bin/python bench/chat_load.py --client gradio    # sessions through gradio_client instead
+    .venv/bin/python bench/chat_load.py --ask-only         # the questions only, not the page's own events
 
 Every figure includes the load generator's own work on the same cores (both CPU times are printed). The
 sessions speak Gradio's queue protocol as a browser does (`queue/join`, then the server-sent events of
@@ -100,54 +106,127 @@ def answer_key(outputs: Any) -> tuple[str, str]:
 class HttpSession:
     """One browser-like session spoken to over Gradio's queue protocol with plain httpx (`--client http`): a
     random session hash, `queue/join` to submit an event, `queue/data` (server-sent events) for its outcome.
-    It costs the machine far less than gradio_client, which shares the same cores with the server here."""
+    It costs the machine far less than gradio_client, which shares the same cores with the server here.
+
+    With `page=True` (the default) it sends what the page's script sends, not only the question: opening the
+    page fires the page's load events (the conversation taken up, the panels built with gr.render); after
+    every event, each event listening to a change of a session state the server reports changed
+    (`changed_state_ids`: the panels rebuilt for the new answer) is fired, as the browser's
+    `dispatch_state_change_events` does."""
 
     _config: dict[str, Any] = {}
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, page: bool = False):
         self.url = url
+        self.page = page
         self.http = httpx.Client(timeout=120)
         self.session_hash = secrets.token_hex(8)
         if url not in HttpSession._config:
             HttpSession._config[url] = self.http.get(url + "config").json()
-
-    def _event(self, api_name: str) -> tuple[int, list[bool]]:
         config = HttpSession._config[self.url]
-        kinds = {c["id"]: c.get("type") for c in config["components"]}
-        for dep in config["dependencies"]:
+        self._components = {c["id"]: c for c in config["components"]}
+        self._dependencies = config["dependencies"]
+
+    def _fn(self, api_name: str) -> dict[str, Any]:
+        for dep in self._dependencies:
             if dep.get("api_name") == api_name:
-                return int(dep["id"]), [kinds.get(i) == "state" for i in dep["inputs"]]
+                return dep
         raise SystemExit(f"the page has no event named {api_name}")
 
-    def predict(self, *args: Any, api_name: str) -> list[Any]:
-        fn_index, is_state = self._event(api_name.lstrip("/"))
-        given = iter(args)
-        data = [None if state else next(given, None) for state in is_state]
-        prefix = self.url + "gradio_api/"
-        joined = self.http.post(prefix + "queue/join", json={
-            "data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
-            "trigger_id": None})
+    def _listening(self, target: int | None, event: str) -> list[dict[str, Any]]:
+        """The events fired by `event` on component `target` (None: the page itself, as for `load`)."""
+        return [d for d in self._dependencies
+                if any((target is None or t[0] == target) and t[1] == event for t in d.get("targets", []))]
+
+    def _data(self, dep: dict[str, Any], given: list[Any]) -> list[Any]:
+        """An event's inputs as the page sends them: state inputs empty (the server holds them), the values
+        given in order, then each remaining component's value as the page shows it."""
+        values = iter(given)
+        out = []
+        for i in dep["inputs"]:
+            component = self._components.get(i, {})
+            if component.get("type") == "state":
+                out.append(None)
+            else:
+                out.append(next(values, component.get("props", {}).get("value")))
+        return out
+
+    def _join(self, dep: dict[str, Any], given: list[Any], trigger: int | None = None) -> str:
+        joined = self.http.post(self.url + "gradio_api/queue/join", json={
+            "data": self._data(dep, given), "fn_index": dep["id"], "session_hash": self.session_hash,
+            "event_data": None, "trigger_id": trigger})
         joined.raise_for_status()
-        event_id = joined.json()["event_id"]
-        with self.http.stream("GET", prefix + "queue/data", params={"session_hash": self.session_hash}) as events:
-            for line in events.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                message = json.loads(line[5:])
-                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
-                    if not message.get("success"):
-                        raise RuntimeError(f"{api_name} failed: {message.get('output')}")
-                    return list(message["output"]["data"])
-        raise RuntimeError(f"{api_name}: the event stream ended without an answer")
+        return str(joined.json()["event_id"])
+
+    def _wait(self, events: dict[str, str]) -> dict[str, Any]:
+        """Read the session's server-sent events until every event in `events` (id -> what it is) completed;
+        fails on the first that failed. Returns their outputs by id."""
+        done: dict[str, Any] = {}
+        if events:
+            with self.http.stream("GET", self.url + "gradio_api/queue/data",
+                                  params={"session_hash": self.session_hash}) as stream:
+                for line in stream.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    message = json.loads(line[5:])
+                    event_id = message.get("event_id")
+                    if event_id in events and message.get("msg") == "process_completed":
+                        if not message.get("success"):
+                            raise RuntimeError(f"{events[event_id]} failed: {message.get('output')}")
+                        done[event_id] = message["output"]
+                    if message.get("msg") == "close_stream" or len(done) == len(events):
+                        break
+        if len(done) < len(events):  # the stream closes only once the session has no event pending
+            raise RuntimeError(f"{', '.join(events.values())}: the event stream ended without an answer")
+        return done
+
+    def _follow(self, output: dict[str, Any]) -> dict[str, str]:
+        """The events the page fires after an event's outcome: those listening to a changed state."""
+        return {self._join(dep, [], trigger=state): f"change of {state}: {dep.get('api_name')}"
+                for state in output.get("changed_state_ids") or [] for dep in self._listening(state, "change")}
+
+    def open_page(self) -> None:
+        """What a browser sends on opening the page (with `page`): every load event, then what they change."""
+        if not self.page:
+            return
+        events = {self._join(dep, []): f"load: {dep.get('api_name')}" for dep in self._listening(None, "load")}
+        done = self._wait(events)
+        follow: dict[str, str] = {}
+        for output in done.values():
+            follow.update(self._follow(output))
+        self._wait(follow)
+
+    def predict(self, *args: Any, api_name: str) -> list[Any]:
+        return self.submit(*args, api_name=api_name)[0]
+
+    def submit(self, *args: Any, api_name: str) -> tuple[list[Any], float, float | None]:
+        """The event's outputs, the seconds until it completed and (with `page`) until the events it set off
+        (the panels rebuilt for the new answer) completed too."""
+        started = time.perf_counter()
+        dep = self._fn(api_name.lstrip("/"))
+        event_id = self._join(dep, list(args))
+        output = self._wait({event_id: api_name})[event_id]
+        answered = time.perf_counter() - started
+        if not self.page:
+            return list(output["data"]), answered, None
+        self._wait(self._follow(output))
+        return list(output["data"]), answered, time.perf_counter() - started
 
 
 CLIENT = "http"
 """`--client`: http (`HttpSession`, the default) or gradio (gradio_client)."""
 
 
+PAGE = True
+"""`--ask-only` clears it: the sessions send only their questions, not the page's own events."""
+
+
 def client(url: str) -> Any:
+    """A new session, its page opened (the page's load events answered) when the page's events are sent."""
     if CLIENT == "http":
-        return HttpSession(url)
+        session = HttpSession(url, page=PAGE)
+        session.open_page()
+        return session
     return Client(url, verbose=False, download_files=False, analytics_enabled=False)
 
 
@@ -156,12 +235,18 @@ DOWNLOAD: str | None = None
 LINK = re.compile(r'href="(oscar/record/[^"]+)"')
 
 
-def ask(c: Any, question: str, url: str, downloads: list[float] | None = None) -> tuple[float, tuple[str, str]]:
-    """Ask as a browser does: the answer, then (with `--download`, timed into `downloads`) one of its records,
-    by the link the page shows for it."""
+def ask(c: Any, question: str, url: str, downloads: list[float] | None = None,
+        panels: list[float] | None = None) -> tuple[float, tuple[str, str]]:
+    """Ask as a browser does: the answer, the panels it sets off (timed into `panels`), then (with
+    `--download`, timed into `downloads`) one of its records, by the link the page shows for it."""
     started = time.perf_counter()
-    outputs = c.predict(question, api_name="/ask")
-    answered = time.perf_counter() - started
+    if isinstance(c, HttpSession):
+        outputs, answered, rebuilt = c.submit(question, api_name="/ask")
+        if panels is not None and rebuilt is not None:
+            panels.append(rebuilt)
+    else:
+        outputs = c.predict(question, api_name="/ask")
+        answered = time.perf_counter() - started
     if downloads is not None and DOWNLOAD:
         record = next(o for o in outputs if isinstance(o, str) and "oscar-digest" in o)
         links = [m for m in LINK.findall(record) if m.endswith("/" + DOWNLOAD)]
@@ -199,17 +284,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client", choices=["http", "gradio"], default="http",
                    help="what the sessions speak with: plain httpx over Gradio's queue protocol, as a browser does "
                         "(default), or gradio_client (about ten times the CPU, on the cores the server shares)")
+    p.add_argument("--ask-only", action="store_true",
+                   help="send only the questions (the figures before 2026-12-05), not the page's load events and "
+                        "the panels each answer sets off")
     p.add_argument("--download", choices=["md", "json", "html", "prov"],
                    help="each session also downloads this record of every answer, by the page's link")
     p.add_argument("--server-pid", type=int, help="with --url: the server's process id, to report its CPU time")
     p.add_argument("--timeout", type=float, default=600, help="bound on the whole run, seconds")
     ns = p.parse_args(argv)
-    global CLIENT, DOWNLOAD
-    CLIENT, DOWNLOAD = ns.client, ns.download
+    global CLIENT, DOWNLOAD, PAGE
+    CLIENT, DOWNLOAD, PAGE = ns.client, ns.download, not ns.ask_only
     deadline = time.perf_counter() + ns.timeout
     proc = None
     figures: dict[str, Any] = {"sessions": ns.sessions, "rounds": ns.rounds, "client": ns.client,
-                               "download": ns.download}
+                               "page_events": PAGE and ns.client == "http", "download": ns.download}
     try:
         if ns.url:
             url = ns.url.rstrip("/") + "/"
@@ -231,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
         clients = [client(url) for _ in range(ns.sessions)]
         with_download: list[float] = []  # list.append is atomic: shared by the sessions' threads
+        with_panels: list[float] = []
 
         def session(i: int) -> list[tuple[str, float, bool]]:
             out = []
@@ -240,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                 q = QUESTIONS[(i + r) % len(QUESTIONS)]
                 # a fresh conversation per question, so each answer must equal the question asked alone
                 c = clients[i] if r == 0 else client(url)
-                seconds, key = ask(c, q, url, with_download)
+                seconds, key = ask(c, q, url, with_download, with_panels)
                 out.append((q, seconds, key == reference[q]))
             return out
 
@@ -260,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             p50_s=round(percentile(times, 0.50), 3),
             p95_s=round(percentile(times, 0.95), 3),
             max_s=round(max(times), 3),
+            p95_with_panels_s=round(percentile(with_panels, 0.95), 3) if with_panels else None,
             p95_with_download_s=round(percentile(with_download, 0.95), 3) if with_download else None,
             wall_s=round(wall, 2),
             answers_per_s=round(len(results) / wall, 2),
