@@ -26,7 +26,7 @@ from kb.model.answer import Answer
 from kb.model.problems import KnowledgeError, Problem
 from kb.render import chat as render
 from kb.render import export
-from kb.render.jsondoc import digest
+from kb.render.jsondoc import digest, document
 from kb.render.templating import markdown_text
 from kb.render.words import field_label, use_text, value_text
 from kb.stack.intake import MAX_BYTES
@@ -59,29 +59,56 @@ def _with_message(session: Session, role: str, content: str) -> Session:
     return {**session, "messages": [*session.get("messages", []), {"role": role, "content": content}]}
 
 
-def _css(ident: str) -> str:
-    """A fact id as a CSS class name part (`asker.team_size` -> `asker-team_size`)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", ident)
+def _input(field_id: str, control: Control | None, label: str, current: str = "") -> render.Input | None:
+    """The input that sets `field_id`: a button per choice when there are at most four (one click answers),
+    else a list to pick from, a number with its unit, or a text box, each with a Set button."""
+    if control is None:
+        return None
+    if control.kind in ("bool", "choice") and len(control.choices) <= 4:
+        return render.Input(field_id, "buttons", label, tuple((c, c) for c in control.choices), current=current)
+    if control.kind == "choice":
+        meanings = dict(zip(control.choices, control.meanings, strict=False))
+        shown = tuple((c, f"{c.replace('_', ' ')}: {meanings[c]}" if meanings.get(c) else c.replace("_", " "))
+                      for c in control.choices)
+        return render.Input(field_id, "select", label, shown, current=current)
+    if control.kind == "number":
+        try:
+            number = f"{float(current):g}" if current else ""
+        except ValueError:
+            number = ""
+        return render.Input(field_id, "number", label, unit=control.unit, current=number)
+    return render.Input(field_id, "text", label, current=current)
 
 
-def _choices(control: Control) -> list[str]:
-    return list(control.choices)
-
-
-def _labelled(control: Control) -> list[tuple[str, str]]:
-    """A choice control's (shown, value) pairs: each value with what it means ("strong: an experienced team")."""
-    meanings = dict(zip(control.choices, control.meanings, strict=False))
-    return [(f"{c.replace('_', ' ')}: {meanings[c]}" if meanings.get(c) else c.replace("_", " "), c)
-            for c in control.choices]
-
-
+ACT_JS = """
+const send = (button) => {
+  const row = button.closest('.oscar-row');
+  const box = row ? row.querySelector('.oscar-input') : null;
+  const value = button.dataset.value !== undefined ? button.dataset.value : (box ? box.value : '');
+  trigger('click', {op: button.dataset.op, target: button.dataset.target || '', value: value});
+};
+element.addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-op]');
+  if (button && element.contains(button)) send(button);
+});
+element.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' || !e.target.classList.contains('oscar-input')) return;
+  const row = e.target.closest('.oscar-row');
+  const button = row ? row.querySelector('button.oscar-set') : null;
+  if (button) { e.preventDefault(); send(button); }
+});
+"""
+"""The panels' buttons (a fact's one-click answer, Set, Remove, Try it) are plain HTML drawn with the answer;
+this script (each panel's `js_on_load`, listening on the panel, so it holds for every answer drawn into it)
+sends a click as the panel's click event, with the button's action, its target and the value (the button's
+own, or its row's input's). The panels used to be built with gr.render: three more events after every
+answer, each building Gradio components, which cost the server more than the answer itself."""
+ACTIONS = ("set", "remove")
 RECENT = 256
 """Latest answers held in this process per conversation, for their download links: a conversation the store
 could not keep (too large, or the store down) still downloads from the server that answered it."""
-RENDERS = "renders"
-"""One queue for the panels built with gr.render: Gradio registers a render's events in the app's shared table
-of functions, and two renders at once (two sessions, or two panels of one) changed it under each other
-("dictionary changed size during iteration"). A render only builds components, so one at a time costs little."""
+MAX_VALUE_CHARS = 200
+"""Longest value a fact's input sends: a number, a choice, a name."""
 
 
 class Page(gr.Blocks):
@@ -128,6 +155,13 @@ class ChatPage:
             render.stack_html(doc),
             render.stack_rows(doc),
             render.stack_row_html(None, "", ""),
+            render.missing_html([render.MissingRow(m.field, m.question, m.decisive,
+                                                   _input(m.field, m.control, m.question))
+                                 for m in self.service.missing(session)]),
+            render.why_not_options_html(doc),
+            render.facts_editor_html([render.KnownRow(k.id, k.label, k.value, k.source,
+                                                      _input(k.id, k.control, k.label, k.raw))
+                                      for k in self.service.known(session)]),
         )
 
     def record(self, owner: str, key: str, record_id: str, fmt: str) -> tuple[str, str] | None:
@@ -189,7 +223,7 @@ class ChatPage:
                 while len(self._recent) > RECENT:
                     self._recent.popitem(last=False)
         kept = {"conversation": session["conversation"], "messages": session["messages"],
-                "answer": answer.to_dict() if answer is not None else None}
+                "answer": document(answer) if answer is not None else None}
         try:
             self.store.put(self._stored(session.get("owner"), session["key"]), kept)
         except TooLarge as exc:
@@ -242,7 +276,6 @@ class ChatPage:
                     None)
         said = f"{fact.label}: {fact.value}" if fact else f"{field_id}: {value_text(value)}"
         note = f"*You said {markdown_text(said)}.*\n\n"
-        # Events made inside gr.render can't chain the exports after them: these write them at once.
         return self._view(self._said(session, updated, note))
 
     def remove_fact(self, session: Session | None, fact_id: str) -> tuple[Any, ...]:
@@ -299,6 +332,39 @@ class ChatPage:
         doc = self._run(lambda: self.service.what_if_all(session, change))
         return render.what_if_html(change, doc, (session or {}).get("answer"))
 
+    def act(self, session: Session | None, evt: gr.EventData) -> tuple[Any, ...]:
+        """A click on a fact's button: set it (`op` "set", `target` the fact, `value`) or remove it ("remove").
+        What the page sends is checked as anything from outside: a fact not in this conversation can't be
+        removed, and a value goes through the same checks as one typed anywhere else."""
+        data = getattr(evt, "_data", None)
+        data = data if isinstance(data, dict) else {}
+        op, target, value = data.get("op"), data.get("target"), data.get("value")
+        if op not in ACTIONS or not isinstance(target, str) or not target:
+            raise gr.Error("That button does nothing here.", print_exception=False)
+        if op == "remove":
+            if not any(k.id == target for k in self.service.known(session)):
+                raise gr.Error("That fact is not in this conversation any more.", print_exception=False)
+            return self.remove_fact(session, target)
+        if not isinstance(value, str | int | float) or len(str(value)) > MAX_VALUE_CHARS:
+            raise gr.Error("Give a shorter value.", print_exception=False)
+        if target.removeprefix("asker.") not in ASKER_FIELDS:
+            raise gr.Error("That fact can't be set here.", print_exception=False)
+        return self.set_fact(session, target, str(value).strip())
+
+    def try_it(self, session: Session | None, evt: gr.EventData) -> str:
+        """A click on a Why not?'s Try it: `target` is "option.change", the places of the option and of its
+        change in the current answer's Why not?."""
+        data = getattr(evt, "_data", None)
+        target = data.get("target") if isinstance(data, dict) else None
+        answer = (session or {}).get("answer")
+        match = re.fullmatch(r"(\d{1,3})\.(\d{1,3})", target) if isinstance(target, str) else None
+        if answer is None or match is None:
+            raise gr.Error("There is nothing to try for this answer.", print_exception=False)
+        i, j = int(match[1]), int(match[2])
+        if i >= len(answer.why_not) or j >= len(answer.why_not[i].changes):
+            raise gr.Error("There is nothing to try for this answer.", print_exception=False)
+        return self.try_change(session, [(s.field, s.value) for s in answer.why_not[i].changes[j].facts])
+
     def reset(self, session: Session | None) -> tuple[Any, ...]:
         """A new conversation, under a new key (the old one stays in the store until it expires)."""
         return self._view(self._fresh((session or {}).get("owner")))
@@ -335,18 +401,8 @@ class ChatPage:
                         allow_file_downloads=False, allow_tags=False, group_consecutive_messages=False,
                         placeholder="Ask a question, or pick an example below.",
                     )
-                    @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
-                    def missing_answers(current: Session) -> None:
-                        asks = self.service.missing(current)
-                        if not asks:
-                            return
-                        gr.Markdown("**I still need to know** (one click answers):")
-                        for i, m in enumerate(asks):
-                            with gr.Row(elem_classes=["oscar-missing", f"oscar-missing-{_css(m.field)}"],
-                                        key=f"missing-{m.field}"):
-                                gr.HTML(render.ask_back_html(m.question, m.decisive),
-                                        elem_classes=["oscar-missing-question"], key=f"mq-{i}")
-                                self._answer_inputs(m.field, m.control, f"missing-{i}", session, answered)
+                    missing = gr.HTML(render.missing_html(()), elem_id="oscar-missing", js_on_load=ACT_JS,
+                                      padding=False)
 
                     with gr.Row():
                         question = gr.Textbox(
@@ -380,23 +436,8 @@ class ChatPage:
                         why = gr.HTML(render.why_html(None), elem_id="oscar-why", max_height=680)
                     with gr.Tab("Why not?", id="why-not", elem_id="oscar-tab-why-not"):
 
-                        @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
-                        def why_not_options(current: Session) -> None:
-                            answer = current.get("answer")
-                            if answer is None or not answer.why_not:
-                                return
-                            for i, entry in enumerate(answer.why_not):
-                                gr.HTML(render.why_not_option_html(answer, entry), key=f"wn-{i}",
-                                        elem_classes=["oscar-why-not-option"])
-                                for j, change in enumerate(entry.changes):
-                                    with gr.Row(elem_classes=["oscar-try-row"], key=f"wn-{i}-{j}"):
-                                        gr.HTML(render.change_html(answer, change), key=f"wn-{i}-{j}-t")
-                                        tried = [(s.field, s.value) for s in change.facts]
-                                        gr.Button("Try it", size="sm", scale=0, min_width=80, key=f"wn-{i}-{j}-b",
-                                                  elem_classes=["oscar-try"]).click(
-                                            lambda s, c=tried: self.try_change(s, c), inputs=[session],
-                                            outputs=[what_out], api_visibility="undocumented")
-
+                        why_not_options = gr.HTML(render.why_not_options_html(None), elem_id="oscar-why-not-options",
+                                                  js_on_load=ACT_JS, padding=False)
                         with gr.Accordion("Every rule for each option, as recorded (for analysts)", open=False,
                                           elem_id="oscar-why-not-raw"):
                             why_not = gr.HTML(render.why_not_html(None), elem_id="oscar-why-not", max_height=520)
@@ -411,26 +452,8 @@ class ChatPage:
                         what_out = gr.HTML(elem_id="oscar-whatif-result")
                     with gr.Tab("Facts", id="facts", elem_id="oscar-tab-facts"):
 
-                        @gr.render(inputs=[session], concurrency_limit=1, concurrency_id=RENDERS)
-                        def facts_editor(current: Session) -> None:
-                            known = self.service.known(current)
-                            if not known:
-                                gr.HTML('<div class="oscar-empty">You have not told me anything yet.</div>')
-                                return
-                            gr.Markdown("**What you have told me** (edit or remove; the answer follows):")
-                            for i, k in enumerate(known):
-                                classes = ["oscar-fact", f"oscar-fact-{_css(k.id)}"]
-                                with gr.Row(elem_classes=classes, key=f"fact-{k.id}"):
-                                    gr.HTML(render.known_html(k.label, k.value, k.source),
-                                            key=f"fl-{i}")
-                                    if k.control is not None:
-                                        self._answer_inputs(k.id, k.control, f"fact-{i}", session, answered,
-                                                            current=k.raw)
-                                    remove = gr.Button("Remove", size="sm", variant="stop", scale=0, min_width=80,
-                                                       elem_classes=["oscar-remove"], key=f"fr-{i}")
-                                    remove.click(lambda s, fid=k.id: self.remove_fact(s, fid), inputs=[session],
-                                                 outputs=answered, api_visibility="undocumented")
-
+                        facts_editor = gr.HTML(render.facts_editor_html(()), elem_id="oscar-facts-editor",
+                                               js_on_load=ACT_JS, padding=False)
                         facts = gr.HTML(render.facts_html(None), elem_id="oscar-facts", max_height=480)
                     with gr.Tab("Export", id="export", elem_id="oscar-tab-export"):
                         gr.Markdown("Download this conversation's justification:")
@@ -459,7 +482,10 @@ class ChatPage:
                     stack_why = gr.HTML(render.stack_row_html(None, "", ""), elem_id="oscar-stack-why",
                                         max_height=520, scale=2)
             answered.extend([key, chat, session, sources, why, why_not, compare, facts, record, stack_summary,
-                             stack_table, stack_why])
+                             stack_table, stack_why, missing, why_not_options, facts_editor])
+            for panel in (missing, facts_editor):
+                panel.click(self.act, inputs=[session], outputs=answered, api_visibility="undocumented")
+            why_not_options.click(self.try_it, inputs=[session], outputs=[what_out], api_visibility="undocumented")
             ask_event = dict(fn=self.ask, inputs=[question, session], outputs=[question, *answered])
             ask_btn.click(**ask_event, api_name="ask")  # type: ignore[arg-type]
             question.submit(**ask_event, api_visibility="undocumented")  # type: ignore[arg-type]
@@ -482,38 +508,6 @@ class ChatPage:
             reload_btn.click(self.reload, outputs=[problems, status], api_visibility="undocumented",
                              concurrency_id="reload", concurrency_limit=1)
         return blocks
-
-    def _answer_inputs(self, field_id: str, control: Control | None, key: str, session: gr.State,
-                       outputs: list[Any], current: str | None = None) -> None:
-        """The one-click (or one-field) input that sets `field_id`, wired to answer again."""
-        if control is None:
-            return
-        if control.kind in ("bool", "choice") and len(control.choices) <= 4:
-            for j, choice in enumerate(_choices(control)):
-                btn = gr.Button(choice, size="sm", scale=0, min_width=60, key=f"{key}-{j}",
-                                variant="primary" if choice == current else "secondary",
-                                elem_classes=["oscar-choice"])
-                btn.click(lambda s, f=field_id, v=choice: self.set_fact(s, f, v), inputs=[session], outputs=outputs,
-                          api_visibility="undocumented")
-            return
-        if control.kind == "choice":
-            box: Any = gr.Dropdown(_labelled(control), value=current if current in control.choices else None,
-                                   show_label=False, scale=1, key=f"{key}-in", container=False,
-                                   interactive=True)
-        elif control.kind == "number":
-            number = None
-            try:
-                number = float(current) if current is not None else None
-            except ValueError:
-                number = None
-            box = gr.Number(value=number, label=control.unit or "number", show_label=True, scale=1, minimum=0,
-                            key=f"{key}-in", min_width=110, interactive=True, elem_classes=["oscar-number"])
-        else:
-            box = gr.Textbox(value=current or "", show_label=False, scale=1, key=f"{key}-in", container=False,
-                             interactive=True)
-        btn = gr.Button("Set", size="sm", scale=0, min_width=60, key=f"{key}-set", elem_classes=["oscar-set"])
-        btn.click(lambda s, v, f=field_id: self.set_fact(s, f, v), inputs=[session, box], outputs=outputs,
-                  api_visibility="undocumented")
 
 
 def build(service: ChatService, examples: Sequence[str] = EXAMPLES, store: Store | None = None) -> Page:

@@ -7,8 +7,11 @@ link, image or autolink is possible.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from markupsafe import Markup
 
 from kb.model.answer import Answer, Change, Citation, WhyNot
 from kb.render import words
@@ -153,14 +156,72 @@ def versions_html(versions: Mapping[str, object]) -> str:
     return render("html", "chat/versions.html.j2", versions=versions).strip()
 
 
-def ask_back_html(question: str, decisive: bool) -> str:
-    """One question the advisor asks back."""
-    return render("html", "chat/ask_back.html.j2", question=question, decisive=decisive).strip()
+@dataclass(frozen=True)
+class Input:
+    """The input that sets one fact, as the chat draws it (`chat/inputs.html.j2`)."""
+
+    target: str
+    """The fact it sets (`asker.team_size`)."""
+    kind: str
+    """"buttons" (one per choice: a click sets it), "select", "number" or "text" (each with a Set button)."""
+    label: str
+    """What the fact is, in words, for screen readers."""
+    choices: tuple[tuple[str, str], ...] = ()
+    """(value, as shown) for buttons and select."""
+    unit: str = ""
+    current: str = ""
+    """The value it holds now, as stored ("6", "strong"), or empty."""
 
 
-def known_html(label: str, value: str, source: str) -> str:
-    """One fact the asker gave and where it came from."""
-    return render("html", "chat/known.html.j2", label=label, value=value, source=source).strip()
+@dataclass(frozen=True)
+class MissingRow:
+    """One question asked back, with its input."""
+
+    field: str
+    question: str
+    decisive: bool
+    input: Input | None
+
+    @property
+    def css(self) -> str:
+        return css_name(self.field)
+
+
+@dataclass(frozen=True)
+class KnownRow:
+    """One fact the asker gave, where it came from, its input and a Remove button."""
+
+    id: str
+    label: str
+    value: str
+    source: str
+    input: Input | None
+
+    @property
+    def css(self) -> str:
+        return css_name(self.id)
+
+
+def css_name(ident: str) -> str:
+    """A fact id as a CSS class name part (`asker.team_size` -> `asker-team_size`)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", ident)
+
+
+def missing_html(rows: Sequence[MissingRow]) -> str:
+    """The questions asked back, each with the input that answers it in one click; empty when none."""
+    return render("html", "chat/missing.html.j2", rows=rows).strip()
+
+
+def facts_editor_html(rows: Sequence[KnownRow]) -> str:
+    """The facts the asker gave, each with its input and a Remove button."""
+    return render("html", "chat/facts_editor.html.j2", rows=rows).strip()
+
+
+def why_not_options_html(answer: Answer | None) -> str:
+    """Each option not chosen, for people, and each change that would have made it lead, with a Try it
+    button (`data-target` is "option.change", the entry's and the change's places in `answer.why_not`)."""
+    changes = [[Markup(change_html(answer, c)) for c in entry.changes] for entry in answer.why_not] if answer else []
+    return render("html", "chat/why_not_options.html.j2", answer=answer, changes=changes).strip()
 
 
 CSS = """
@@ -194,6 +255,22 @@ CSS = """
   border-radius:var(--button-large-radius,8px);background:var(--button-secondary-background-fill);
   color:var(--button-secondary-text-color);text-decoration:none;font-weight:600}
 .oscar-download:hover{background:var(--button-secondary-background-fill-hover)}
+.oscar-row{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .6rem;margin:.35rem 0;padding:.35rem .5rem;
+  border:1px solid var(--border-color-primary);border-radius:6px}
+.oscar-row>div:first-child{flex:1 1 16rem}
+.oscar-inputs{display:flex;flex-wrap:wrap;align-items:center;gap:.35rem}
+.oscar-btn{padding:.25rem .7rem;border:1px solid var(--button-secondary-border-color,var(--border-color-primary));
+  border-radius:var(--button-small-radius,6px);background:var(--button-secondary-background-fill);
+  color:var(--button-secondary-text-color);font-weight:600;font-size:.9em;cursor:pointer;min-width:3.2rem}
+.oscar-btn:hover{background:var(--button-secondary-background-fill-hover)}
+.oscar-btn.oscar-chosen{background:var(--button-primary-background-fill);color:var(--button-primary-text-color)}
+.oscar-btn.oscar-remove{background:var(--button-cancel-background-fill,#fdecea);
+  color:var(--button-cancel-text-color,#b00020)}
+.oscar-input{padding:.25rem .4rem;border:1px solid var(--input-border-color,var(--border-color-primary));
+  border-radius:4px;background:var(--input-background-fill);color:var(--body-text-color);max-width:16rem}
+input.oscar-input[type=number]{width:6.5rem}
+.oscar-number{display:inline-flex;flex-direction:column;font-size:.8em;gap:.1rem}
+.oscar-number .oscar-input{font-size:1.25em}
 """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
+from typing import Any
 
 from kb.advisor.question import encodable
 from kb.model.answer import Answer
@@ -13,23 +14,28 @@ from kb.model.answer import Answer
 def to_json(answer: Answer) -> str:
     """The document as canonical JSON (sorted keys, two-space indent). An answer is frozen, so its document is
     written once (its hash, the JSON export and the chat's store all start from it) and forgotten with it."""
+    return _written(answer)[0]
+
+
+_WRITTEN: dict[int, tuple[str, str, dict[str, Any]]] = {}
+"""id of a live answer -> (its canonical JSON, its digest, its document)."""
+
+
+def _written(answer: Answer) -> tuple[str, str, dict[str, Any]]:
     found = _WRITTEN.get(id(answer))
-    if found is not None:
-        return found[0]
-    text = encodable(json.dumps(answer.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-    _WRITTEN[id(answer)] = (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
-    weakref.finalize(answer, _WRITTEN.pop, id(answer), None)
-    return text
-
-
-_WRITTEN: dict[int, tuple[str, str]] = {}
-"""id of a live answer -> (its canonical JSON, its digest)."""
+    if found is None:
+        doc = answer.to_dict()
+        text = encodable(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+        found = _WRITTEN[id(answer)] = (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], doc)
+        weakref.finalize(answer, _WRITTEN.pop, id(answer), None)
+    return found
 
 
 def digest(answer: Answer) -> str:
     """A content hash of the document: names it in PROV-O and in file names."""
-    found = _WRITTEN.get(id(answer))
-    if found is None:
-        to_json(answer)
-        found = _WRITTEN[id(answer)]
-    return found[1]
+    return _written(answer)[1]
+
+
+def document(answer: Answer) -> dict[str, Any]:
+    """The document as data (`Answer.to_dict()`), made once with its JSON: shared, so not to be changed."""
+    return _written(answer)[2]

@@ -140,6 +140,28 @@ def test_the_new_views_show_hostile_words_as_text(hostile: str) -> None:
     assert f"{shown}</th>" not in panels[1] and f"{shown}<div" in panels[1]  # the criterion's name, as text
 
 
+@pytest.mark.parametrize("hostile", [*HOSTILE, '" onclick="alert(4)', "' data-op='remove"])
+def test_the_panels_buttons_carry_hostile_words_as_text(hostile: str) -> None:
+    """The questions asked back and the facts editor are drawn as HTML with buttons whose data the page's
+    script sends back: a hostile question, fact, source or value stays text and can't open an attribute."""
+    box = render.Input("asker.industry", "text", hostile, current=hostile)
+    choice = render.Input("asker.ml_skills", "buttons", hostile, ((hostile, hostile), ("strong", "strong")))
+    picked = render.Input("asker.main_concern", "select", hostile, ((hostile, hostile),), current=hostile)
+    number = render.Input("asker.team_size", "number", hostile, unit=hostile, current="6")
+    panels = [render.missing_html([render.MissingRow("asker.industry", hostile, True, box),
+                                   render.MissingRow("asker.ml_skills", hostile, False, choice)]),
+              render.facts_editor_html([render.KnownRow("asker.main_concern", hostile, hostile, hostile, picked),
+                                        render.KnownRow("asker.team_size", hostile, hostile, hostile, number)])]
+    for panel in panels:
+        assert "<script" not in panel and "<img" not in panel and 'onclick="' not in panel
+        assert "data-op='remove" not in panel
+        # every button's action is one the page knows, every row is one of ours
+        assert set(re.findall(r'data-op="([^"]*)"', panel)) <= {"set", "remove"}
+    assert panels[0].count('data-op="set"') == 3
+    assert 'class="oscar-row oscar-missing oscar-missing-asker-industry"' in panels[0]
+    assert panels[1].count('data-op="remove"') == 2 and 'value="6"' in panels[1]
+
+
 def test_why_tolerates_cycles_and_unknown_facts() -> None:
     doc = copy.deepcopy(DOC)
     doc["facts"].append({"id": "loop", "kind": "x", "value": {}, "source": {"kind": "derived", "rule": "r",

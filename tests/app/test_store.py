@@ -106,6 +106,51 @@ def test_a_chat_conversation_is_taken_up_again_from_the_store_by_its_owner_only(
         store.close()
 
 
+def test_the_panels_buttons_act_and_what_they_send_is_checked(app_server: Server) -> None:
+    """A click on a fact's Set, one-click answer or Remove (sent by the page's script as the panel's click,
+    with the button's action, target and value) answers again; anything else the page could be made to send
+    is refused with a message and leaves the conversation as it was."""
+    import gradio as gr
+
+    from app.chat import ChatPage
+
+    page = ChatPage(app_server.service)
+
+    def click(op: str, target: str, value: object = None) -> gr.EventData:
+        return gr.EventData(None, {"op": op, "target": target, "value": value})
+
+    try:
+        session = page.restore("", gr.Request(username=""))[2]
+        asked = page.ask("We're a 6-person team, must answer in under 20 ms from legacy serving: build or buy?",
+                         session)
+        session = asked[3]
+        editor = asked[-1]
+        assert 'class="oscar-row oscar-fact oscar-fact-asker-team_size"' in editor and 'value="6"' in editor
+        assert 'data-op="remove" data-target="asker.team_size"' in editor
+        set_ = page.act(session, click("set", "asker.team_size", "4"))
+        assert "You said" in set_[1][-1]["content"] and "4 people" in set_[1][-1]["content"]
+        assert 'value="4"' in set_[-1]
+        removed = page.act(set_[2], click("remove", "asker.team_size"))
+        assert "Removed" in removed[1][-1]["content"] and "oscar-fact-asker-team_size" not in removed[-1]
+        for bad in (click("remove", "asker.team_size"), click("drop", "asker.team_size"),
+                    click("set", "asker.no_such_field", "1"), click("set", "asker.team_size", "9" * 500),
+                    click("set", "asker.team_size", {"a": 1}), gr.EventData(None, None),
+                    gr.EventData(None, ["set"])):
+            with pytest.raises(gr.Error):
+                page.act(removed[2], bad)
+        with pytest.raises(gr.Error):
+            page.act(removed[2], click("set", "asker.team_size", "lots"))  # the field's own check
+        answer = session["answer"]
+        i = next(n for n, e in enumerate(answer.why_not) if e.changes)
+        tried = page.try_it(session, gr.EventData(None, {"target": f"{i}.0"}))
+        assert "Had you said" in tried
+        for target in ("99.0", f"{i}.99", "0", "-1.0", "1.0.0", None):
+            with pytest.raises(gr.Error):
+                page.try_it(session, gr.EventData(None, {"target": target}))
+    finally:
+        page.blocks.close()
+
+
 @needs_redis
 def test_redis_keeps_its_bounds_and_takes_turns(redis_url: str) -> None:
     store = RedisStore(redis_url, Bounds(max_items=3, max_age=60, max_bytes=200))
