@@ -534,6 +534,9 @@ _DOTTED = re.compile(r"^[1-9]\d{0,2}(?:[.'’]\d{3})+$")
 _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
+_CURRENCY_SIGNS = frozenset("$€£¥")
+
+
 @dataclass
 class _Tok:
     text: str
@@ -1016,6 +1019,8 @@ class Reader:
         shared = {span: ids for span, ids in by_span.items() if len(ids) > 1}
         ambiguous = [(text[a:b], tuple(ids)) for (a, b), ids in sorted(shared.items())]
         for ident, start, end in scanned:
+            if text[end:end + 1] in _CURRENCY_SIGNS and text[end + 1:end + 2].isdigit():
+                continue  # "R$15k" is Brazilian money, not the R language
             covered.append((start, end))
             if not ident:
                 unknown.append(text[start:end])
@@ -1273,6 +1278,8 @@ class Reader:
         currency = None
         if text[:1] and not text[:1].isalnum() and text[:1].lower() in self._currency:
             currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
+        elif (glued := re.match(r"[a-z]{1,3}[$¥£€]", text.lower())) and glued[0] in self._currency:
+            currency, text = self._currency[glued[0]], text[glued.end():]  # "R$15k", "S$600k", "NZ$60k"
         if _DOTTED.match(text) and (currency is not None or any(
                 toks[j].lower in self._currency for j in (i - 1, i + 1) if 0 <= j < len(toks))):
             # "€9.000 per month", "CHF 200'000": European digit grouping, not a decimal point
@@ -1342,7 +1349,10 @@ class Reader:
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
         out: list[_Candidate] = []
-        counts: list[tuple[int, str, int, FieldDecl]] = []  # (candidate, unit kind, token after it, field)
+        # (candidate, unit kind, token after it, field, the unit's factor)
+        counts: list[tuple[int, str, int, FieldDecl, float]] = []
+        stated: list[tuple[int, str, int, FieldDecl, float]] = []  # every count read, for a correction after it
+        said_currency: tuple[str, float] | None = None  # the last currency the message named
         by_unit: dict[str, list[FieldDecl]] = {}
         for d in self._quantity_fields:
             by_unit.setdefault(d.unit, []).append(d)
@@ -1371,6 +1381,7 @@ class Reader:
                 currency = self._currency[self._implied_currency[toks[end_i - 1].lower].lower()]  # "forty grand"
             start_char = toks[i].start
             currency_note = ""
+            corrected = None
             if unit is not None and num.article and unit[0] in self._no_article:
                 unit = None  # "as a data scientist" counts no one
             part = (self._part(toks, end_i) if unit is None and currency is None and not num.glued
@@ -1381,15 +1392,22 @@ class Reader:
                     continue
                 unit = (part[0], 1.0, 0)
             if unit is None and currency is None and not num.glued and not num.article:
-                kind = self._lead_in(toks, i) or self._correcting(toks, i, counts)
+                corrected = self._correcting(toks, i, stated)
+                kind = self._lead_in(toks, i) if corrected is None else corrected[1]
+                if kind == "people" and corrected is None and self._counts_things(toks, end_i):
+                    kind = None  # "we're at 10k users": what is counted is no team
                 period = self._period(toks, end_i)
                 if kind is None and num.scaled and period and not self._counts_things(toks, end_i + period[1]):
                     kind = "money"  # "600k a year" can only be money; "250k monthly users" counts users
-                if kind == "money" and "money" in by_unit:
+                if kind == "money" and "money" in by_unit and said_currency is not None:
+                    currency = said_currency  # "2k EUR a month now, could afford 5k a month": euros again
+                elif kind == "money" and "money" in by_unit:
                     currency = self._currency.get("usd", ("USD", 1.0))
                     currency_note = " (no currency given: read as USD)"
                 elif kind is not None:
-                    unit = (kind, 1.0, 0)
+                    unit = (kind, corrected[4] if corrected is not None else 1.0, 0)
+            if currency is not None and not currency_note:
+                said_currency = currency
             if currency is not None and "money" in by_unit:
                 period = self._period(toks, end_i)
                 factor = period[0] if period else 1.0
@@ -1410,8 +1428,10 @@ class Reader:
             if unit is not None:
                 kind, factor, unit_used = unit
                 end_i += unit_used
-                for d in by_unit.get(kind, []):
-                    if self._cued(d, toks, i) and self._plausible(d, value * factor):
+                fields = [corrected[3]] if corrected is not None else by_unit.get(kind, [])
+                for d in fields:
+                    # a correction is of the count it corrects, cued or not: "3 months, actually make that 2"
+                    if (corrected is not None or self._cued(d, toks, i)) and self._plausible(d, value * factor):
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
                         last = counts[-1] if counts else None
@@ -1422,13 +1442,14 @@ class Reader:
                             total = float(first.obs.value) + value * factor
                             out[last[0]] = self._quantity(d, total, src(
                                 first.obs.source.start or 0, shown, "quantity", f"{first.obs.source.via} + {via}"))
-                            counts[-1] = (last[0], kind, end_i, d)
+                            counts[-1] = (last[0], kind, end_i, d, factor)
                         else:
                             if self._with_self(toks, i, kind):  # "me + 2 other devs": three
                                 value, via = value + 1, f"{via} + 1 (the asker)"
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
-                                counts.append((len(out) - 1, kind, end_i, d))
+                                counts.append((len(out) - 1, kind, end_i, d, factor))
+                            stated.append((len(out) - 1, kind, end_i, d, factor))
                         break
                 i = max(end_i, i + 1)
                 continue
@@ -1448,12 +1469,16 @@ class Reader:
                     break
             if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in cues.whole):
                 return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
-            start, led = k, joined
+            start, led, free = k, joined, 2 if joined else 0
             while k < min(len(toks), j + cues.window):
                 if any(self._at(toks, k, w) for w in cues.work) and led:
                     return kind, k
                 if (toks[k].lower,) in cues.between or (toks[k].norm,) in cues.between:
                     led, k = True, k + 1
+                    continue
+                if led and free and toks[k].lower.isalpha():
+                    # after a join, a word or two describing the work: "3 of them do perception ML"
+                    free, k = free - 1, k + 1
                     continue
                 break
             if joined:
@@ -1465,18 +1490,18 @@ class Reader:
         cues = self._parts.get(kind)
         return cues is not None and any(i >= len(p) and self._at(toks, i - len(p), p) for p in cues.self_words)
 
-    def _correcting(self, toks: Sequence[_Tok], i: int,
-                    counts: Sequence[tuple[int, str, int, FieldDecl]]) -> str | None:
-        """The unit kind of the count before a bare number that corrects it ("team is 6 people. sorry, 9",
-        "a 4 person team, well actually 3"): the number right after a correction word (quantities.yaml
-        `corrections`), punctuation aside; None otherwise."""
+    def _correcting(self, toks: Sequence[_Tok], i: int, counts: Sequence[tuple[int, str, int, FieldDecl, float]]
+                    ) -> tuple[int, str, int, FieldDecl, float] | None:
+        """The count a bare number corrects ("team is 6 people. sorry, 9", "a 4 person team, well actually 3",
+        "3 months, actually make that 2": of its field and in its unit): the number right after a correction
+        word (quantities.yaml `corrections`), punctuation aside; None otherwise."""
         if not counts or counts[-1][2] > i:
             return None
         k = i
         while k > 0 and not any(ch.isalnum() for ch in toks[k - 1].lower):
             k -= 1
         if any(k >= len(c) and tuple(t.lower for t in toks[k - len(c):k]) == c for c in self._corrections):
-            return counts[-1][1]
+            return counts[-1]
         return None
 
     def _lead_in(self, toks: Sequence[_Tok], i: int) -> str | None:

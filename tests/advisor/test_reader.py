@@ -833,3 +833,47 @@ def test_where_a_licensed_component_runs_is_its_use_not_where_a_platform_must_ru
     u = read("we patched an MIT library and it only runs on our own servers. what do we owe?")
     assert u.asked == "obligations" and "deployment" not in facts(u)
     assert facts(read("it has to run on our own servers, 3 ML engineers"))["deployment"] == "on_prem"
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("we must launch within 5 months, no wait, 3", "deadline_months", 3),
+    ("6 weeks to ship it, sorry, 4", "deadline_months", pytest.approx(4 * 0.230769, abs=0.01)),
+    ("there are 7 of us on ML - wait, 6, somebody quit", "team_size", 6),
+])
+def test_a_number_corrected_in_the_same_message_keeps_the_field_and_unit_it_corrects(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, value: object) -> None:
+    assert facts(read(question))[field] == value
+
+
+@pytest.mark.parametrize(("question", "budget"), [
+    ("our budget is NZ$50k a year", 50_000 * 0.60),
+    ("we could put R$20k per month into it", 20_000 * 12 * 0.19),
+    ("licences cost us £1k a month today, we'd stretch to 3k a month", 3_000 * 12 * 1.27),
+    ("orçamento R$10.000 por mês", 10_000 * 12 * 0.19),
+])
+def test_money_in_glued_signs_other_languages_periods_and_the_currency_said_before(  # type: ignore[no-untyped-def]
+        read, question: str, budget: float) -> None:
+    u = read(question)
+    assert facts(u)["budget_usd"] == pytest.approx(budget)
+    assert "offering:r_language" not in entities(u)  # "R$" is money, not the R language
+
+
+@pytest.mark.parametrize(("question", "team"), [
+    ("11 biologists, 2 of them computational", 2),
+    ("we're a 9-person agency, 3 of us do applied ML research", 3),
+    ("a seed-stage company of 12, four of them would build it", 4),
+    ("our data org of 25 would own this", 25),
+])
+def test_the_ml_part_of_a_team_said_in_other_words(read, question: str, team: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("team_size") == team
+
+
+def test_users_are_no_team_and_a_second_is_a_latency(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("we're at 40k users and scoring has to finish in under a second")
+    assert "team_size" not in facts(u) and facts(u)["latency_ms"] == 1000
+
+
+def test_a_mortgage_lender_asks_for_advice_and_a_vet_is_no_healthcare(read) -> None:  # type: ignore[no-untyped-def]
+    assert read("mortgage broker, 5 data people, which platform should we pick?").asked == "recommendation"
+    assert read("should I remortgage my mortgage this year?").asked == "out_of_scope"
+    assert "industry" not in facts(read("we're a veterinary clinic with 4 branches, 1 developer"))
