@@ -535,6 +535,9 @@ _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
 _CURRENCY_SIGNS = frozenset("$€£¥")
+_SAYING = frozenset({"are", "is", "were", "was"})
+"""Words that say something of people counted before: "the team is 4 (two are juniors)" counts no team of two,
+unless what they are is the work ("team of 9, of which 3 are strong ML folks")."""
 
 
 @dataclass
@@ -1334,18 +1337,28 @@ class Reader:
                     return kind, factor, k - i + len(phrase)
         # "6 cleared engineers", "twelve seasoned data scientists": a unit word of a `described` kind after a
         # word or two that describe it (plain lower-case words that are no unit, currency or number themselves)
-        for skip in (1, 2):
+        for skip in (1, 2, 3):
             between = toks[i:i + skip]
             if len(between) < skip or not all(t.text.replace("-", "").isalpha()
                                               and (not t.text.isupper() or t.lower in _FIELD_ACRONYMS)
                                               and t.lower not in self._whole_units and t.lower not in self._currency
                                               for t in between):
                 return None
+            # "4 (two are juniors)" says something of two of the four; "3 are strong ML folks" counts who does ML
+            saying = between[0].lower in _SAYING
+            if skip == 3 and not saying:
+                return None
             for kind in self.book.quantities.described:
                 for phrase, factor in self._units.get(kind, []):
-                    if self._at(toks, i + skip, phrase):
+                    if self._at(toks, i + skip, phrase) and (not saying or self._names_work(
+                            toks, i, min(len(toks), i + skip + len(phrase) + 2), kind)):
                         return kind, factor, skip + len(phrase)
         return None
+
+    def _names_work(self, toks: Sequence[_Tok], start: int, end: int, kind: str) -> bool:
+        """Whether tokens start..end name the work of a part of the team (quantities.yaml `parts` `work`)."""
+        cues = self._parts.get(kind)
+        return cues is not None and any(self._at(toks, k, w) for k in range(start, end) for w in cues.work)
 
     def _quantities(self, text: str, toks: Sequence[_Tok], src: Callable[..., Source]) -> list[_Candidate]:
         out: list[_Candidate] = []

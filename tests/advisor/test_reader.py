@@ -877,3 +877,27 @@ def test_a_mortgage_lender_asks_for_advice_and_a_vet_is_no_healthcare(read) -> N
     assert read("mortgage broker, 5 data people, which platform should we pick?").asked == "recommendation"
     assert read("should I remortgage my mortgage this year?").asked == "out_of_scope"
     assert "industry" not in facts(read("we're a veterinary clinic with 4 branches, 1 developer"))
+
+
+@pytest.mark.parametrize("question", [
+    "we want an OCR pipeline for delivery notes, 2 devs",
+    "scoring may take 30 sec per file, that's fine",
+])
+def test_text_recognition_and_seconds_are_no_regulator(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert "regulated" not in facts(read(question))
+    assert facts(read("the SEC audits us every year"))["regulated"] is True
+
+
+def test_a_department_correcting_a_figure_is_no_industry(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("budget 30k a year. finance corrected me: the budget is 25k a year. we make garden tools")
+    assert "industry" not in facts(u) and facts(u)["budget_usd"] == 25_000
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("it has to be running in a year and a half", "deadline_months", 18),
+    ("the data team is 8 (three are interns)", "team_size", 8),
+    ("a group of 12, of whom 4 are seasoned ML engineers", "team_size", 4),
+])
+def test_halves_of_a_year_and_what_part_of_a_team_is(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                      value: object) -> None:
+    assert facts(read(question))[field] == value
