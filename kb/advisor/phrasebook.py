@@ -65,7 +65,9 @@ class FieldDecl:
     line: int = 0
     worry: bool = False
     """Its values are fears of what might happen: a hedge or condition ("it might get abandoned", "if we end up
-    stuck") states them all the same."""
+    stuck") states them all the same, and a negation inside the words read is the fear's content ("my fear is
+    it won't talk to our ERP"); a negation before them ("not worried about lock-in", "nothing legacy to integrate
+    with") or after them ("lock-in is not a concern") still unsays them."""
     not_when: tuple[str, ...] = ()
     """Kinds of question in which it is not read: in a question about a licence's obligations, "we want to modify
     it" is a use of the component (`modifies`), not a need to customise."""
@@ -524,7 +526,8 @@ FIELD_SCHEMA = _mapping("a field", {
     "shown_as": {"type": "string", "description": "how the chat names a number's unit beside it (people, ms)"},
     "ask": {"type": "string"},
     "decisive": {"type": "boolean"},
-    "worry": {"type": "boolean", "description": "values are fears: hedges and conditions do not unsay them"},
+    "worry": {"type": "boolean", "description": "values are fears: hedges, conditions and negations inside their "
+              "words do not unsay them; a negation before or after them does"},
     "not_when": {**_WORDS, "description": "kinds of question in which the field is not read"},
     "implied_by": {"type": "object", "description": "fact kind -> field -> values: naming such an entity states the "
                    "field true", "additionalProperties": {"type": "object", "additionalProperties": _WORDS}},

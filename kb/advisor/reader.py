@@ -1202,8 +1202,8 @@ class Reader:
             return None
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
-        negated = not states_negative and (self._has_negation(toks[s:e]) or self._scoped(
-            toks, s, e, self._neg_before, self._neg_after))
+        inside = not decl.worry and self._has_negation(toks[s:e])  # a fear's own "won't": see FieldDecl.worry
+        negated = not states_negative and (inside or self._scoped(toks, s, e, self._neg_before, self._neg_after))
         hedged, condition = self._hedged(entry, decl, toks, s, e)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged, condition)

@@ -901,3 +901,19 @@ def test_a_department_correcting_a_figure_is_no_industry(read) -> None:  # type:
 def test_halves_of_a_year_and_what_part_of_a_team_is(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                       value: object) -> None:
     assert facts(read(question))[field] == value
+
+
+@pytest.mark.parametrize(("question", "concern"), [
+    ("my biggest fear is that it won't play nicely with the CRM we already run", "integration"),
+    ("honestly the worry is mostly the money, quotes keep creeping up", "cost"),
+    ("budget is our main concern right now", "cost"),
+    ("what matters most to us is keeping the client files confidential", "data_privacy"),
+    ("my worry is the vendor goes bust in two years. what should we pick?", "viability"),
+])
+def test_a_worry_said_in_a_sentence_of_ones_own(read, question: str, concern: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("main_concern") == concern
+
+
+def test_a_worry_dismissed_or_denied_is_not_read(read) -> None:  # type: ignore[no-untyped-def]
+    assert "main_concern" not in facts(read("we're not worried about the price, 3 devs"))
+    assert "main_concern" not in facts(read("a greenfield build, there's nothing legacy to integrate with"))
