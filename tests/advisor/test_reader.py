@@ -917,3 +917,12 @@ def test_a_worry_said_in_a_sentence_of_ones_own(read, question: str, concern: st
 def test_a_worry_dismissed_or_denied_is_not_read(read) -> None:  # type: ignore[no-untyped-def]
     assert "main_concern" not in facts(read("we're not worried about the price, 3 devs"))
     assert "main_concern" not in facts(read("a greenfield build, there's nothing legacy to integrate with"))
+
+
+@pytest.mark.parametrize("question", [
+    "the detector is flashed onto each unit before it leaves the factory",
+    "we embed a small vision model into the firmware of the doorbells",
+    "it runs on the smart ring itself, which we sell online",
+])
+def test_shipping_inside_every_thing_sold_is_distribution(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("distributes") is True
