@@ -983,14 +983,21 @@ class Reader:
             return True
         return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
 
-    def _role(self, toks: Sequence[_Tok], start: int) -> str | None:
-        """Who does what: the role of the nearest role word before a match in its clause."""
-        lo, _ = self._clause_bounds(toks, start)
+    def _role(self, toks: Sequence[_Tok], start: int, end: int | None = None) -> str | None:
+        """Who does what: the role of the nearest role word before a match in its clause; with none there, of a
+        role word in a relative clause right after it ("the SaaS we sell", "the API that we run")."""
+        lo, hi = self._clause_bounds(toks, start)
         best: tuple[int, str] | None = None
         for role, phrases in self._roles.items():
             for s, _ in self._find(toks, phrases, lo, start):
                 if best is None or s > best[0]:
                     best = (s, role)
+        if best is None and end is not None:
+            k = end + (1 if end < len(toks) and toks[end].lower in ("that", "which") else 0)
+            if k + 1 < len(toks) and toks[k].lower == "we":
+                for role, phrases in self._roles.items():
+                    if any(s == k + 1 for s, _ in self._find(toks, phrases, k + 1, min(len(toks), k + 4))):
+                        return role
         return best[1] if best else None
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -1099,6 +1106,11 @@ class Reader:
         for c in self._quantities(text, toks, src):
             if any(a <= (c.obs.source.start or 0) < b for a, b in named):
                 continue
+            # a count over the words a pattern read another value from says more: "just me and a contractor" is
+            # two, not the "just me" of one
+            cands = [d for d in cands if not (d.obs.key == c.obs.key and d.obs.source.how == "pattern"
+                                              and d.obs.value != c.obs.value
+                                              and span(d)[0] < span(c)[1] and span(c)[0] < span(d)[1])]
             cands.append(c)
             pattern_fields.add(c.obs.key)
 
@@ -1198,7 +1210,7 @@ class Reader:
         `states_negative`: the pattern itself names a negation word ("no ML people", "don't want to run
         servers"), so its value already says the negative: no negation turns it around. Otherwise a negation
         anywhere in or before the span does ("have no GPUs" read by a pattern with a gap)."""
-        if entry.role is not None and self._role(toks, s) != entry.role:
+        if entry.role is not None and self._role(toks, s, e) != entry.role:
             return None
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
@@ -1366,6 +1378,7 @@ class Reader:
         counts: list[tuple[int, str, int, FieldDecl, float]] = []
         stated: list[tuple[int, str, int, FieldDecl, float]] = []  # every count read, for a correction after it
         said_currency: tuple[str, float] | None = None  # the last currency the message named
+        dropped: set[int] = set()  # counts a later one showed to be no team
         by_unit: dict[str, list[FieldDecl]] = {}
         for d in self._quantity_fields:
             by_unit.setdefault(d.unit, []).append(d)
@@ -1395,8 +1408,9 @@ class Reader:
             start_char = toks[i].start
             currency_note = ""
             corrected = None
-            if unit is not None and num.article and unit[0] in self._no_article:
-                unit = None  # "as a data scientist" counts no one
+            if (unit is not None and num.article and unit[0] in self._no_article
+                    and not self._with_self(toks, i, unit[0])):
+                unit = None  # "as a data scientist" counts no one; "me and a contractor" counts two
             part = (self._part(toks, end_i) if unit is None and currency is None and not num.glued
                     and not num.article else None)  # "has dabbled a bit in NLP": "a" counts no one
             if part is not None:
@@ -1441,6 +1455,9 @@ class Reader:
             if unit is not None:
                 kind, factor, unit_used = unit
                 end_i += unit_used
+                if value == 0 and unit_used and counts and counts[-1][1] == kind and kind in self._parts:
+                    # "40 staff and zero ML people": of the headcount, nobody would do the work
+                    dropped.add(counts[-1][0])
                 fields = [corrected[3]] if corrected is not None else by_unit.get(kind, [])
                 for d in fields:
                     # a correction is of the count it corrects, cued or not: "3 months, actually make that 2"
@@ -1459,6 +1476,7 @@ class Reader:
                         else:
                             if self._with_self(toks, i, kind):  # "me + 2 other devs": three
                                 value, via = value + 1, f"{via} + 1 (the asker)"
+                                start_char = toks[self._self_start(toks, i, kind)].start
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
                                 counts.append((len(out) - 1, kind, end_i, d, factor))
@@ -1467,7 +1485,7 @@ class Reader:
                 i = max(end_i, i + 1)
                 continue
             i += 1
-        return out
+        return [c for n, c in enumerate(out) if n not in dropped]
 
     def _part(self, toks: Sequence[_Tok], j: int) -> tuple[str | None, int] | None:
         """A count that is a part of the team, said by its work (quantities.yaml `parts`), from the token after
@@ -1497,6 +1515,11 @@ class Reader:
             if joined:
                 return None, start
         return None
+
+    def _self_start(self, toks: Sequence[_Tok], i: int, kind: str) -> int:
+        """Where the words adding the asker to a count at token i begin ("me and" in "just me and a contractor")."""
+        cues = self._parts[kind]
+        return min((i - len(p) for p in cues.self_words if i >= len(p) and self._at(toks, i - len(p), p)), default=i)
 
     def _with_self(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether the words before a count add the asker to it ("me + 2 other devs")."""

@@ -926,3 +926,17 @@ def test_a_worry_dismissed_or_denied_is_not_read(read) -> None:  # type: ignore[
 ])
 def test_shipping_inside_every_thing_sold_is_distribution(read, question: str) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("distributes") is True
+
+
+@pytest.mark.parametrize(("question", "team"), [
+    ("no IT team here, it's just me and a freelancer", 2),
+    ("bakery chain, 60 staff and zero ML people", None),
+    ("keras shop, just me", 1),
+])
+def test_the_asker_and_one_more_or_nobody_of_a_headcount(read, question: str, team: int | None) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("team_size") == team
+
+
+def test_a_relative_clause_says_who_offers_it_and_a_regulator_glued_says_regulated(read) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read("can we use MLflow in the SaaS we sell to clinics?"))["network_service"] is True
+    assert facts(read("small lender, FCA-regulated, 3 data people"))["regulated"] is True
