@@ -968,6 +968,8 @@ class Reader:
                 start -= 1  # "a small bank", "a Toronto insurer"
             elif word.endswith("-based"):
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
+            elif word.isdigit() or word in _number_words() or word in ("several", "few", "couple"):
+                start -= 1  # "we run two nursing homes", "3 clinics"
             elif _proper(toks[start - 1].text) and _qualifies(word):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:

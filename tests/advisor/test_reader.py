@@ -940,3 +940,18 @@ def test_the_asker_and_one_more_or_nobody_of_a_headcount(read, question: str, te
 def test_a_relative_clause_says_who_offers_it_and_a_regulator_glued_says_regulated(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("can we use MLflow in the SaaS we sell to clinics?"))["network_service"] is True
     assert facts(read("small lender, FCA-regulated, 3 data people"))["regulated"] is True
+
+
+@pytest.mark.parametrize(("question", "skills"), [
+    ("two analysts who know scikit-learn, that's it", "some"),
+    ("our only candidate did a couple of online ML courses last year", "some"),
+    ("five devs, one of whom has actually trained models", "some"),
+    ("nobody on the team knows any ML", "none"),
+])
+def test_skills_said_by_what_someone_knows_or_has_done(read, question: str, skills: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("ml_skills") == skills
+
+
+def test_a_number_of_places_run_is_the_askers_industry(read) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read("we run four care homes in Kent and want to predict falls"))["industry"] == "industry:healthcare"
+    assert "industry" not in facts(read("we sell to two hospitals in Leeds"))
