@@ -198,9 +198,6 @@ class HttpSession:
             follow.update(self._follow(output))
         self._wait(follow)
 
-    def predict(self, *args: Any, api_name: str) -> list[Any]:
-        return self.submit(*args, api_name=api_name)[0]
-
     def submit(self, *args: Any, api_name: str) -> tuple[list[Any], float, float | None]:
         """The event's outputs, the seconds until it completed and (with `page`) until the events it set off
         (the panels rebuilt for the new answer) completed too."""

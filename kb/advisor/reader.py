@@ -535,6 +535,8 @@ _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
 _CURRENCY_SIGNS = frozenset("$€£¥")
+_GLUED_SIGN = re.compile(r"[a-z]{1,3}[" + re.escape("".join(sorted(_CURRENCY_SIGNS))) + "]")
+"""A sign with a country's letters before it, in one token: "R$15k", "S$600k", "NZ$60k"."""
 _SAYING = frozenset({"are", "is", "were", "was"})
 """Words that say something of people counted before: "the team is 4 (two are juniors)" counts no team of two,
 unless what they are is the work ("team of 9, of which 3 are strong ML folks")."""
@@ -988,7 +990,7 @@ class Reader:
     def _role(self, toks: Sequence[_Tok], start: int, end: int | None = None) -> str | None:
         """Who does what: the role of the nearest role word before a match in its clause; with none there, of a
         role word in a relative clause right after it ("the SaaS we sell", "the API that we run")."""
-        lo, hi = self._clause_bounds(toks, start)
+        lo, _ = self._clause_bounds(toks, start)
         best: tuple[int, str] | None = None
         for role, phrases in self._roles.items():
             for s, _ in self._find(toks, phrases, lo, start):
@@ -1097,11 +1099,14 @@ class Reader:
         def span(c: _Candidate) -> tuple[int, int]:
             return c.obs.source.start or 0, c.obs.source.end or 0
 
+        def rivals(c: _Candidate, d: _Candidate) -> bool:
+            """Different values of one field read over overlapping words."""
+            return (c.obs.key == d.obs.key and c.obs.value != d.obs.value and span(c)[0] < span(d)[1]
+                    and span(d)[0] < span(c)[1])
+
         by_pattern = [c for c in cands if c.obs.source.how == "pattern" and c.obs.key in self.book.fields]
         beaten = {id(c) for c in by_pattern for d in by_pattern
-                  if c.obs.key == d.obs.key and c.obs.value != d.obs.value and span(c)[0] < span(d)[1]
-                  and span(d)[0] < span(c)[1] and (span(d)[1] - span(d)[0], -span(d)[0])
-                  > (span(c)[1] - span(c)[0], -span(c)[0])}
+                  if rivals(c, d) and (span(d)[1] - span(d)[0], -span(d)[0]) > (span(c)[1] - span(c)[0], -span(c)[0])}
         cands = [c for c in cands if id(c) not in beaten]
 
         # numbers with units; not a number inside a name ("the Apache 2.0 licence requires of us")
@@ -1110,9 +1115,7 @@ class Reader:
                 continue
             # a count over the words a pattern read another value from says more: "just me and a contractor" is
             # two, not the "just me" of one
-            cands = [d for d in cands if not (d.obs.key == c.obs.key and d.obs.source.how == "pattern"
-                                              and d.obs.value != c.obs.value
-                                              and span(d)[0] < span(c)[1] and span(c)[0] < span(d)[1])]
+            cands = [d for d in cands if not (d.obs.source.how == "pattern" and rivals(d, c))]
             cands.append(c)
             pattern_fields.add(c.obs.key)
 
@@ -1295,7 +1298,7 @@ class Reader:
         currency = None
         if text[:1] and not text[:1].isalnum() and text[:1].lower() in self._currency:
             currency, text = self._currency[text[:1].lower()], text[1:]  # "~$75k" is one token
-        elif (glued := re.match(r"[a-z]{1,3}[$¥£€]", text.lower())) and glued[0] in self._currency:
+        elif (glued := _GLUED_SIGN.match(text.lower())) and glued[0] in self._currency:
             currency, text = self._currency[glued[0]], text[glued.end():]  # "R$15k", "S$600k", "NZ$60k"
         if _DOTTED.match(text) and (currency is not None or any(
                 toks[j].lower in self._currency for j in (i - 1, i + 1) if 0 <= j < len(toks))):
@@ -1476,9 +1479,10 @@ class Reader:
                                 first.obs.source.start or 0, shown, "quantity", f"{first.obs.source.via} + {via}"))
                             counts[-1] = (last[0], kind, end_i, d, factor)
                         else:
-                            if self._with_self(toks, i, kind):  # "me + 2 other devs": three
+                            asker = self._self_start(toks, i, kind)
+                            if asker is not None:  # "me + 2 other devs": three
                                 value, via = value + 1, f"{via} + 1 (the asker)"
-                                start_char = toks[self._self_start(toks, i, kind)].start
+                                start_char = toks[asker].start
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
                                 counts.append((len(out) - 1, kind, end_i, d, factor))
@@ -1504,7 +1508,7 @@ class Reader:
                 return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
             start, led, free = k, joined, 2 if joined else 0
             while k < min(len(toks), j + cues.window):
-                if any(self._at(toks, k, w) for w in cues.work) and led:
+                if led and self._names_work(toks, k, k + 1, kind):
                     return kind, k
                 if (toks[k].lower,) in cues.between or (toks[k].norm,) in cues.between:
                     led, k = True, k + 1
@@ -1518,15 +1522,16 @@ class Reader:
                 return None, start
         return None
 
-    def _self_start(self, toks: Sequence[_Tok], i: int, kind: str) -> int:
-        """Where the words adding the asker to a count at token i begin ("me and" in "just me and a contractor")."""
-        cues = self._parts[kind]
-        return min((i - len(p) for p in cues.self_words if i >= len(p) and self._at(toks, i - len(p), p)), default=i)
+    def _self_start(self, toks: Sequence[_Tok], i: int, kind: str) -> int | None:
+        """Where the words adding the asker to a count at token i begin ("me and" in "just me and a contractor",
+        "me + 2 other devs"), or None when none stand before it."""
+        cues = self._parts.get(kind)
+        return None if cues is None else min(
+            (i - len(p) for p in cues.self_words if i >= len(p) and self._at(toks, i - len(p), p)), default=None)
 
     def _with_self(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether the words before a count add the asker to it ("me + 2 other devs")."""
-        cues = self._parts.get(kind)
-        return cues is not None and any(i >= len(p) and self._at(toks, i - len(p), p) for p in cues.self_words)
+        return self._self_start(toks, i, kind) is not None
 
     def _correcting(self, toks: Sequence[_Tok], i: int, counts: Sequence[tuple[int, str, int, FieldDecl, float]]
                     ) -> tuple[int, str, int, FieldDecl, float] | None:

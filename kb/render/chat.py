@@ -7,7 +7,6 @@ link, image or autolink is possible.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -182,10 +181,6 @@ class MissingRow:
     decisive: bool
     input: Input | None
 
-    @property
-    def css(self) -> str:
-        return css_name(self.field)
-
 
 @dataclass(frozen=True)
 class KnownRow:
@@ -196,15 +191,6 @@ class KnownRow:
     value: str
     source: str
     input: Input | None
-
-    @property
-    def css(self) -> str:
-        return css_name(self.id)
-
-
-def css_name(ident: str) -> str:
-    """A fact id as a CSS class name part (`asker.team_size` -> `asker-team_size`)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", ident)
 
 
 def missing_html(rows: Sequence[MissingRow]) -> str:

@@ -79,6 +79,7 @@ def _filters(env: jinja2.Environment) -> jinja2.Environment:
         could_change=words.could_change,
         use=words.use_text,
         strength=words.strength_text,
+        css=words.css_name,
     )
     env.globals.update(KIND_HEADINGS=words.KIND_HEADINGS, OUTWEIGHED=words.OUTWEIGHED, why_steps=words.why_steps,
                        said_words=words.said_words)

@@ -5,6 +5,7 @@ Plain text: every function returns text to be escaped where it is put (the templ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -326,3 +327,8 @@ def why_steps(answer: Answer, conclusion: Conclusion, glossary: Glossary | None 
         what += f" It counts {side} {option_label(conclusion.option).lower()}, weight {abs(conclusion.strength):g}."
     steps.append(Step("applies", what, f"{conclusion.rule.file}:{conclusion.rule.line}", title))
     return steps
+
+
+def css_name(ident: str) -> str:
+    """A fact id as a CSS class name part (`asker.team_size` -> `asker-team_size`): the chat's `css` filter."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", ident)
