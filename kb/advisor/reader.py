@@ -983,9 +983,23 @@ class Reader:
         first = toks[0].text
         if start == lo + 1 == 1 and first.isalpha() and first.islower() and _qualifies(first):
             return True  # "fashion ecommerce, 40 staff", "indie game studio": what the message opens with
+        if self._opening_title(toks, s, e):
+            return True  # "Used car marketplace: ...", "invoice factoring fintech, 4 person ML team"
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True
-        return bool(self._find(toks, self._organisations, e, min(len(toks), e + 2)))
+        # "a fintech startup", or a label that ends in such a word itself ("a pet insurance startup")
+        return bool(self._find(toks, self._organisations, e - 1, min(len(toks), e + 2)))
+
+    def _opening_title(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
+        """Whether tokens s..e end the few plain words a message opens with, as a title of who is asking
+        ("Used car marketplace: ...", "invoice factoring fintech, 4 person ML team", "Hospice nurse manager
+        here."): no pronoun or other word of a sentence before them, and a stop (or "here") right after."""
+        if not 0 < s <= 4 or any(not t.text.isalpha() and not _described(t.text) or t.lower in _PRONOUNS
+                                 or t.lower in _ARTICLES for t in toks[:s]):
+            return False
+        after = e + next((len(p) for p in self._organisations.starting(toks[e].lower, toks[e].norm)
+                          if self._at(toks, e, p)), 0) if e < len(toks) else e
+        return after >= len(toks) or toks[after].text in (",", ":", ".", "-", "(", "!", ";") or toks[after].lower == "here"
 
     def _role(self, toks: Sequence[_Tok], start: int, end: int | None = None) -> str | None:
         """Who does what: the role of the nearest role word before a match in its clause; with none there, of a

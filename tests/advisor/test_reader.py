@@ -390,6 +390,13 @@ def test_a_common_word_is_no_misspelt_name(read, question: str) -> None:  # type
     ("our analytics unit is part of the municipality, two people on it", "industry:government"),
     ("we're a customs brokerage moving containers through Antwerp", None),
     ("crypto exchange in Lisbon, the fraud scoring has to get faster", "industry:finance"),
+    # organisations named by what they are, not by their sector's name
+    ("Physio clinic owner here, we'd like to predict no-shows", "industry:healthcare"),
+    ("regional fire brigade: we want to forecast call volumes", "industry:government"),
+    ("Payroll lending fintech, five devs", "industry:finance"),
+    ("we make tax filing software and sell it to accountants", "industry:software"),
+    ("we sell body cameras to the police", None),
+    ("freight brokerage, 2 ML engineers matching loads to trucks", None),
 ])
 def test_an_industry_is_the_askers_own_not_their_customers(read, question: str,  # type: ignore[no-untyped-def]
                                                            industry: str | None) -> None:
