@@ -104,6 +104,10 @@ class Cues:
     negation_after: tuple[str, ...] = ()
     pseudo_negation: tuple[str, ...] = ()
     terminators: tuple[str, ...] = ()
+    departures: tuple[str, ...] = ()
+    """Negation words that leave something for something else ("moving off", "replacing"): their scope ends
+    at an arrival word ("moving off TensorFlow to PyTorch" drops TensorFlow, not PyTorch)."""
+    arrivals: tuple[str, ...] = ()
     hedges_before: tuple[str, ...] = ()
     hedges_after: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
@@ -124,6 +128,9 @@ class Cues:
     """Words after an industry that make it what the asker is ("a fintech startup")."""
     functions: tuple[str, ...] = ()
     """Words after an industry word that make it a job or department, not an industry ("our finance director")."""
+    departments: tuple[str, ...] = ()
+    """Industry words that also name a department: followed by "team" or "desk" they are one ("our finance
+    team", "the research group at a retailer"), not the asker's industry."""
     compounds: tuple[str, ...] = ()
     """Words just before an industry word that make it another thing ("a seed bank", "a food bank")."""
     not_names: tuple[str, ...] = ()
@@ -441,13 +448,14 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
     return Cues(
         negation_before=low(neg.get("before")), negation_after=low(neg.get("after")),
         pseudo_negation=low(neg.get("pseudo")), terminators=low(neg.get("terminators")),
+        departures=low(neg.get("departures")), arrivals=low(neg.get("arrivals")),
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
         conditions=low(hedges.get("conditions")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
-        compounds=low(industry.get("compounds")),
+        compounds=low(industry.get("compounds")), departments=low(industry.get("departments")),
         not_names=low(doc.get("not_names")),
         domain=low(doc.get("domain")), alternatives=low(doc.get("alternatives")))
 
@@ -565,13 +573,13 @@ PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "mi
 CUES_SCHEMA = _mapping("the cues file", {
     "negation": _mapping("`negation`", {"window": {"type": "integer", "minimum": 1, "maximum": 20},
                                         "before": _WORDS, "after": _WORDS, "pseudo": _WORDS,
-                                        "terminators": _WORDS}),
+                                        "terminators": _WORDS, "departures": _WORDS, "arrivals": _WORDS}),
     "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS}),
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
-                                         "functions": _WORDS, "compounds": _WORDS}),
+                                         "functions": _WORDS, "compounds": _WORDS, "departments": _WORDS}),
 })
 """reader/cues.yaml: negation, hedge, role and requirement words."""
 

@@ -705,6 +705,8 @@ class Reader:
         self._neg_before = self._phrases(cues.negation_before)
         self._neg_after = self._phrases(cues.negation_after)
         self._pseudo = self._phrases(cues.pseudo_negation)
+        self._departures = frozenset(self._words(p) for p in cues.departures)
+        self._arrivals = self._phrases(cues.arrivals)
         self._terminators = self._phrases(cues.terminators)
         self._hedge_before = self._phrases(cues.hedges_before)
         self._hedge_after = self._phrases(cues.hedges_after)
@@ -718,6 +720,7 @@ class Reader:
         self._organisations = self._phrases(cues.organisations)
         self._functions = self._phrases(cues.functions)
         self._compounds = frozenset(cues.compounds)
+        self._departments = frozenset(cues.departments)
         self._alternatives = {self._words(p) for p in cues.alternatives}
         self._sums = {kind: {self._words(p) for p in words} for kind, words in book.quantities.sums}
         q = book.quantities
@@ -896,8 +899,11 @@ class Reader:
         lo, hi = self._clause_bounds(toks, start)
         pseudo = {i for s, e in self._find(toks, self._pseudo, lo, hi) for i in range(s, e)}
         for s, e in self._find(toks, before, max(lo, start - window - 3), start):
-            if not any(k in pseudo for k in range(s, e)) and start - e <= window:
-                return True
+            if any(k in pseudo for k in range(s, e)) or start - e > window:
+                continue
+            if tuple(t.lower for t in toks[s:e]) in self._departures and self._find(toks, self._arrivals, e, start):
+                continue  # "moving off TensorFlow to PyTorch": what is moved to is not dropped
+            return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
     def _hedged(self, entry: Entry, decl: FieldDecl, toks: Sequence[_Tok], s: int, e: int,
@@ -958,6 +964,11 @@ class Reader:
             return False  # "our finance director", "finance cut the budget"
         if s > 0 and toks[s - 1].lower in self._compounds:
             return False  # "a seed bank", "a food bank": another thing
+        if e - s == 1 and s > 0 and toks[s].lower.endswith("ing") and toks[s - 1].norm in ("are", "am", "is", "be"):
+            return False  # "we're publishing the weights", "we are trading": a verb, not an industry
+        if (e - s == 1 and toks[s].lower in self._departments and e < len(toks)
+                and toks[e].lower in ("team", "teams", "desk", "desks", "unit", "group", "department", "dept")):
+            return False  # "our finance team", "the research group": a department
         if s > lo and toks[s - 1].lower in ("our", "my"):
             return True  # "for our hospital": the asker's own
         if self._find(toks, self._customers, max(lo, s - 2), s):
@@ -983,23 +994,21 @@ class Reader:
         first = toks[0].text
         if start == lo + 1 == 1 and first.isalpha() and first.islower() and _qualifies(first):
             return True  # "fashion ecommerce, 40 staff", "indie game studio": what the message opens with
-        if self._opening_title(toks, s, e):
-            return True  # "Used car marketplace: ...", "invoice factoring fintech, 4 person ML team"
         if self._find(toks, self._self, max(lo, start - 6), s):  # "we're a 4-person fintech"
             return True
         # "a fintech startup", or a label that ends in such a word itself ("a pet insurance startup")
         return bool(self._find(toks, self._organisations, e - 1, min(len(toks), e + 2)))
 
-    def _opening_title(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
-        """Whether tokens s..e end the few plain words a message opens with, as a title of who is asking
-        ("Used car marketplace: ...", "invoice factoring fintech, 4 person ML team", "Hospice nurse manager
-        here."): no pronoun or other word of a sentence before them, and a stop (or "here") right after."""
-        if not 0 < s <= 4 or any(not t.text.isalpha() and not _described(t.text) or t.lower in _PRONOUNS
-                                 or t.lower in _ARTICLES for t in toks[:s]):
+    def _denied_industry(self, toks: Sequence[_Tok], s: int) -> bool:
+        """Whether a negated industry word at token s denies that the asker is one: the negation right before it
+        ("we're not a bank", "not healthcare ourselves", "no longer a fintech"), not a verb it names
+        ("without publishing anything", "we don't take payments") or a thing ("zero software budget")."""
+        k = s - (1 if s > 0 and toks[s - 1].lower in _ARTICLES | {"in"} else 0)
+        if not k or toks[s].lower.endswith("ing") and k == s:
             return False
-        after = e + next((len(p) for p in self._organisations.starting(toks[e].lower, toks[e].norm)
-                          if self._at(toks, e, p)), 0) if e < len(toks) else e
-        return after >= len(toks) or toks[after].text in (",", ":", ".", "-", "(", "!", ";") or toks[after].lower == "here"
+        if self._find(toks, self._functions, s + 1, min(len(toks), s + 2)):
+            return False  # "zero software budget", "no finance team"
+        return any(e in (k, s) for _, e in self._find(toks, self._neg_before, max(0, k - 4), s))
 
     def _role(self, toks: Sequence[_Tok], start: int, end: int | None = None) -> str | None:
         """Who does what: the role of the nearest role word before a match in its clause; with none there, of a
@@ -1060,7 +1069,7 @@ class Reader:
             key = _entity_key(ident)
             s, e = _tok_at(toks, start), _tok_at(toks, end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
-            if key == "industry" and not negated and not self._own_industry(toks, s, e):
+            if key == "industry" and not (self._denied_industry(toks, s) if negated else self._own_industry(toks, s, e)):
                 continue  # "we sell to hospitals", "a legal-research tool": someone else's industry
             maybe = self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
             if key == "requirement" and not negated and (maybe or not self._required(toks, s)):

@@ -393,8 +393,8 @@ def test_a_common_word_is_no_misspelt_name(read, question: str) -> None:  # type
     # organisations named by what they are, not by their sector's name
     ("Physio clinic owner here, we'd like to predict no-shows", "industry:healthcare"),
     ("regional fire brigade: we want to forecast call volumes", "industry:government"),
-    ("Payroll lending fintech, five devs", "industry:finance"),
-    ("we make tax filing software and sell it to accountants", "industry:software"),
+    ("we're a small payroll lending fintech, five devs", "industry:finance"),
+    ("we're a tax software company, five devs", "industry:software"),
     ("we sell body cameras to the police", None),
     ("freight brokerage, 2 ML engineers matching loads to trucks", None),
 ])
@@ -723,6 +723,30 @@ def test_what_replaces_a_dropped_product_is_not_dropped(read) -> None:  # type: 
     u = read("we ditched tensorflow last spring and switched to pytorch, 5 data scientists")
     assert "offering:tensorflow" in entities(u, negated=True)
     assert "offering:pytorch" in entities(u) and "offering:pytorch" not in entities(u, negated=True)
+
+
+@pytest.mark.parametrize(("question", "dropped", "kept"), [
+    ("we're migrating off Databricks onto plain Kubernetes this quarter", "offering:databricks", "offering:kubernetes"),
+    ("replacing our TensorFlow models with PyTorch ones, 3 engineers", "offering:tensorflow", "offering:pytorch"),
+    ("we're ditching SageMaker for MLflow next year", "offering:sagemaker", "offering:mlflow"),
+])
+def test_what_one_moves_to_is_not_what_one_leaves(read, question: str, dropped: str,  # type: ignore[no-untyped-def]
+                                                  kept: str) -> None:
+    u = read(question)
+    assert dropped in entities(u, negated=True)
+    assert kept in entities(u) and kept not in entities(u, negated=True)
+
+
+@pytest.mark.parametrize(("question", "denied"), [
+    ("we are definitely not a hospital, we make rostering software for them", "industry:healthcare"),
+    ("not in government ourselves, though councils buy from us", "industry:government"),
+    ("can we ship the model in our game without publishing the weights?", None),
+    ("zero software budget and one volunteer developer", None),
+])
+def test_an_industry_is_denied_only_of_the_asker(read, question: str,  # type: ignore[no-untyped-def]
+                                                 denied: str | None) -> None:
+    found = {i for i in entities(read(question), negated=True) if i.startswith("industry:")}
+    assert found == ({denied} if denied else set())
 
 
 def test_internal_use_is_internal_only_not_a_statement_about_a_service(read) -> None:  # type: ignore[no-untyped-def]
