@@ -999,8 +999,8 @@ class Reader:
         # "a fintech startup", or a label that ends in such a word itself ("a pet insurance startup")
         return bool(self._find(toks, self._organisations, e - 1, min(len(toks), e + 2)))
 
-    def _denied_industry(self, toks: Sequence[_Tok], s: int) -> bool:
-        """Whether a negated industry word at token s denies that the asker is one: the negation right before it
+    def _denied_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
+        """Whether a negated industry word at tokens s..e denies that the asker is one: the negation right before it
         ("we're not a bank", "not healthcare ourselves", "no longer a fintech"), not a verb it names
         ("without publishing anything", "we don't take payments") or a thing ("zero software budget")."""
         k = s - (1 if s > 0 and toks[s - 1].lower in _ARTICLES | {"in"} else 0)
@@ -1069,7 +1069,8 @@ class Reader:
             key = _entity_key(ident)
             s, e = _tok_at(toks, start), _tok_at(toks, end - 1) + 1
             negated = self._scoped(toks, s, e, self._neg_before, self._neg_after)
-            if key == "industry" and not (self._denied_industry(toks, s) if negated else self._own_industry(toks, s, e)):
+            of_asker = self._denied_industry if negated else self._own_industry
+            if key == "industry" and not of_asker(toks, s, e):
                 continue  # "we sell to hospitals", "a legal-research tool": someone else's industry
             maybe = self._scoped(toks, s, e, self._hedge_before, self._hedge_after)
             if key == "requirement" and not negated and (maybe or not self._required(toks, s)):

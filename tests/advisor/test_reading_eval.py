@@ -16,8 +16,8 @@ from kb.advisor.reader import DEFAULT_THRESHOLD
 from kb.advisor.reading_eval import MIN_FIT_SUPPORT, end_to_end, evaluate, fit, load_files, split_files
 from kb.config import Paths
 
-FLOORS = {"micro_f1": 0.85, "decisive_precision": 0.93, "asked_accuracy": 0.92}
-"""Last raised at test micro-F1 0.856, decisive precision 0.932, kind of question 0.930."""
+FLOORS = {"micro_f1": 0.855, "decisive_precision": 0.93, "asked_accuracy": 0.92}
+"""Last raised at test micro-F1 0.864, decisive precision 0.937, kind of question 0.935."""
 END_TO_END_FLOOR = 0.93
 """Share of reader/eval/end_to_end.yaml that must pass (82 of 85 when last raised)."""
 
