@@ -1011,20 +1011,24 @@ class Reader:
         return any(e in (k, s) for _, e in self._find(toks, self._neg_before, max(0, k - 4), s))
 
     def _role(self, toks: Sequence[_Tok], start: int, end: int | None = None) -> str | None:
-        """Who does what: the role of the nearest role word before a match in its clause; with none there, of a
-        role word in a relative clause right after it ("the SaaS we sell", "the API that we run")."""
+        """Who does what: the role of a role word in a relative clause right after a match ("the SaaS we sell",
+        "the API that we run"), which is said of the thing itself; else of the nearest role word before it in its
+        clause ("can we use a BSL database inside the hosted product we sell?" offers the product)."""
+        if end is not None:
+            k = end + (1 if end < len(toks) and toks[end].lower in ("that", "which") else 0)
+            # "we" inside the match itself ("the hosted analytics product we sell") or right after it
+            for w in [*(i for i in range(start + 1, end - 1) if toks[i].lower == "we"), k]:
+                if w + 1 < len(toks) and toks[w].lower == "we":
+                    for role, phrases in self._roles.items():
+                        if any(s == w + 1 for s, _ in self._find(toks, phrases, w + 1, min(len(toks), w + 4))):
+                            return role
         lo, _ = self._clause_bounds(toks, start)
         best: tuple[int, str] | None = None
         for role, phrases in self._roles.items():
-            for s, _ in self._find(toks, phrases, lo, start):
+            # with a match's end given, its own first word counts too ("sell access to")
+            for s, _ in self._find(toks, phrases, lo, start + 1 if end is not None else start):
                 if best is None or s > best[0]:
                     best = (s, role)
-        if best is None and end is not None:
-            k = end + (1 if end < len(toks) and toks[end].lower in ("that", "which") else 0)
-            if k + 1 < len(toks) and toks[k].lower == "we":
-                for role, phrases in self._roles.items():
-                    if any(s == k + 1 for s, _ in self._find(toks, phrases, k + 1, min(len(toks), k + 4))):
-                        return role
         return best[1] if best else None
 
     # -- reading ---------------------------------------------------------------------------------------

@@ -57,6 +57,17 @@ def test_a_denied_industry_is_not_taken(read) -> None:  # type: ignore[no-untype
     assert "industry:finance" in entities(u, negated=True)
 
 
+@pytest.mark.parametrize("question", [
+    "we sell access to our forecasting model, clients pay per call",
+    "we'll serve the fine-tuned model to our paying subscribers from our own backend",
+    "the tutor runs as an API that three language schools pay us for",
+    "can we put an SSPL database inside the managed dashboard product we sell to councils?",
+])
+def test_offering_a_service_in_new_wordings(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    f = facts(read(question))
+    assert f.get("network_service") is True and "buys_service" not in f
+
+
 def test_no_longer_offering_a_service_is_a_no(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("we stopped being a SaaS last year, it's no longer a SaaS"))["network_service"] is False
 
