@@ -68,6 +68,17 @@ def test_offering_a_service_in_new_wordings(read, question: str) -> None:  # typ
     assert f.get("network_service") is True and "buys_service" not in f
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("the LGPL codec is compiled into the doorbell cameras we sell to landlords", True),
+    ("we lease the scanners to clinics and the model runs on them", True),
+    ("is MIT code fine inside the subscription platform we sell?", None),
+    ("our sorting model will run on the conveyor robots we manufacture", True),
+])
+def test_shipping_inside_a_thing_sold_in_new_wordings(read, question: str,  # type: ignore[no-untyped-def]
+                                                      expected: bool | None) -> None:
+    assert facts(read(question)).get("distributes") is expected
+
+
 def test_no_longer_offering_a_service_is_a_no(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("we stopped being a SaaS last year, it's no longer a SaaS"))["network_service"] is False
 
