@@ -1128,9 +1128,10 @@ class Reader:
             return c.obs.source.start or 0, c.obs.source.end or 0
 
         def rivals(c: _Candidate, d: _Candidate) -> bool:
-            """Different values of one field read over overlapping words."""
-            return (c.obs.key == d.obs.key and c.obs.value != d.obs.value and span(c)[0] < span(d)[1]
-                    and span(d)[0] < span(c)[1])
+            """Different values of one field read over overlapping words, or one value said and denied ("without it
+            costing a fortune" fears the cost its shorter "costing a fortune", after "without", would deny)."""
+            return (c.obs.key == d.obs.key and (c.obs.value != d.obs.value or c.obs.negated != d.obs.negated)
+                    and span(c)[0] < span(d)[1] and span(d)[0] < span(c)[1])
 
         by_pattern = [c for c in cands if c.obs.source.how == "pattern" and c.obs.key in self.book.fields]
         beaten = {id(c) for c in by_pattern for d in by_pattern

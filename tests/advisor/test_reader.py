@@ -865,6 +865,12 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("there's a single A6000 in the office", "gpus", True),
     ("the forecasts are hosted by us and the co-ops log in", "network_service", True),
     ("the model is the product, everything else is a wrapper", "core_differentiator", True),
+    # worries said by what they do to the asker
+    ("we need to run the matching models without it costing a fortune", "main_concern", "cost"),
+    ("the hosting invoice keeps climbing every quarter", "main_concern", "cost"),
+    ("our booking page fell over twice during the summer sale", "main_concern", "scalability"),
+    ("a rival agency launches the same thing in March, so timing is the issue", "main_concern", "time_to_market"),
+    ("our patient notes must not end up in some vendor's training data", "main_concern", "data_privacy"),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
