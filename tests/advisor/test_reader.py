@@ -871,6 +871,10 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("our booking page fell over twice during the summer sale", "main_concern", "scalability"),
     ("a rival agency launches the same thing in March, so timing is the issue", "main_concern", "time_to_market"),
     ("our patient notes must not end up in some vendor's training data", "main_concern", "data_privacy"),
+    # skills said by what people can or have done
+    ("honestly I can't code, I run the front desk", "ml_skills", "none"),
+    ("our one analyst is self-taught and learning python at night", "ml_skills", "some"),
+    ("5 data scientists who have built this twice before at other lenders", "ml_skills", "strong"),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
