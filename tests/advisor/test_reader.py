@@ -875,6 +875,10 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("honestly I can't code, I run the front desk", "ml_skills", "none"),
     ("our one analyst is self-taught and learning python at night", "ml_skills", "some"),
     ("5 data scientists who have built this twice before at other lenders", "ml_skills", "strong"),
+    # an old system said by its age
+    ("scores must land in a claims engine from the late 90s", "legacy_serving", True),
+    ("the model runs next to our 20-year-old dispatch software", "legacy_serving", True),
+    ("the packing line still has Windows XP terminals", "legacy_serving", True),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
