@@ -879,6 +879,10 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("scores must land in a claims engine from the late 90s", "legacy_serving", True),
     ("the model runs next to our 20-year-old dispatch software", "legacy_serving", True),
     ("the packing line still has Windows XP terminals", "legacy_serving", True),
+    # used inside only, in other words
+    ("we host the AGPL wiki internally for our nurses", "internal_only", True),
+    ("the chatbot is only used by our own call-centre agents", "internal_only", True),
+    ("the dashboard stays internal, it's never exposed publicly", "internal_only", True),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
