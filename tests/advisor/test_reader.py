@@ -883,6 +883,10 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("we host the AGPL wiki internally for our nurses", "internal_only", True),
     ("the chatbot is only used by our own call-centre agents", "internal_only", True),
     ("the dashboard stays internal, it's never exposed publicly", "internal_only", True),
+    # earning from it, or not
+    ("we charge landlords per unit for the screening feature", "commercial_use", True),
+    ("the mobile game has a paid tier and ads", "commercial_use", True),
+    ("it's a parish project and nothing we build will ever be sold", "commercial_use", False),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
