@@ -887,6 +887,10 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("we charge landlords per unit for the screening feature", "commercial_use", True),
     ("the mobile game has a paid tier and ads", "commercial_use", True),
     ("it's a parish project and nothing we build will ever be sold", "commercial_use", False),
+    # what the business rests on, and who runs it
+    ("the fraud score is the whole product, it's the reason clients choose us", "core_differentiator", True),
+    ("we plan to self-host everything on our own racks", "buys_service", False),
+    ("we'd rather pay for an API than keep GPUs busy", "buys_service", True),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
