@@ -891,6 +891,11 @@ def test_how_long_a_tool_may_last_is_no_deadline(read) -> None:  # type: ignore[
     ("the fraud score is the whole product, it's the reason clients choose us", "core_differentiator", True),
     ("we plan to self-host everything on our own racks", "buys_service", False),
     ("we'd rather pay for an API than keep GPUs busy", "buys_service", True),
+    # any country by its name; weights kept or not
+    ("pupil records have to stay in Estonia", "data_residency", "in_country"),
+    ("claims data cannot leave Chile under local law", "data_residency", "in_country"),
+    ("audit wants us to hold a copy of the weights for seven years", "open_weights_needed", True),
+    ("for us calling an API is totally fine", "open_weights_needed", False),
 ])
 def test_skills_worries_data_and_what_is_offered_said_plainly(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                                value: object) -> None:
