@@ -105,8 +105,9 @@ class Cues:
     pseudo_negation: tuple[str, ...] = ()
     terminators: tuple[str, ...] = ()
     departures: tuple[str, ...] = ()
-    """Negation words that leave something for something else ("moving off", "replacing"): their scope ends
-    at an arrival word ("moving off TensorFlow to PyTorch" drops TensorFlow, not PyTorch)."""
+    """Negation words (besides `negation_before`) that leave something for something else ("moving off",
+    "replacing"): their scope ends at an arrival word ("moving off TensorFlow to PyTorch" drops TensorFlow, not
+    PyTorch)."""
     arrivals: tuple[str, ...] = ()
     hedges_before: tuple[str, ...] = ()
     hedges_after: tuple[str, ...] = ()

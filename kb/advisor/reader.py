@@ -702,7 +702,7 @@ class Reader:
             for k, (pattern, _) in enumerate(entry.patterns):
                 self._matcher.add(f"{n}:{k}", [pattern])
         cues = book.cues
-        self._neg_before = self._phrases(cues.negation_before)
+        self._neg_before = self._phrases([*cues.negation_before, *cues.departures])  # a departure negates too
         self._neg_after = self._phrases(cues.negation_after)
         self._pseudo = self._phrases(cues.pseudo_negation)
         self._departures = frozenset(self._words(p) for p in cues.departures)
