@@ -552,10 +552,15 @@ class _Tok:
     i: int
 
 
+_WH = frozenset(("what", "where", "how", "who", "why", "when", "which", "there", "here", "that"))
+
+
 class _Toks(list[_Tok]):
-    """A question's tokens, with whether each ends a clause (computed once per question)."""
+    """A question's tokens, with whether each ends a clause (computed once per question) and whether each lies
+    inside a name the question gives an entity (set once its names are found)."""
 
     terminators: list[bool]
+    named: list[bool]
 
 
 class _Phrases:
@@ -840,6 +845,7 @@ class Reader:
         toks = _Toks(_Tok(t.text, t.lower_, t.norm_.lower(), t.idx, t.idx + len(t.text), n)
                      for n, t in enumerate(t for t in doc if not t.is_space))
         toks.terminators = [self._terminates(toks, j) for j in range(len(toks))]
+        toks.named = [False] * len(toks)
         return toks
 
     @staticmethod
@@ -1016,20 +1022,43 @@ class Reader:
         clause ("can we use a BSL database inside the hosted product we sell?" offers the product)."""
         if end is not None:
             k = end + (1 if end < len(toks) and toks[end].lower in ("that", "which") else 0)
-            # "we" inside the match itself ("the hosted analytics product we sell") or right after it
+            # "we" (or "I") inside the match itself ("the hosted analytics product we sell") or right after it
+            # ("a SaaS I run for clients")
             for w in [*(i for i in range(start + 1, end - 1) if toks[i].lower == "we"), k]:
-                if w + 1 < len(toks) and toks[w].lower == "we":
+                if w + 1 < len(toks) and toks[w].lower in ("we", "i"):
                     for role, phrases in self._roles.items():
                         if any(s == w + 1 for s, _ in self._find(toks, phrases, w + 1, min(len(toks), w + 4))):
                             return role
+        named = getattr(toks, "named", None)
+        hi = start + 1 if end is not None else start  # with a match's end given, its own first word counts too
         lo, _ = self._clause_bounds(toks, start)
-        best: tuple[int, str] | None = None
-        for role, phrases in self._roles.items():
-            # with a match's end given, its own first word counts too ("sell access to")
-            for s, _ in self._find(toks, phrases, lo, start + 1 if end is not None else start):
-                if best is None or s > best[0]:
-                    best = (s, role)
-        return best[1] if best else None
+        # a clause with no role word of its own that only continues the one before takes that clause's verb ("we
+        # expose the engine, unmodified, as a paid API"), though not a word that says nothing by itself ("we're a
+        # bank, ..." says nothing of who runs a service named later)
+        sentence = self._sentence_start(toks, start)
+        adjunct = lo < len(toks) and toks[lo].lower in ("as", "via", "through", "behind", "over", "for", "to")
+        for wide, first in enumerate(dict.fromkeys((lo, sentence if adjunct else lo))):
+            best: tuple[int, str] | None = None
+            for role, phrases in self._roles.items():
+                for s, e in self._find(toks, phrases, first, hi):
+                    if named is not None and named[s]:
+                        continue  # a word inside a name is no role word: "the Elastic License"
+                    if wide and all(self._nlp.vocab[t.lower].is_stop for t in toks[s:e]):
+                        continue
+                    if s > 0 and toks[s].lower in ("'s", "is") and toks[s - 1].lower in _WH:
+                        continue  # "what's the checklist for a hosted service?" asks; it offers nothing
+                    if best is None or s > best[0]:
+                        best = (s, role)
+            if best is not None:
+                return best[1]
+        return None
+
+    def _sentence_start(self, toks: Sequence[_Tok], i: int) -> int:
+        """The first token of the sentence holding token i."""
+        for j in range(i - 1, -1, -1):
+            if toks[j].text in (".", "!", "?", ";", "\n") or toks[j].text.endswith("\n"):
+                return j + 1
+        return 0
 
     # -- reading ---------------------------------------------------------------------------------------
     def read(self, question: str) -> Understanding:
@@ -1094,6 +1123,10 @@ class Reader:
                 covered.append((start, end))
 
         named = list(covered)  # the spans of names, before the patterns' spans join them
+        for a, b in named:
+            for t in toks:
+                if a <= t.start < b:
+                    toks.named[t.i] = True
         product_spans = [(c.obs.source.start or 0, c.obs.source.end or 0) for c in cands
                          if str(c.obs.value).startswith("offering:")]
         # field values and kinds of question by pattern
@@ -1115,6 +1148,9 @@ class Reader:
                 continue
             if any(a <= start and end <= b for a, b in product_spans):
                 continue  # "Azure" inside "Azure Machine Learning" names a product, not the asker's cloud
+            if (entry.field == "industry" and toks[s].lower not in ("we", "i", "'re", "are", "am", "'m")
+                    and not self._own_industry(toks, s, e)):
+                continue  # "we buy from an online store": someone else's, as for an industry's name
             obs = self._field_observation(entry, toks, s, e, src(start, end, "pattern", via),
                                           states_negative=(n, k) in self._negative_patterns)
             if obs is not None:
@@ -1235,7 +1271,10 @@ class Reader:
                                if not c.hedged or (conditions and c.condition)}.values(),
                               key=lambda o: (o.source.start or 0, o.key))
         last = {o.key: o for o in observations if not o.negated and o.source.how == "quantity"}
-        return [o for o in observations if o.negated or o.source.how != "quantity" or last[o.key] is o]
+        # a zero said in words yields to an amount stated ("practically no budget: 5k a year max")
+        return [o for o in observations if o.negated or (o.source.how != "quantity" and not (
+            o.key in last and isinstance(o.value, int | float) and not isinstance(o.value, bool) and o.value == 0))
+            or last.get(o.key) is o]
 
     def _field_observation(self, entry: Entry, toks: Sequence[_Tok], s: int, e: int, source: Source,
                            states_negative: bool = False) -> _Candidate | None:
@@ -1437,8 +1476,10 @@ class Reader:
             currency = currency_before or num.currency
             if currency is None and end_i < len(toks) and toks[end_i].lower in self._currency:
                 currency, end_i = self._currency[toks[end_i].lower], end_i + 1
+            implied = False
             if currency is None and end_i - 1 >= j and toks[end_i - 1].lower in self._implied_currency:
                 currency = self._currency[self._implied_currency[toks[end_i - 1].lower].lower()]  # "forty grand"
+                implied = True
             start_char = toks[i].start
             currency_note = ""
             corrected = None
@@ -1473,22 +1514,33 @@ class Reader:
                 period = self._period(toks, end_i)
                 factor = period[0] if period else 1.0
                 end_i += period[1] if period else 0
-                if currency_note and end_i < len(toks) and toks[end_i].lower in self._currency:
-                    # "8k/month CAD": the currency may follow the period
-                    currency, end_i, currency_note = self._currency[toks[end_i].lower], end_i + 1, ""
+                named_at = end_i + (1 if end_i + 1 < len(toks) and toks[end_i].text == "," else 0)
+                if ((currency_note or implied) and named_at < len(toks) and toks[named_at].lower in self._currency
+                        and not (named_at + 1 < len(toks) and self._number_at(toks, named_at + 1))):
+                    # "8k/month CAD", "10 grand a year, pounds": the currency may follow the period
+                    currency, end_i, currency_note = self._currency[toks[named_at].lower], named_at + 1, ""
+                elif corrected is not None and corrected[1] == "money" and not period:
+                    factor = corrected[4]  # "5k a month, sorry, 6k": a month again
                 code, rate = currency
                 amount = value * factor * rate
                 via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
                     f" at {rate:g} USD/{code} ({self.book.quantities.rates_as_of})" if code != "USD" else "")
                 for d in by_unit["money"]:
-                    if self._cued(d, toks, i) and self._plausible(d, amount):
+                    if (corrected is not None or self._cued(d, toks, i)) and self._plausible(d, amount):
                         out.append(self._quantity(d, amount, src(start_char, toks[end_i - 1].end, "quantity",
                                                                  via + currency_note)))
+                        # "50k a year, sorry, 40k": a bare number after a correction word is money again
+                        stated.append((len(out) - 1, "money", end_i, d, factor))
+                        break
                 i = end_i
                 continue
             if unit is not None:
                 kind, factor, unit_used = unit
                 end_i += unit_used
+                if (kind == "people" and (unit_used or num.glued) and end_i < len(toks)
+                        and toks[end_i].lower in self._counted):
+                    i = end_i  # "a 40k-person town": what is counted is no team
+                    continue
                 if value == 0 and unit_used and counts and counts[-1][1] == kind and kind in self._parts:
                     # "40 staff and zero ML people": of the headcount, nobody would do the work
                     dropped.add(counts[-1][0])

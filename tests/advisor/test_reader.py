@@ -406,7 +406,7 @@ def test_a_common_word_is_no_misspelt_name(read, question: str) -> None:  # type
 
 
 @pytest.mark.parametrize(("question", "industry"), [
-    ("we sell scheduling software to hospitals and clinics", None),
+    ("we sell scheduling software to hospitals and clinics", "industry:software"),  # a maker of software
     ("as a regional bank we need this on-prem", "industry:finance"),
     ("insurtech, 6 engineers, all on GCP", "industry:finance"),
     ("our analytics unit is part of the municipality, two people on it", "industry:government"),
@@ -1039,3 +1039,68 @@ def test_skills_said_by_what_someone_knows_or_has_done(read, question: str, skil
 def test_a_number_of_places_run_is_the_askers_industry(read) -> None:  # type: ignore[no-untyped-def]
     assert facts(read("we run four care homes in Kent and want to predict falls"))["industry"] == "industry:healthcare"
     assert "industry" not in facts(read("we sell to two hospitals in Leeds"))
+
+
+@pytest.mark.parametrize("question", [
+    "we plan to expose the parser, patched a little, as a paid endpoint for insurers",
+    "it's a hosted translation service we operate for law firms",
+    "could I put an MPL library in a SaaS I operate for schools?",
+    "the clinics upload their scans to our API and get a report back",
+    "we make the scheduler available to hauliers over the internet",
+])
+def test_offering_a_service_said_across_a_clause_or_by_whom_it_is_run(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("network_service") is True
+
+
+@pytest.mark.parametrize("question", [
+    "we're a hospital group, what's the checklist for onboarding a hosted transcription service?",
+    "under the Elastic License can a bank pay for a hosted search product?",
+])
+def test_a_service_bought_is_not_offered_though_a_licence_or_a_be_verb_comes_first(  # type: ignore[no-untyped-def]
+        read, question: str) -> None:
+    assert facts(read(question)).get("network_service") is not True
+
+
+@pytest.mark.parametrize(("question", "industry"), [
+    ("an online pottery store, me and my sister", "industry:ecommerce"),
+    ("we write dental practice software and sell it per seat", "industry:software"),
+    ("we're a SaaS for yoga studios, 4 devs", "industry:software"),
+    ("we get our paper from an online stationery shop", None),
+])
+def test_an_industry_said_by_what_the_asker_makes_or_where_they_sell(  # type: ignore[no-untyped-def]
+        read, question: str, industry: str | None) -> None:
+    assert facts(read(question)).get("industry") == industry
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("budget is 30k a year - sorry, 35k", "budget_usd", 35_000),
+    ("we can spend 2k a month, actually make that 3k", "budget_usd", 36_000),
+    ("about 8 grand a year, euros", "budget_usd", 8_000 * 1.08),
+    ("hardly any budget, 3k USD a year at most", "budget_usd", 3_000),
+])
+def test_money_corrected_named_after_or_given_after_saying_there_is_none(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, value: float) -> None:
+    assert facts(read(question))[field] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("question", [
+    "our shop turns over 3M GBP a year and we want better search",
+    "we charge 4 EUR/month per device for the app",
+    "the council serves a 90k-person district",
+    "the tool is free and earns us no money, 2 devs",
+])
+def test_revenue_prices_and_a_places_people_are_no_budget_or_team(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    f = facts(read(question))
+    assert "budget_usd" not in f and f.get("team_size") in (None, 2)
+
+
+@pytest.mark.parametrize(("question", "skills"), [
+    ("four data scientists with deep hands-on experience", "strong"),
+    ("we're a seasoned and experienced bunch", "strong"),
+    ("two engineers who came from top AI labs", "strong"),
+    ("honestly we have zero clue about ML", "none"),
+    ("nobody at the charity does data science", "none"),
+    ("5 devs, one with good ML experience", None),
+])
+def test_skills_said_by_how_experienced_a_team_is(read, question: str, skills: str | None) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("ml_skills") == skills
