@@ -1484,8 +1484,8 @@ class Reader:
             currency_note = ""
             corrected = None
             if (unit is not None and num.article and unit[0] in self._no_article
-                    and not self._with_self(toks, i, unit[0])):
-                unit = None  # "as a data scientist" counts no one; "me and a contractor" counts two
+                    and not self._with_self(toks, i, unit[0]) and not self._summed(toks, i, unit[0], counts)):
+                unit = None  # "as a data scientist" counts no one; "me and a contractor", "2 devs and an analyst" do
             part = (self._part(toks, end_i) if unit is None and currency is None and not num.glued
                     and not num.article else None)  # "has dabbled a bit in NLP": "a" counts no one
             if part is not None:
@@ -1541,6 +1541,14 @@ class Reader:
                         and toks[end_i].lower in self._counted):
                     i = end_i  # "a 40k-person town": what is counted is no team
                     continue
+                if stated and i >= 2 and (toks[i - 2].lower, toks[i - 1].lower) in (("out", "of"), ("total", "of")):
+                    i = end_i  # "15 in data science out of 2000 staff": the whole the part was counted from
+                    continue
+                if corrected is None and (unit_used or num.glued):
+                    # "under 20ms, no wait, 15ms": a count corrected with its unit keeps the field it corrects,
+                    # whether or not a cue word stands by it
+                    again = self._correcting(toks, i, stated)
+                    corrected = again if again is not None and again[1] == kind else None
                 if value == 0 and unit_used and counts and counts[-1][1] == kind and kind in self._parts:
                     # "40 staff and zero ML people": of the headcount, nobody would do the work
                     dropped.add(counts[-1][0])
@@ -1602,6 +1610,15 @@ class Reader:
             if joined:
                 return None, start
         return None
+
+    def _summed(self, toks: Sequence[_Tok], i: int, kind: str,
+                counts: Sequence[tuple[int, str, int, FieldDecl, float]]) -> bool:
+        """Whether "a"/"an" at token i follows a count of the kind and a word joining two counts of it ("2 devs
+        and an analyst"), so it counts one."""
+        if not counts or counts[-1][1] != kind:
+            return False
+        between = tuple(t.lower for t in toks[counts[-1][2]:i])
+        return between in self._sums.get(kind, ())
 
     def _self_start(self, toks: Sequence[_Tok], i: int, kind: str) -> int | None:
         """Where the words adding the asker to a count at token i begin ("me and" in "just me and a contractor",
@@ -1686,6 +1703,10 @@ class Reader:
         if not decl.cues and not decl.counter_cues:
             return True
         words = self._clause_words(toks, i)
+        lo, _ = self._clause_bounds(toks, i)
+        if lo >= 2 and toks[lo].lower in ("like", "about", "around", "roughly", "approximately", "~", "so"):
+            # "it's costing us a fortune, like 40k a month": the amount of the clause before
+            words = self._clause_words(toks, lo - 2) + words
         if decl.cues and not self._has_cue(words, decl.cues):
             return False
         return not self._counter_cued(decl, words)

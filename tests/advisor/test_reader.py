@@ -1104,3 +1104,20 @@ def test_revenue_prices_and_a_places_people_are_no_budget_or_team(read, question
 ])
 def test_skills_said_by_how_experienced_a_team_is(read, question: str, skills: str | None) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("ml_skills") == skills
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("scoring must finish within 80ms, no wait, 60ms, the checkout team says", "latency_ms", 60),
+    ("12 of them do ML out of 300 employees", "team_size", 12),
+    ("3 engineers and a data scientist, all remote", "team_size", 4),
+    ("half a dozen analysts, none of them ML people", "team_size", 6),
+])
+def test_counts_corrected_with_their_unit_a_part_out_of_a_whole_and_one_more(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, value: float) -> None:
+    assert facts(read(question))[field] == pytest.approx(value)
+
+
+def test_an_amount_that_goes_on_from_what_is_spent_is_no_budget(read) -> None:  # type: ignore[no-untyped-def]
+    f = facts(read("the GPU rental is costing us a fortune, around 9k a month"))
+    assert "budget_usd" not in f and f["main_concern"] == "cost"
+    assert facts(read("money is tight, roughly 20k a year"))["budget_usd"] == 20_000
