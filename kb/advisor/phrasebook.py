@@ -134,6 +134,11 @@ class Cues:
     team", "the research group at a retailer"), not the asker's industry."""
     compounds: tuple[str, ...] = ()
     """Words just before an industry word that make it another thing ("a seed bank", "a food bank")."""
+    groups: tuple[str, ...] = ()
+    """Words after one of `departments` that make it a department ("our finance team", "the trading desk")."""
+    qualifiers: tuple[str, ...] = ()
+    """Words that may stand between a word of `self` and an industry, describing it ("we're a small bank", "a
+    brand-new neobank")."""
     not_names: tuple[str, ...] = ()
     """Capitalised words never reported as unknown names (places, months, job titles)."""
     domain: tuple[str, ...] = ()
@@ -457,6 +462,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
         compounds=low(industry.get("compounds")), departments=low(industry.get("departments")),
+        qualifiers=low(industry.get("qualifiers")), groups=low(industry.get("groups")),
         not_names=low(doc.get("not_names")),
         domain=low(doc.get("domain")), alternatives=low(doc.get("alternatives")))
 
@@ -580,7 +586,8 @@ CUES_SCHEMA = _mapping("the cues file", {
     "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
-                                         "functions": _WORDS, "compounds": _WORDS, "departments": _WORDS}),
+                                         "functions": _WORDS, "compounds": _WORDS, "departments": _WORDS,
+                                         "qualifiers": _WORDS, "groups": _WORDS}),
 })
 """reader/cues.yaml: negation, hedge, role and requirement words."""
 

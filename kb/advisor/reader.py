@@ -726,6 +726,8 @@ class Reader:
         self._functions = self._phrases(cues.functions)
         self._compounds = frozenset(cues.compounds)
         self._departments = frozenset(cues.departments)
+        self._qualifiers = frozenset(cues.qualifiers)
+        self._groups = frozenset(cues.groups)
         self._alternatives = {self._words(p) for p in cues.alternatives}
         self._sums = {kind: {self._words(p) for p in words} for kind, words in book.quantities.sums}
         q = book.quantities
@@ -966,14 +968,16 @@ class Reader:
         "as a hospital"), naming what they are ("a fintech startup"), or opening a clause ("fintech, 4 people"),
         and not whom they serve ("we sell to banks")."""
         lo, _ = self._clause_bounds(toks, s)
-        if self._find(toks, self._functions, e, min(len(toks), e + 2)):
-            return False  # "our finance director", "finance cut the budget"
+        if self._find(toks, self._functions, e, min(len(toks), e + 2)) and not (
+                e + 1 < len(toks) and toks[e].text.isupper() and toks[e].text.isalpha()):
+            return False  # "our finance director", "finance cut the budget" (not "hospital IT lead here": the
+            # department, named by its acronym, of an organisation named first)
         if s > 0 and toks[s - 1].lower in self._compounds:
             return False  # "a seed bank", "a food bank": another thing
         if e - s == 1 and s > 0 and toks[s].lower.endswith("ing") and toks[s - 1].norm in ("are", "am", "is", "be"):
             return False  # "we're publishing the weights", "we are trading": a verb, not an industry
         if (e - s == 1 and toks[s].lower in self._departments and e < len(toks)
-                and toks[e].lower in ("team", "teams", "desk", "desks", "unit", "group", "department", "dept")):
+                and toks[e].lower in self._groups):
             return False  # "our finance team", "the research group": a department
         if s > lo and toks[s - 1].lower in ("our", "my"):
             return True  # "for our hospital": the asker's own
@@ -982,8 +986,7 @@ class Reader:
         start = s
         while start > lo:
             word = toks[start - 1].lower
-            if word in ("a", "an", "the", "small", "big", "large", "regional", "local", "mid-size", "tiny", "national",
-                        "private", "public") or word in self._places:
+            if word in ("a", "an", "the") or word in self._qualifiers or word in self._places:
                 start -= 1  # "a small bank", "a Toronto insurer"
             elif word.endswith("-based"):
                 start -= 1  # "Toronto-based insurer", "UK-based bank"

@@ -1121,3 +1121,15 @@ def test_an_amount_that_goes_on_from_what_is_spent_is_no_budget(read) -> None:  
     f = facts(read("the GPU rental is costing us a fortune, around 9k a month"))
     assert "budget_usd" not in f and f["main_concern"] == "cost"
     assert facts(read("money is tight, roughly 20k a year"))["budget_usd"] == 20_000
+
+
+@pytest.mark.parametrize(("question", "industry"), [
+    ("hospital IT lead here, we want to summarise discharge letters", "industry:healthcare"),
+    ("a brand-new digital bank, 5 engineers", "industry:finance"),
+    ("we design sonar buoys for the navy and nothing may touch the internet", "industry:defense"),
+    ("we build rota apps for the army of volunteers at our shelter", None),
+    ("the finance team wants churn forecasts", None),
+])
+def test_an_organisation_named_before_its_department_or_by_whom_it_builds_for(  # type: ignore[no-untyped-def]
+        read, question: str, industry: str | None) -> None:
+    assert facts(read(question)).get("industry") == industry
