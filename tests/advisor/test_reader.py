@@ -1133,3 +1133,12 @@ def test_an_amount_that_goes_on_from_what_is_spent_is_no_budget(read) -> None:  
 def test_an_organisation_named_before_its_department_or_by_whom_it_builds_for(  # type: ignore[no-untyped-def]
         read, question: str, industry: str | None) -> None:
     assert facts(read(question)).get("industry") == industry
+
+
+@pytest.mark.parametrize(("question", "buys"), [
+    ("something like Airflow but managed, 3 analysts", True),
+    ("we will NOT host anything ourselves, no ops people", True),
+    ("vendor-hosted solutions are out, the scans stay on site", False),
+])
+def test_buying_a_service_or_not_said_without_a_verb(read, question: str, buys: bool) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("buys_service") is buys
