@@ -16,8 +16,9 @@ from kb.advisor.reader import DEFAULT_THRESHOLD
 from kb.advisor.reading_eval import MIN_FIT_SUPPORT, end_to_end, evaluate, fit, load_files, split_files
 from kb.config import Paths
 
-FLOORS = {"micro_f1": 0.855, "decisive_precision": 0.93, "asked_accuracy": 0.92}
-"""Last raised at test micro-F1 0.864, decisive precision 0.937, kind of question 0.935."""
+FLOORS = {"micro_f1": 0.88, "decisive_precision": 0.93, "asked_accuracy": 0.92}
+"""Last raised at test micro-F1 0.889, decisive precision 0.934, kind of question 0.935 (on the labels as audited
+against the written conventions; on the labels before that audit, 0.870, 0.934, 0.935)."""
 END_TO_END_FLOOR = 0.93
 """Share of reader/eval/end_to_end.yaml that must pass (82 of 85 when last raised)."""
 
