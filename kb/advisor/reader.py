@@ -593,6 +593,17 @@ class _PartCues(NamedTuple):
     self_words: _Phrases
 
 
+def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
+    """The tokens of the sentence holding token i: from after the last ".", "!", "?" or ";" before it to the next
+    one (line breaks are whitespace, never tokens)."""
+    lo, hi = i, i
+    while lo > 0 and toks[lo - 1].text not in (".", "!", "?", ";"):
+        lo -= 1
+    while hi < len(toks) and toks[hi].text not in (".", "!", "?", ";"):
+        hi += 1
+    return lo, hi
+
+
 def _tok_at(toks: Sequence[_Tok], char: int) -> int:
     """The index of the token a character offset falls in (or the first after it; the last token past the end)."""
     return next((t.i for t in toks if t.end > char), max(len(toks) - 1, 0))
@@ -933,11 +944,7 @@ class Reader:
 
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
-        lo, hi = i, i
-        while lo > 0 and toks[lo - 1].text not in (".", "!", "?", ";"):
-            lo -= 1
-        while hi < len(toks) and toks[hi].text not in (".", "!", "?", ";"):
-            hi += 1
+        lo, hi = _sentence_bounds(toks, i)
         return bool(self._find(toks, self._requirement, lo, hi))
 
     @staticmethod
@@ -1038,7 +1045,7 @@ class Reader:
         # a clause with no role word of its own that only continues the one before takes that clause's verb ("we
         # expose the engine, unmodified, as a paid API"), though not a word that says nothing by itself ("we're a
         # bank, ..." says nothing of who runs a service named later)
-        sentence = self._sentence_start(toks, start)
+        sentence, _ = _sentence_bounds(toks, start)
         adjunct = lo < len(toks) and toks[lo].lower in ("as", "via", "through", "behind", "over", "for", "to")
         for wide, first in enumerate(dict.fromkeys((lo, sentence if adjunct else lo))):
             best: tuple[int, str] | None = None
@@ -1055,13 +1062,6 @@ class Reader:
             if best is not None:
                 return best[1]
         return None
-
-    def _sentence_start(self, toks: Sequence[_Tok], i: int) -> int:
-        """The first token of the sentence holding token i."""
-        for j in range(i - 1, -1, -1):
-            if toks[j].text in (".", "!", "?", ";", "\n") or toks[j].text.endswith("\n"):
-                return j + 1
-        return 0
 
     # -- reading ---------------------------------------------------------------------------------------
     def read(self, question: str) -> Understanding:
@@ -1562,8 +1562,7 @@ class Reader:
                         shown = toks[end_i - 1].end if end_i > j else toks[j + num.used - 1].end
                         via = f"{value:g} ({kind})" if factor == 1 else f"{value:g} x {factor:g} ({kind})"
                         last = counts[-1] if counts else None
-                        if (last is not None and last[1] == kind and last[3] is d and unit_used and tuple(
-                                t.lower for t in toks[last[2]:i]) in self._sums.get(kind, ())):
+                        if last is not None and last[3] is d and unit_used and self._summed(toks, i, kind, counts):
                             # "two data scientists plus one ML engineer": one team of three
                             first = out[last[0]]
                             total = float(first.obs.value) + value * factor
