@@ -158,14 +158,15 @@ def evaluate(kb: Any, questions: Iterable[str], labels: Labels) -> dict[str, Tal
     return tallies
 
 
-def questions(reader: Path) -> list[str]:
+def questions(reader: Path, every: int = 1) -> list[str]:
     """The questions whose answers' citations are measured: the end-to-end questions, then the reader's dev
-    utterances (written in askers' words; the reader's test split stays unread), each once."""
+    utterances (written in askers' words; the reader's test split stays unread), each once. `every` > 1 keeps
+    every so many dev utterances: a sample, for a quicker check."""
     from kb.advisor.reading_eval import _read, end_to_end_schema, load_files, split_files
 
     folder = reader / "eval"
     texts = [str(q["text"]) for q in _read(folder / "end_to_end.yaml", end_to_end_schema())["questions"]]
-    texts += [u.text for u in load_files(split_files(folder, "dev"))]
+    texts += [u.text for u in load_files(split_files(folder, "dev"))][::every]
     return list(dict.fromkeys(texts))
 
 
