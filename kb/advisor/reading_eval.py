@@ -147,21 +147,38 @@ def load_split(path: Path) -> list[Labelled]:
 
 def predicted(u: Understanding) -> list[Item]:
     """What a reading takes from an utterance, in the labels' terms."""
-    out: list[Item] = []
+    return [item for item, _ in sourced(u)]
+
+
+def sourced(u: Understanding) -> list[tuple[Item, str]]:
+    """`predicted`, each item with what read it: the phrase file and line, "example", or how an entity or a
+    quantity was read."""
+    out: list[tuple[Item, str]] = []
     for o in u.observations:
+        how = _how(o.source)
         if o.key in ("mention", "requirement"):
-            out.append(("denies" if o.negated else ("mention" if o.key == "mention" else "requires"), str(o.value),
-                        True))
+            out.append((("denies" if o.negated else ("mention" if o.key == "mention" else "requires"), str(o.value),
+                         True), how))
         elif o.key == "expression":  # "MIT OR Apache-2.0" names each of its licences
             names = dict.fromkeys(i for opt in parse_expression(str(o.value)).options for i in opt.licences)
-            out.extend(("denies" if o.negated else "mention", i, True) for i in names)
+            out.extend((("denies" if o.negated else "mention", i, True), how) for i in names)
         elif o.negated:
             if o.key == "industry":
-                out.append(("denies", str(o.value), True))
+                out.append((("denies", str(o.value), True), how))
             # a denied value of any other field ("not on AWS") removes a fact; it states none
         else:
-            out.append(("fact", o.key, o.value))
+            out.append((("fact", o.key, o.value), how))
     return out
+
+
+def _how(source: Any) -> str:
+    if source.how == "pattern" and source.via:
+        return str(source.via)
+    if source.how == "label" and source.via:
+        return f"the name {source.via!r}"
+    if source.how == "quantity" and source.via:
+        return f"the quantity {source.via}"
+    return str(source.how or source.kind)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -191,24 +208,31 @@ class Report:
     unknown_fp: int = 0
     unknown_fn: int = 0
     seconds: list[float] = field(default_factory=list)
+    by_source: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """(field, what read it) -> [readings right, readings wrong], over the fields the file scores."""
 
     def add(self, label: Labelled, u: Understanding, seconds: float, scored: Iterable[str] | None = None) -> None:
         """`scored`: the asker fields the utterance's file labels anywhere; a fact of another field is not
         counted (the file was written before that field existed, so it neither asks for it nor rules it out)."""
         self.seconds.append(seconds)
         fields = set(scored) if scored is not None else None
-        got = [g for g in predicted(u) if g[0] != "fact" or fields is None or g[1] in fields]
+        pairs = [(g, how) for g, how in sourced(u) if g[0] != "fact" or fields is None or g[1] in fields]
+        got = [g for g, _ in pairs]
         want = list(label.items)
         for w in want:
             match = next((g for g in got if g[:2] == w[:2] and _same(g[2], w[2])), None)
             if match is not None:
                 got.remove(match)
+                k = next(i for i, (g, _) in enumerate(pairs) if g is match)
+                self.by_source[(_key(match), pairs.pop(k)[1])][0] += 1
                 self.tp[_key(w)] += 1
             else:
                 self.fn[_key(w)] += 1
                 wrong = next((g for g in got if g[:2] == w[:2]), None)
                 self.confusions.append((label.text, f"{w[0]} {w[1]}={w[2]}",
                                         f"read {wrong[2]}" if wrong is not None else "not read"))
+        for g, how in pairs:
+            self.by_source[(_key(g), how)][1] += 1
         for g in got:
             self.fp[_key(g)] += 1
             self.confusions.append((label.text, f"{g[0]} {g[1]}={g[2]}", "read but not said"))
@@ -253,6 +277,19 @@ class Report:
             "asked_confusions": {f"{a} -> {b}": n for (a, b), n in self.asked_confusions.most_common()},
             "read_ms_p50": round(ms[len(ms) // 2], 2) if ms else 0.0,
         }
+
+    def misfiring(self, n: int) -> list[tuple[str, str, int, int]]:
+        """The `n` readers (phrase file and line, "example", a name, a quantity) with the most wrong readings:
+        (field, reader, right, wrong), the worst first."""
+        rows = [(k, how, right, wrong) for (k, how), (right, wrong) in self.by_source.items() if wrong]
+        rows.sort(key=lambda r: (-r[3], r[2], r[0], r[1]))
+        return rows[:n]
+
+
+def _misfiring_table(rows: Sequence[tuple[str, str, int, int]]) -> str:
+    out = ["| field | read by | right | wrong | precision |", "| --- | --- | --- | --- | --- |"]
+    out += [f"| {k} | {how} | {right} | {wrong} | {right / (right + wrong):.2f} |" for k, how, right, wrong in rows]
+    return "\n".join(out)
 
 
 def labelled_fields(labelled: Sequence[Labelled]) -> dict[str, set[str]]:
@@ -430,12 +467,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fit", action="store_true", help="fit thresholds on dev and write reader/thresholds.yaml")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--confusions", type=int, default=0, help="list up to N misread utterances")
+    parser.add_argument("--misfiring", type=int, default=0,
+                        help="list the N phrase lines, examples, names and quantities with the most wrong readings")
     parser.add_argument("--end-to-end", action="store_true", help="also answer reader/eval/end_to_end.yaml")
     parser.add_argument("--file", type=Path, action="append", default=[],
                         help="measure on this labelled file instead of the splits (repeatable)")
     ns = parser.parse_args(argv)
-    if ns.confusions and ns.split != "dev" and not ns.file:
-        parser.error("--confusions lists dev utterances only: the test split's texts are never read while tuning")
+    if (ns.confusions or ns.misfiring) and ns.split != "dev" and not ns.file:
+        parser.error("--confusions and --misfiring look at dev utterances only: the test split is never read while "
+                     "tuning")
     paths = options.paths(ns)
     reader = load_reader(paths)
     folder = paths.reader / "eval"
@@ -452,10 +492,15 @@ def main(argv: list[str]) -> int:
         split: split_files(folder, split) for split in (SPLITS if ns.split == "both" else (ns.split,))}
     splits = tuple(files)
     confusions: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    misfiring: dict[str, list[tuple[str, str, int, int]]] = {}
     for split in splits:
         report = evaluate(reader, load_files(files[split]))
         out[split] = report.summary(decisive)
         confusions[split] = report.confusions
+        misfiring[split] = report.misfiring(ns.misfiring)
+        if ns.misfiring:
+            out[split]["misfiring"] = [{"field": k, "read_by": how, "right": right, "wrong": wrong}
+                                       for k, how, right, wrong in misfiring[split]]
     if ns.json:
         print(json.dumps(out, indent=2))
     else:
@@ -463,6 +508,8 @@ def main(argv: list[str]) -> int:
             print(_table(split, out[split]))
             for text, item, what in confusions[split][: ns.confusions]:
                 print(f"  - {item}: {what}: {text!r}")
+            if misfiring[split]:
+                print(f"\nwhat misreads most on {split}:\n" + _misfiring_table(misfiring[split]))
             print()
     if ns.end_to_end:
         from kb.advisor.advise import Advisor, KnowledgeBase

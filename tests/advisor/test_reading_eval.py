@@ -96,3 +96,26 @@ def test_a_required_entity_listed_as_a_mention_too_is_one_item(tmp_path) -> None
                     "    requires: [certification:soc2_type2]\n")
     (u,) = load_split(path)
     assert sorted(u.items) == [("mention", "vendor:aws", True), ("requires", "certification:soc2_type2", True)]
+
+
+def test_misfiring_names_the_phrase_line_that_read_a_fact_wrongly(knowledge_base, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`kb eval understanding --misfiring N` tells an analyst which phrase line to look at: the same words
+    labelled once as stating a fact and once as not, the line that read them is right once and wrong once."""
+    from kb.advisor.reading_eval import load_split
+
+    path = tmp_path / "dev-x.yaml"
+    path.write_text("utterances:\n"
+                    "  - text: we sell a desktop app that bundles the model\n"
+                    "    asked: recommendation\n"
+                    "    facts: {distributes: true}\n"
+                    "  - text: we sell a desktop app that bundles the model\n"
+                    "    asked: recommendation\n"
+                    "    facts: {distributes: false}\n")
+    report = evaluate(knowledge_base.reader, load_split(path))
+    rows = [r for r in report.misfiring(10) if r[0] == "distributes"]
+    assert len(rows) == 1
+    field, read_by, right, wrong = rows[0]
+    file, line = read_by.rsplit(":", 1)
+    assert file.startswith("reader/phrases/") and line.isdigit() and (right, wrong) == (1, 1)
+    above = (Paths.default().root / file).read_text(encoding="utf-8").splitlines()[:int(line)]
+    assert next(ln for ln in reversed(above) if "field:" in ln).split("field:")[1].strip() == "distributes"
