@@ -96,6 +96,9 @@ class Entry:
     names: tuple[str, ...] = ()
     """Of an `asked` entry: kinds of entity whose naming asks this kind of question ("license": a question
     naming a licence asks what it obliges), unless a pattern of another kind than recommendation says more."""
+    salient: bool = False
+    """Its patterns count only in a sentence that says the thing matters most (a word of cues.yaml `salience`):
+    "it has to plug into our CRM" is a requirement, "plugging into our CRM is the big worry" a main concern."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class Cues:
     roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     window: int = 6
     requirement: tuple[str, ...] = ()
+    salience: tuple[str, ...] = ()
+    """Words that say a thing matters most ("the biggest worry", "top priority"): a `salient` entry needs one."""
     """Words that make a named certification a requirement rather than a mention."""
     first_person: tuple[str, ...] = ()
     """Words by which the asker speaks of themselves; a definition or comparison question states facts of
@@ -433,7 +438,7 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
         return None
     return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
                  str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
-                 tuple(examples), tuple(near), start, names)
+                 tuple(examples), tuple(near), start, names, bool(item.get("salient", False)))
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
@@ -458,7 +463,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
         conditions=low(hedges.get("conditions")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
-        requirement=low(doc.get("requirement")), first_person=low(doc.get("first_person")),
+        requirement=low(doc.get("requirement")), salience=low(doc.get("salience")), first_person=low(doc.get("first_person")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
         compounds=low(industry.get("compounds")), departments=low(industry.get("departments")),
@@ -569,6 +574,7 @@ ENTRY_SCHEMA = _mapping("a phrase entry", {
     "near_misses": _UTTERANCES,
     "hedge": {"type": "boolean"},
     "start": {"type": "boolean"},
+    "salient": {"type": "boolean"},
     "names": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$",
                                          "description": "an entity kind such as license"}},
 })
@@ -583,7 +589,7 @@ CUES_SCHEMA = _mapping("the cues file", {
                                         "terminators": _WORDS, "departures": _WORDS, "arrivals": _WORDS}),
     "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS}),
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
-    "requirement": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
+    "requirement": _WORDS, "salience": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
                                          "functions": _WORDS, "compounds": _WORDS, "departments": _WORDS,

@@ -392,6 +392,8 @@ class EntityMatcher:
                 start, end = words[i][1], words[i + n - 1][2]
                 if n == 1 and len(key[0]) == 1 and "&" in (text[end:end + 1], text[start - 1:start] if start else ""):
                     continue  # "R&D", "Q&A": a letter of an abbreviation, not the label "R"
+                if n == 1 and len(key[0]) == 1 and text[start:end] != self._spelled[key]:
+                    continue  # "we r a fintech": a one-letter name counts only as written ("R")
                 if n > 1 and _BOUNDARY.search(text, start, end) and not _BOUNDARY.search(self._spelled[key] + " "):
                     continue  # "on AWS. SageMaker or ..." is not the label "AWS SageMaker"
                 if (n > 1 and ids <= self._guarded and not ids & self._curated and key[-1].isalpha()
@@ -535,6 +537,8 @@ _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
 _CURRENCY_SIGNS = frozenset("$€£¥")
+_MONEY_AFTER_LETTER = re.compile(r"[$€£¥] ?\d| (?!\d+\.\d)\d")
+"""Money after a one-letter currency ("R$ 30 mil", "R 900 000"), not a version ("R 4.3")."""
 _GLUED_SIGN = re.compile(r"[a-z]{1,3}[" + re.escape("".join(sorted(_CURRENCY_SIGNS))) + "]")
 """A sign with a country's letters before it, in one token: "R$15k", "S$600k", "NZ$60k"."""
 _SAYING = frozenset({"are", "is", "were", "was"})
@@ -730,6 +734,7 @@ class Reader:
         self._roles = {role: self._phrases(words) for role, words in cues.roles}
         self._domain = self._phrases(cues.domain)
         self._requirement = self._phrases(cues.requirement)
+        self._salience = self._phrases(cues.salience)
         self._self = self._phrases(cues.self_words)
         self._first = self._phrases(cues.first_person)
         self._customers = self._phrases(cues.customers)
@@ -1092,8 +1097,8 @@ class Reader:
         shared = {span: ids for span, ids in by_span.items() if len(ids) > 1}
         ambiguous = [(text[a:b], tuple(ids)) for (a, b), ids in sorted(shared.items())]
         for ident, start, end in scanned:
-            if text[end:end + 1] in _CURRENCY_SIGNS and text[end + 1:end + 2].isdigit():
-                continue  # "R$15k" is Brazilian money, not the R language
+            if _MONEY_AFTER_LETTER.match(text, end) and end - start == 1:
+                continue  # "R$15k", "R$ 30 mil", "R 900 000": Brazilian or South African money, not the R language
             covered.append((start, end))
             if not ident:
                 unknown.append(text[start:end])
@@ -1145,6 +1150,8 @@ class Reader:
             start, end = doc[ds].idx, doc[de - 1].idx + len(doc[de - 1].text)
             if entry.start and s > 0 and not (toks[s - 1].text in (",", ":", "(") or self._is_terminator(toks, s - 1)):
                 continue
+            if entry.salient and not self._find(toks, self._salience, *_sentence_bounds(toks, s)):
+                continue  # "it must plug into our CRM": a requirement, not what worries the asker most
             via = entry.id.rsplit(":", 1)[0] + f":{entry.patterns[k][1]}"
             if entry.asked is not None:
                 asked_hits.append((entry.asked, src(start, end, "pattern", via)))

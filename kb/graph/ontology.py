@@ -1236,7 +1236,9 @@ class Ontology:
             kind, _, slug = fid.partition(":")
             if kind == "license":
                 yield Label(fid, slug, RANK_ID)
-            elif kind != "concept":  # a concept's slug ("none", "other") is too plain a word to be a name
+            elif kind not in ("concept", "industry"):
+                # a concept's slug ("none", "other") is too plain a word to be a name, and so is an industry's
+                # ("software", "research": our robot software, research notes); their files give their names
                 yield Label(fid, slug.replace("_", " "), RANK_ALT)
             for pred, rank in ((SKOS.prefLabel, RANK_PREFERRED), (RDFS.label, RANK_PREFERRED),
                                (SKOS.altLabel, RANK_ALT), (SKOS.hiddenLabel, RANK_ALIAS_ID),

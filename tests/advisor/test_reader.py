@@ -1142,3 +1142,46 @@ def test_an_organisation_named_before_its_department_or_by_whom_it_builds_for(  
 ])
 def test_buying_a_service_or_not_said_without_a_verb(read, question: str, buys: bool) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("buys_service") is buys
+
+
+@pytest.mark.parametrize(("question", "concern"), [
+    ("it has to hook into our ancient ERP, 3 devs, on GCP", None),
+    ("whatever we pick must integrate with the warehouse management system", None),
+    ("hooking into our ancient ERP is the thing I'm most nervous about", "integration"),
+    ("it must integrate with our CRM, and honestly that's the main worry", "integration"),
+    ("we run a bus company with 300 drivers", None),
+    ("the bus factor of small open-source projects scares me", "viability"),
+    ("we're switching from Jenkins to GitLab this year", None),
+    ("what goes into a sensible exit clause?", None),
+    ("switching costs later on are what I fear", "lock_in"),
+])
+def test_a_requirement_is_no_main_concern_unless_said_to_matter_most(  # type: ignore[no-untyped-def]
+        read, question: str, concern: str | None) -> None:
+    assert facts(read(question)).get("main_concern") == concern
+
+
+@pytest.mark.parametrize(("question", "entity", "budget"), [
+    ("we r a small insurer, 2 analysts", None, None),
+    ("our two analysts do everything in R", "offering:r_language", None),
+    ("logistics startup in Recife, orçamento de R$ 50 mil por mês", None, 50_000 * 12),
+    ("budget is R 250 000 per year, courier firm in Durban", None, None),
+])
+def test_a_one_letter_name_counts_as_written_and_not_before_money(  # type: ignore[no-untyped-def]
+        read, question: str, entity: str | None, budget: int | None) -> None:
+    u = read(question)
+    assert ("offering:r_language" in entities(u)) == (entity is not None)
+    got = facts(u).get("budget_usd")
+    assert (got is None) == (budget is None)
+    if budget is not None:  # in US dollars at the rate of quantities.yaml: the amount as written, converted
+        assert got is not None and got != budget and 0.03 * budget < float(got) < budget  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("question", "industry"), [
+    ("how do we audit the licences in our drone software?", None),
+    ("we summarise research notes for portfolio managers", None),
+    ("we're a 12-person software consultancy in Leeds", "industry:software"),
+    ("university research group, 4 PhD students", "industry:research"),
+])
+def test_an_industry_is_found_by_its_names_not_by_the_common_word_of_its_id(  # type: ignore[no-untyped-def]
+        read, question: str, industry: str | None) -> None:
+    assert facts(read(question)).get("industry") == industry
