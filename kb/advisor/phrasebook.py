@@ -192,6 +192,9 @@ class Parts:
     whole: tuple[str, ...] = ()
     window: int = 6
     self_words: tuple[str, ...] = ()
+    wholes: tuple[str, ...] = ()
+    """Words before a count that make it the whole a part stated before was counted from ("out of 2000 staff",
+    "inside a 90-person IT department")."""
 
 
 @dataclass(frozen=True)
@@ -518,7 +521,7 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
         def words(key: str, spec: Any = spec) -> tuple[str, ...]:
             return tuple(str(w).lower() for w in _texts(spec.get(key)))
         out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
-                                     int(spec.get("window", Parts.window)), words("self"))))
+                                     int(spec.get("window", Parts.window)), words("self"), words("wholes"))))
     return out
 
 
@@ -609,7 +612,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "sums": {"type": "object", "additionalProperties": _WORDS},
     "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
-        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS,
+        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "wholes": _WORDS,
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},
         required=("work",))},
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -595,6 +595,7 @@ class _PartCues(NamedTuple):
     whole: set[tuple[str, ...]]
     window: int
     self_words: _Phrases
+    wholes: set[tuple[str, ...]]
 
 
 def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
@@ -765,7 +766,8 @@ class Reader:
         self._corrections = {self._words(w) for w in q.corrections} - {()}
         self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
-                                       pt.window, self._phrases(pt.self_words)) for kind, pt in q.parts}
+                                       pt.window, self._phrases(pt.self_words),
+                                       {self._words(w) for w in pt.wholes}) for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1551,7 +1553,7 @@ class Reader:
                         and toks[end_i].lower in self._counted):
                     i = end_i  # "a 40k-person town": what is counted is no team
                     continue
-                if stated and i >= 2 and (toks[i - 2].lower, toks[i - 1].lower) in (("out", "of"), ("total", "of")):
+                if stated and self._after_whole(toks, i, kind):
                     i = end_i  # "15 in data science out of 2000 staff": the whole the part was counted from
                     continue
                 if corrected is None and (unit_used or num.glued):
@@ -1619,6 +1621,12 @@ class Reader:
             if joined:
                 return None, start
         return None
+
+    def _after_whole(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
+        """Whether words of the kind's `wholes` end just before token i ("out of", "inside a")."""
+        cues = self._parts.get(kind)
+        return cues is not None and any(
+            i >= len(w) and tuple(t.lower for t in toks[i - len(w):i]) == w for w in cues.wholes)
 
     def _summed(self, toks: Sequence[_Tok], i: int, kind: str,
                 counts: Sequence[tuple[int, str, int, FieldDecl, float]]) -> bool:

@@ -176,8 +176,8 @@ def _how(source: Any) -> str:
         return str(source.via)
     if source.how == "label" and source.via:
         return f"the name {source.via!r}"
-    if source.how == "quantity" and source.via:
-        return f"the quantity {source.via}"
+    if source.how == "quantity":
+        return "a quantity"  # one row for the field's numbers, whatever their value
     return str(source.how or source.kind)
 
 

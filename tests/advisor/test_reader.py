@@ -1185,3 +1185,15 @@ def test_a_one_letter_name_counts_as_written_and_not_before_money(  # type: igno
 def test_an_industry_is_found_by_its_names_not_by_the_common_word_of_its_id(  # type: ignore[no-untyped-def]
         read, question: str, industry: str | None) -> None:
     assert facts(read(question)).get("industry") == industry
+
+
+@pytest.mark.parametrize(("question", "size"), [
+    ("5 engineers, one's a proper ML engineer", 1),
+    ("we're 10 devs and three have done serious ML", 3),
+    ("six engineers, one of them built recommenders at a streaming company", 1),
+    ("six engineers, one of them left last week", 6),
+    ("40 people in the company but only 3 of us touch python/ML", 3),
+    ("the data team is five people within a 120-person engineering department", 5),
+])
+def test_the_part_of_a_headcount_that_does_ml_is_the_team(read, question: str, size: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("team_size") == size
