@@ -195,6 +195,10 @@ class Parts:
     wholes: tuple[str, ...] = ()
     """Words before a count that make it the whole a part stated before was counted from ("out of 2000 staff",
     "inside a 90-person IT department")."""
+    headcount: tuple[str, ...] = ()
+    """Unit words that count everyone, not who does the work ("25 staff", "60 people")."""
+    nobody: tuple[str, ...] = ()
+    """Words that say none of a headcount does the work ("25 staff, nobody technical"): the count is no team."""
 
 
 @dataclass(frozen=True)
@@ -521,7 +525,8 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
         def words(key: str, spec: Any = spec) -> tuple[str, ...]:
             return tuple(str(w).lower() for w in _texts(spec.get(key)))
         out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
-                                     int(spec.get("window", Parts.window)), words("self"), words("wholes"))))
+                                     int(spec.get("window", Parts.window)), words("self"), words("wholes"),
+                                     words("headcount"), words("nobody"))))
     return out
 
 
@@ -613,6 +618,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
         "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "wholes": _WORDS,
+        "headcount": _WORDS, "nobody": _WORDS,
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},
         required=("work",))},
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},

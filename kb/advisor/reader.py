@@ -596,6 +596,8 @@ class _PartCues(NamedTuple):
     window: int
     self_words: _Phrases
     wholes: set[tuple[str, ...]]
+    headcount: set[tuple[str, ...]]
+    nobody: _Phrases
 
 
 def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
@@ -767,7 +769,8 @@ class Reader:
         self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
                                        pt.window, self._phrases(pt.self_words),
-                                       {self._words(w) for w in pt.wholes}) for kind, pt in q.parts}
+                                       {self._words(w) for w in pt.wholes}, {self._words(w) for w in pt.headcount},
+                                       self._phrases(pt.nobody)) for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1584,6 +1587,9 @@ class Reader:
                                 value, via = value + 1, f"{via} + 1 (the asker)"
                                 start_char = toks[asker].start
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
+                            if unit_used and self._nobody_of(toks, end_i - unit_used, end_i, kind):
+                                dropped.add(len(out) - 1)  # "ad agency, 25 people, no engineers": nobody would
+                                # do the work
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
                                 counts.append((len(out) - 1, kind, end_i, d, factor))
                             stated.append((len(out) - 1, kind, end_i, d, factor))
@@ -1621,6 +1627,17 @@ class Reader:
             if joined:
                 return None, start
         return None
+
+    def _nobody_of(self, toks: Sequence[_Tok], start: int, end: int, kind: str) -> bool:
+        """Whether the unit at tokens start..end counts everyone (`headcount`: "25 staff") and words of `nobody`
+        follow in its sentence or the next ("25 staff, nobody technical", "60 ppl. no in-house data scientists")."""
+        cues = self._parts.get(kind)
+        if cues is None or tuple(t.lower for t in toks[start:end]) not in cues.headcount:
+            return False
+        _, hi = _sentence_bounds(toks, start)
+        if hi < len(toks):
+            _, hi = _sentence_bounds(toks, hi + 1)
+        return bool(self._find(toks, cues.nobody, end, hi))
 
     def _after_whole(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether words of the kind's `wholes` end just before token i ("out of", "inside a")."""

@@ -1194,6 +1194,9 @@ def test_an_industry_is_found_by_its_names_not_by_the_common_word_of_its_id(  # 
     ("six engineers, one of them left last week", 6),
     ("40 people in the company but only 3 of us touch python/ML", 3),
     ("the data team is five people within a 120-person engineering department", 5),
+    ("estate agency, 30 staff, nobody technical", None),
+    ("print shop with 12 people. no developers at all", None),
+    ("we're 7 devs, no data scientists yet", 7),
 ])
-def test_the_part_of_a_headcount_that_does_ml_is_the_team(read, question: str, size: int) -> None:  # type: ignore[no-untyped-def]
+def test_the_part_of_a_headcount_that_does_ml_is_the_team(read, question: str, size: int | None) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("team_size") == size

@@ -81,7 +81,7 @@ def test_every_reader_keyword_is_documented() -> None:
     for key in (*FIELD_KEYS, *ENTRY_KEYS, "negation", "hedges", "roles", "requirement", "not_names", "domain",
                 "pseudo", "terminators", "window", "currencies", "scales", "vague", "lead_ins", "units",
                 "first_person", "industry", "self", "customers", "organisations", "functions", "no_article",
-                "described", "implies_currency", "asked_over_facts", "wholes", "salience"):
+                "described", "implies_currency", "asked_over_facts", "wholes", "salience", "headcount", "nobody"):
         assert f"`{key}`" in text, key
 
 
