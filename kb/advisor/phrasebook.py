@@ -74,6 +74,9 @@ class FieldDecl:
     implied_by: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """(fact kind, field, values): naming an ontology entity of that kind whose field holds one of the values
     states this (bool) field true ("we fine-tune Gemma": Gemma is an offering of type model)."""
+    refines: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(value, the values it says more than): read together, the narrower alone is taken ("air-gapped, on our own
+    servers" is air_gapped)."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,13 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
             for kind, tests in implied_by.items() if isinstance(implied_by, YMap) else ():
                 for fname, vals in tests.items() if isinstance(tests, YMap) else ():
                     implied.append((str(kind), str(fname), tuple(str(v) for v in _texts(vals))))
+        refines: list[tuple[str, tuple[str, ...]]] = []
+        allowed = {v for v, _ in values}
+        for narrow, wider in spec.get("refines", {}).items() if isinstance(spec.get("refines"), YMap) else ():
+            bad = [str(v) for v in (str(narrow), *_texts(wider)) if str(v) not in allowed]
+            if bad:
+                err(spec.key_lines["refines"], f"`refines`: {', '.join(bad)} is no value of `{name}`")
+            refines.append((str(narrow), tuple(str(v) for v in _texts(wider))))
         if "cues" in spec and not unit:
             err(spec.key_lines["cues"], "only number fields with a `unit` take `cues`")
         if "counter_cues_unless" in spec and "counter_cues" not in spec:
@@ -285,7 +295,7 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
                               shown, line, bool(spec.get("worry", False)),
-                              tuple(str(k) for k in _texts(spec.get("not_when"))), tuple(implied))
+                              tuple(str(k) for k in _texts(spec.get("not_when"))), tuple(implied), tuple(refines))
     return out
 
 
@@ -561,6 +571,8 @@ FIELD_SCHEMA = _mapping("a field", {
     "implied_by": {"type": "object", "description": "fact kind -> field -> values: naming such an entity states the "
                    "field true", "additionalProperties": {"type": "object", "additionalProperties": _WORDS}},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
+    "refines": {"type": "object", "description": "value -> the values it says more than: read together, it alone "
+                "is taken", "additionalProperties": _WORDS},
     "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
               "description": "[smallest, largest] plausible value"},
 }, required=("type", "doc"))

@@ -1200,3 +1200,10 @@ def test_an_industry_is_found_by_its_names_not_by_the_common_word_of_its_id(  # 
 ])
 def test_the_part_of_a_headcount_that_does_ml_is_the_team(read, question: str, size: int | None) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("team_size") == size
+
+
+def test_the_narrower_of_two_values_read_is_taken(read) -> None:  # type: ignore[no-untyped-def]
+    """fields.yaml `refines`: an air-gapped site is the asker's own servers, cut off."""
+    u = read("ministry of defence supplier: the lab network is air-gapped and the weights stay on our own servers")
+    assert [o.value for o in u.observations if o.key == "deployment"] == ["air_gapped"]
+    assert facts(read("the weights stay on our own servers"))["deployment"] == "on_prem"

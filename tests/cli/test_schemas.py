@@ -58,6 +58,9 @@ def test_shared_options_mean_the_same_before_and_after_the_subcommand(
     # naming an entity can only state a yes/no field
     ("fields:\n  team_size:\n    type: int\n    doc: people\n    implied_by: {offering: {type: [model]}}\n", 5,
      "field `team_size`: only bool fields take `implied_by`"),
+    # a narrower value must be one of the field's values, and so must those it says more than
+    ("fields:\n  deployment:\n    type: str\n    doc: where\n    values: [on_prem, air_gapped]\n"
+     "    refines: {air_gapped: [onprem]}\n", 6, "field `deployment`: `refines`: onprem is no value of `deployment`"),
 ])
 def test_a_bad_field_is_reported_at_its_own_line_saying_what_is_wrong(tmp_path: Path, text: str, line: int,
                                                                        message: str) -> None:
