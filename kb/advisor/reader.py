@@ -1273,7 +1273,8 @@ class Reader:
         # a value read beside a narrower one of its field is that one ("air-gapped, on our own kit": air_gapped)
         read_values = {(o.key, str(o.value)) for o in observations if not o.negated}
         observations = [o for o in observations if o.negated or o.key not in self.book.fields or not any(
-            (o.key, narrow) in read_values and str(o.value) in wider for narrow, wider in self.book.fields[o.key].refines)]
+            (o.key, narrow) in read_values and str(o.value) in wider
+            for narrow, wider in self.book.fields[o.key].refines)]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
