@@ -1181,6 +1181,9 @@ def test_a_one_letter_name_counts_as_written_and_not_before_money(  # type: igno
     ("we summarise research notes for portfolio managers", None),
     ("we're a 12-person software consultancy in Leeds", "industry:software"),
     ("university research group, 4 PhD students", "industry:research"),
+    ("our trading engine links a GPL maths library, do we owe anything?", None),
+    ("a government library we depend on is under EUPL-1.2", None),
+    ("we're a hospital system in Ohio with 3 data scientists", "industry:healthcare"),
 ])
 def test_an_industry_is_found_by_its_names_not_by_the_common_word_of_its_id(  # type: ignore[no-untyped-def]
         read, question: str, industry: str | None) -> None:
