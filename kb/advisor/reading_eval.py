@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -300,9 +300,28 @@ def labelled_fields(labelled: Sequence[Labelled]) -> dict[str, set[str]]:
     return out
 
 
+def known_now(reader: Reader, label: Labelled) -> Labelled:
+    """The label with each `unknown` name that the ontology has learnt since (one entity's label, the whole
+    name) expected as a mention of it: labels outlive the ontology they were written against, so a name added
+    later needs no relabelling ("GPT-4" once unknown, now offering:gpt_4)."""
+    items, unknown = list(label.items), []
+    said = {i[1] for i in items if i[0] != "fact"}
+    for name in label.unknown:
+        found = reader.entities.find(name)
+        if len(found) == 1 and found[0][0] and (found[0][1], found[0][2]) == (0, len(name)):
+            if found[0][0] not in said:
+                items.append(("mention", found[0][0], True))
+        else:
+            unknown.append(name)
+    if len(unknown) == len(label.unknown):
+        return label
+    return replace(label, items=tuple(items), unknown=tuple(unknown))
+
+
 def evaluate(reader: Reader, labelled: Sequence[Labelled]) -> Report:
     report = Report()
     scored = labelled_fields(labelled)
+    labelled = [known_now(reader, label) for label in labelled]
     for label in labelled:
         started = time.perf_counter()
         u = reader.read(label.text)

@@ -119,3 +119,21 @@ def test_misfiring_names_the_phrase_line_that_read_a_fact_wrongly(knowledge_base
     assert file.startswith("reader/phrases/") and line.isdigit() and (right, wrong) == (1, 1)
     above = (Paths.default().root / file).read_text(encoding="utf-8").splitlines()[:int(line)]
     assert next(ln for ln in reversed(above) if "field:" in ln).split("field:")[1].strip() == "distributes"
+
+
+def test_a_name_labelled_unknown_that_the_ontology_learnt_since_is_expected_as_a_mention(  # type: ignore[no-untyped-def]
+        knowledge_base, tmp_path) -> None:
+    """Labels outlive the ontology they were written against: "GPT-4o" labelled unknown before the ontology
+    named it is scored as a mention of it now, and a name still unknown stays unknown."""
+    from kb.advisor.reading_eval import known_now, load_split
+
+    path = tmp_path / "dev-x.yaml"
+    path.write_text("utterances:\n"
+                    "  - text: we call GPT-4o and track runs in Kubeflow\n"
+                    "    asked: recommendation\n"
+                    "    unknown: [GPT-4o, Kubeflow]\n")
+    (label,) = load_split(path)
+    now = known_now(knowledge_base.reader, label)
+    assert ("mention", "offering:gpt_4o", True) in now.items and now.unknown == ("Kubeflow",)
+    s = evaluate(knowledge_base.reader, [label]).summary([])
+    assert s["fields"]["mention"]["recall"] == 1.0 and s["unknown_names"]["recall"] == 1.0
