@@ -1557,6 +1557,9 @@ class Reader:
             if unit is not None:
                 kind, factor, unit_used = unit
                 end_i += unit_used
+                if num.article and any(k >= 0 and self._number_at(toks, k) is not None for k in (i - 2, i - 1)):
+                    i = end_i  # "we ship 300k units a year": "a year" after a count is its rate, no duration
+                    continue
                 if (kind == "people" and (unit_used or num.glued) and end_i < len(toks)
                         and toks[end_i].lower in self._counted):
                     i = end_i  # "a 40k-person town": what is counted is no team

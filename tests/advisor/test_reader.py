@@ -1221,3 +1221,14 @@ def test_the_narrower_of_two_values_read_is_taken(read) -> None:  # type: ignore
     u = read("ministry of defence supplier: the lab network is air-gapped and the weights stay on our own servers")
     assert [o.value for o in u.observations if o.key == "deployment"] == ["air_gapped"]
     assert facts(read("the weights stay on our own servers"))["deployment"] == "on_prem"
+
+
+@pytest.mark.parametrize(("question", "months"), [
+    ("we sell about 40k headsets a year, 5 engineers", None),
+    ("it took us three years to get off our last vendor", None),
+    ("how should we trial two OCR vendors side by side over a month?", None),
+    ("the pilot has to be live in 8 weeks", 8 * 12 / 52),
+])
+def test_a_rate_a_past_wait_or_a_trial_is_no_deadline(read, question: str, months: float | None) -> None:  # type: ignore[no-untyped-def]
+    got = facts(read(question)).get("deadline_months")
+    assert got == months if months is None else got == pytest.approx(months, rel=0.03)
