@@ -117,6 +117,8 @@ class Cues:
     arrivals: tuple[str, ...] = ()
     hedges_before: tuple[str, ...] = ()
     hedges_after: tuple[str, ...] = ()
+    approximate: tuple[str, ...] = ()
+    """Hedge words that, right before a number, say about how many, not whether ("maybe a dozen people")."""
     conditions: tuple[str, ...] = ()
     """Words that open a condition ("if we", "once we"): a fact inside one is hedged in a request for advice but
     is the very case asked about in a question about obligations ("what must we publish if we ship it?")."""
@@ -478,6 +480,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         pseudo_negation=low(neg.get("pseudo")), terminators=low(neg.get("terminators")),
         departures=low(neg.get("departures")), arrivals=low(neg.get("arrivals")),
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
+        approximate=low(hedges.get("approximate")),
         conditions=low(hedges.get("conditions")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), salience=low(doc.get("salience")),
@@ -608,7 +611,8 @@ CUES_SCHEMA = _mapping("the cues file", {
     "negation": _mapping("`negation`", {"window": {"type": "integer", "minimum": 1, "maximum": 20},
                                         "before": _WORDS, "after": _WORDS, "pseudo": _WORDS,
                                         "terminators": _WORDS, "departures": _WORDS, "arrivals": _WORDS}),
-    "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS}),
+    "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS,
+                                    "approximate": _WORDS}),
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "salience": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,

@@ -637,6 +637,12 @@ class _Candidate:
     """Hedged by a condition alone ("if we ship it"): a fact in a question about obligations."""
 
 
+_HEDGE_BEFORE_QUANTITY = 3
+"""How many words before a quantity a hedge may stand to hedge it ("we might have 20k", "we might hire two")."""
+_HEDGE_AFTER_QUANTITY = 4
+"""How many words after a quantity, up to a clause's end, a hedge may stand to hedge it ("10k? not sure yet")."""
+
+
 @dataclass
 class _Semantic:
     """Example vectors of every entry, and which entry (and field) each row belongs to."""
@@ -733,6 +739,7 @@ class Reader:
         self._terminators = self._phrases(cues.terminators)
         self._hedge_before = self._phrases(cues.hedges_before)
         self._hedge_after = self._phrases(cues.hedges_after)
+        self._approximate = {self._words(w) for w in cues.approximate}
         self._conditions = self._phrases(cues.conditions)
         self._roles = {role: self._phrases(words) for role, words in cues.roles}
         self._domain = self._phrases(cues.domain)
@@ -1605,7 +1612,26 @@ class Reader:
                 i = max(end_i, i + 1)
                 continue
             i += 1
-        return [c for n, c in enumerate(out) if n not in dropped]
+        return [self._hedged_quantity(c, toks) for n, c in enumerate(out) if n not in dropped]
+
+    def _hedged_quantity(self, c: _Candidate, toks: Sequence[_Tok]) -> _Candidate:
+        """A quantity read with a hedge just before it in its clause ("we might hire two"; "maybe a dozen" says about
+        how many) or just after it ("50k/yr, not sure yet"): shown, not taken. Only that near: a question's own
+        hedge ("is it worth paying for X when we're 2 analysts?") and a condition ("if the vendor takes two days
+        to reply that's fine") leave the quantity said."""
+        start, end = c.obs.source.start, c.obs.source.end
+        if start is None or end is None:
+            return c
+        s, e = _tok_at(toks, start), _tok_at(toks, end - 1) + 1
+        lo, _ = self._clause_bounds(toks, s)
+        near = [(a, b) for a, b in self._find(toks, self._hedge_before, max(lo, s - _HEDGE_BEFORE_QUANTITY), s)
+                if not (b == s and tuple(t.lower for t in toks[a:b]) in self._approximate)]  # "maybe a dozen"
+        after = min(len(toks), e + _HEDGE_AFTER_QUANTITY)
+        after = next((k for k in range(e, after) if toks[k].text not in ("?", ",") and self._is_terminator(toks, k)),
+                     after)  # "10k? not sure yet", "50k/yr, not sure yet"; not "in 3 months and I'd rather ..."
+        if near or self._find(toks, self._hedge_after, e, after):
+            return _Candidate(c.obs, True, False)
+        return c
 
     def _part(self, toks: Sequence[_Tok], j: int) -> tuple[str | None, int] | None:
         """A count that is a part of the team, said by its work (quantities.yaml `parts`), from the token after

@@ -1232,3 +1232,17 @@ def test_the_narrower_of_two_values_read_is_taken(read) -> None:  # type: ignore
 def test_a_rate_a_past_wait_or_a_trial_is_no_deadline(read, question: str, months: float | None) -> None:  # type: ignore[no-untyped-def]
     got = facts(read(question)).get("deadline_months")
     assert got == months if months is None else got == pytest.approx(months, rel=0.03)
+
+
+@pytest.mark.parametrize(("question", "field", "read_as"), [
+    ("budget maybe 30k a year, not sure yet", "budget_usd", None),
+    ("we might get two more ML engineers", "team_size", None),
+    ("we are 4 engineers and the budget is 30k a year", "budget_usd", 30_000),
+    ("is it worth paying for Databricks when we're 3 analysts?", "team_size", 3),
+    ("if the vendor takes a day to answer that's fine", "support_response_hours", 24),
+])
+def test_a_hedged_quantity_is_shown_not_taken(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, read_as: float | None) -> None:
+    u = read(question)
+    assert facts(u).get(field) == read_as
+    assert (read_as is None) == any(o.key == field for o in u.hedged)

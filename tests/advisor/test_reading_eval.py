@@ -82,7 +82,8 @@ def test_every_reader_keyword_is_documented() -> None:
     for key in (*FIELD_KEYS, *ENTRY_KEYS, "negation", "hedges", "roles", "requirement", "not_names", "domain",
                 "pseudo", "terminators", "window", "currencies", "scales", "vague", "lead_ins", "units",
                 "first_person", "industry", "self", "customers", "organisations", "functions", "no_article",
-                "described", "implies_currency", "asked_over_facts", "wholes", "salience", "headcount", "nobody"):
+                "described", "implies_currency", "asked_over_facts", "wholes", "salience", "headcount", "nobody",
+                "approximate"):
         assert f"`{key}`" in text, key
 
 
