@@ -125,9 +125,9 @@ class Cues:
     roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     window: int = 6
     requirement: tuple[str, ...] = ()
+    """Words that make a named certification a requirement rather than a mention."""
     salience: tuple[str, ...] = ()
     """Words that say a thing matters most ("the biggest worry", "top priority"): a `salient` entry needs one."""
-    """Words that make a named certification a requirement rather than a mention."""
     first_person: tuple[str, ...] = ()
     """Words by which the asker speaks of themselves; a definition or comparison question states facts of
     the asker only in a clause with one of them."""

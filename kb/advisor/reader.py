@@ -537,7 +537,7 @@ _QUANTITY_FIELD_KINDS = ("int", "float")
 
 
 _CURRENCY_SIGNS = frozenset("$€£¥")
-_MONEY_AFTER_LETTER = re.compile(r"[$€£¥] ?\d| (?!\d+\.\d)\d")
+_MONEY_AFTER_LETTER = re.compile("[" + re.escape("".join(sorted(_CURRENCY_SIGNS))) + r"] ?\d| (?!\d+\.\d)\d")
 """Money after a one-letter currency ("R$ 30 mil", "R 900 000"), not a version ("R 4.3")."""
 _GLUED_SIGN = re.compile(r"[a-z]{1,3}[" + re.escape("".join(sorted(_CURRENCY_SIGNS))) + "]")
 """A sign with a country's letters before it, in one token: "R$15k", "S$600k", "NZ$60k"."""
@@ -609,6 +609,11 @@ def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
     while hi < len(toks) and toks[hi].text not in (".", "!", "?", ";"):
         hi += 1
     return lo, hi
+
+
+def _ends_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
+    """Whether one of the phrases (lowercased words) ends just before token i."""
+    return any(i >= len(p) and tuple(t.lower for t in toks[i - len(p):i]) == p for p in phrases)
 
 
 def _tok_at(toks: Sequence[_Tok], char: int) -> int:
@@ -1676,8 +1681,7 @@ class Reader:
     def _after_whole(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether words of the kind's `wholes` end just before token i ("out of", "inside a")."""
         cues = self._parts.get(kind)
-        return cues is not None and any(
-            i >= len(w) and tuple(t.lower for t in toks[i - len(w):i]) == w for w in cues.wholes)
+        return cues is not None and _ends_at(toks, i, cues.wholes)
 
     def _summed(self, toks: Sequence[_Tok], i: int, kind: str,
                 counts: Sequence[tuple[int, str, int, FieldDecl, float]]) -> bool:
@@ -1709,7 +1713,7 @@ class Reader:
         k = i
         while k > 0 and not any(ch.isalnum() for ch in toks[k - 1].lower):
             k -= 1
-        if any(k >= len(c) and tuple(t.lower for t in toks[k - len(c):k]) == c for c in self._corrections):
+        if _ends_at(toks, k, self._corrections):
             return counts[-1]
         return None
 

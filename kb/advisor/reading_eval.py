@@ -216,24 +216,20 @@ class Report:
         counted (the file was written before that field existed, so it neither asks for it nor rules it out)."""
         self.seconds.append(seconds)
         fields = set(scored) if scored is not None else None
-        pairs = [(g, how) for g, how in sourced(u) if g[0] != "fact" or fields is None or g[1] in fields]
-        got = [g for g, _ in pairs]
-        want = list(label.items)
-        for w in want:
-            match = next((g for g in got if g[:2] == w[:2] and _same(g[2], w[2])), None)
-            if match is not None:
-                got.remove(match)
-                k = next(i for i, (g, _) in enumerate(pairs) if g is match)
-                self.by_source[(_key(match), pairs.pop(k)[1])][0] += 1
+        got = [(g, how) for g, how in sourced(u) if g[0] != "fact" or fields is None or g[1] in fields]
+        for w in label.items:
+            k = next((n for n, (g, _) in enumerate(got) if g[:2] == w[:2] and _same(g[2], w[2])), None)
+            if k is not None:
+                match, how = got.pop(k)
+                self.by_source[(_key(match), how)][0] += 1
                 self.tp[_key(w)] += 1
             else:
                 self.fn[_key(w)] += 1
-                wrong = next((g for g in got if g[:2] == w[:2]), None)
+                wrong = next((g for g, _ in got if g[:2] == w[:2]), None)
                 self.confusions.append((label.text, f"{w[0]} {w[1]}={w[2]}",
                                         f"read {wrong[2]}" if wrong is not None else "not read"))
-        for g, how in pairs:
+        for g, how in got:
             self.by_source[(_key(g), how)][1] += 1
-        for g in got:
             self.fp[_key(g)] += 1
             self.confusions.append((label.text, f"{g[0]} {g[1]}={g[2]}", "read but not said"))
         self.asked_total += 1
