@@ -99,6 +99,10 @@ class Entry:
     names: tuple[str, ...] = ()
     """Of an `asked` entry: kinds of entity whose naming asks this kind of question ("license": a question
     naming a licence asks what it obliges), unless a pattern of another kind than recommendation says more."""
+    terms: tuple[str, ...] = ()
+    """Of an `asked` entry: kinds of entity that are terms, not things to choose between: a comparison naming
+    only these ("open source vs open core", "weak and strong copyleft, what's the difference?") asks this kind
+    of question (what the terms mean)."""
     salient: bool = False
     """Its patterns count only in a sentence that says the thing matters most (a word of cues.yaml `salience`):
     "it has to plug into our CRM" is a requirement, "plugging into our CRM is the big worry" a main concern."""
@@ -449,15 +453,17 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
 
     examples, near = texts("examples"), texts("near_misses")
     names = tuple(str(n) for n in item.get("names", ()))
-    if names and asked is None:
-        err(item.key_lines["names"], "`names` belongs to an `asked` entry (the kinds of question a name asks)")
-        return None
-    if not patterns and not examples and not names:
+    terms = tuple(str(n) for n in item.get("terms", ()))
+    for key, given in (("names", names), ("terms", terms)):
+        if given and asked is None:
+            err(item.key_lines[key], f"`{key}` belongs to an `asked` entry (the kinds of question a name asks)")
+            return None
+    if not patterns and not examples and not names and not terms:
         err(line, "an entry needs `patterns` or `examples` (or both)")
         return None
     return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
                  str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
-                 tuple(examples), tuple(near), start, names, bool(item.get("salient", False)))
+                 tuple(examples), tuple(near), start, names, terms, bool(item.get("salient", False)))
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
@@ -601,6 +607,8 @@ ENTRY_SCHEMA = _mapping("a phrase entry", {
     "salient": {"type": "boolean"},
     "names": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$",
                                          "description": "an entity kind such as license"}},
+    "terms": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$",
+                                         "description": "an entity kind whose names are terms, such as concept"}},
 })
 ENTRY_KEYS = tuple(ENTRY_SCHEMA["properties"])
 PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "minItems": 1, "items": ENTRY_SCHEMA}},

@@ -26,7 +26,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -46,6 +46,14 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 """Unit-length vectors, one row per text (the knowledge base's embedding model)."""
 
 DEFAULT_THRESHOLD = 0.72
+_MEASURED = re.compile(r"^\d[\d,.]*k?-[a-z]+$")
+"""A size said as one hyphened word before what it measures: "200-bed", "40-person", "3-store"."""
+_WEIGHING = frozenset({"which", "than"})
+"""Words by which a comparison of terms weighs them ("which is safer?", "cheaper than"), not asks what they mean."""
+_RATE_LOOKBACK = 5
+"""How many words before "a year" a count may stand and make it a rate ("400 machines to customers a year")."""
+_SPAN_WORDS = frozenset({"in", "within", "by", "under", "before", "after", "for", "than", "next", "about", "around"})
+"""Words before "a year" that make it a span of time, whatever count stands before them."""
 """Similarity an example match needs when no fitted threshold exists for its field."""
 ASK_BAND = 0.08
 """Below a field's threshold by at most this much, a match on a decisive field is asked back."""
@@ -808,6 +816,7 @@ class Reader:
             (n, k) for n, entry in enumerate(book.entries) for k, (pattern, _) in enumerate(entry.patterns)
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
+        self._terms = [e for e in book.entries if e.asked and e.terms]
         self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas"}
         """Capitalised words that are no names (places, months, job titles): one may stand before an industry."""
         self._known = self._known_words()
@@ -1021,6 +1030,8 @@ class Reader:
                 start -= 1  # "Toronto-based insurer", "UK-based bank"
             elif word.isdigit() or word in _number_words() or word in ("several", "few", "couple"):
                 start -= 1  # "we run two nursing homes", "3 clinics"
+            elif _MEASURED.match(word):
+                start -= 1  # "200-bed hospital", "a 40-person bank": its size
             elif _proper(toks[start - 1].text) and _qualifies(word):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:
@@ -1287,6 +1298,9 @@ class Reader:
         observations = [o for o in observations if o.negated or o.key not in self.book.fields or not any(
             (o.key, narrow) in read_values and str(o.value) in wider
             for narrow, wider in self.book.fields[o.key].refines)]
+        if asked == "definition":
+            # what is asked about is named, not required: "what does GDPR compliance mean for a vendor?"
+            observations = [replace(o, key="mention") if o.key == "requirement" else o for o in observations]
         if asked not in ("definition", "comparison"):
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
@@ -1569,7 +1583,7 @@ class Reader:
             if unit is not None:
                 kind, factor, unit_used = unit
                 end_i += unit_used
-                if num.article and any(k >= 0 and self._number_at(toks, k) is not None for k in (i - 2, i - 1)):
+                if num.article and self._rate_of_count(toks, i):
                     i = end_i  # "we ship 300k units a year": "a year" after a count is its rate, no duration
                     continue
                 if (kind == "people" and (unit_used or num.glued) and end_i < len(toks)
@@ -1607,7 +1621,9 @@ class Reader:
                                 value, via = value + 1, f"{via} + 1 (the asker)"
                                 start_char = toks[asker].start
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
-                            if unit_used and self._nobody_of(toks, end_i - unit_used, end_i, kind):
+                            unit_words = (tuple(t.lower for t in toks[end_i - unit_used:end_i]) if unit_used
+                                          else (num.glued,))
+                            if (unit_used or num.glued) and self._nobody_of(toks, unit_words, i, end_i, kind):
                                 dropped.add(len(out) - 1)  # "ad agency, 25 people, no engineers": nobody would
                                 # do the work
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
@@ -1618,6 +1634,20 @@ class Reader:
                 continue
             i += 1
         return [self._hedged_quantity(c, toks) for n, c in enumerate(out) if n not in dropped]
+
+    def _rate_of_count(self, toks: Sequence[_Tok], i: int) -> bool:
+        """Whether "a"/"an" at token i, before a period ("a year"), follows a count in its clause with no word
+        between that would make it a span of time ("in", "within", "by"): "we ship 300k units a year", "around 400
+        machines to customers a year" say how many a year; "2 models live in a year" gives a deadline."""
+        if self._period(toks, i) is None:
+            return False  # "2 devs and an analyst": a count, not a rate
+        lo, _ = self._clause_bounds(toks, i)
+        for k in range(i - 1, max(lo, i - _RATE_LOOKBACK) - 1, -1):
+            if toks[k].lower in _SPAN_WORDS:
+                return False
+            if self._number_at(toks, k) is not None:
+                return True
+        return False
 
     def _hedged_quantity(self, c: _Candidate, toks: Sequence[_Tok]) -> _Candidate:
         """A quantity read with a hedge just before it in its clause ("we might hire two"; "maybe a dozen" says about
@@ -1667,16 +1697,14 @@ class Reader:
                 return None, start
         return None
 
-    def _nobody_of(self, toks: Sequence[_Tok], start: int, end: int, kind: str) -> bool:
-        """Whether the unit at tokens start..end counts everyone (`headcount`: "25 staff") and words of `nobody`
-        follow in its sentence or the next ("25 staff, nobody technical", "60 ppl. no in-house data scientists")."""
+    def _nobody_of(self, toks: Sequence[_Tok], unit: tuple[str, ...], start: int, end: int, kind: str) -> bool:
+        """Whether a count whose unit words count everyone (`headcount`: "25 staff", "a 45-person firm") stands in
+        a message with words of `nobody` ("25 staff, nobody technical", "60 ppl. no in-house data scientists",
+        "Nobody here knows ML. We're a 12-person firm"): the whole firm, of whom none would do the work."""
         cues = self._parts.get(kind)
-        if cues is None or tuple(t.lower for t in toks[start:end]) not in cues.headcount:
+        if cues is None or unit not in cues.headcount:
             return False
-        _, hi = _sentence_bounds(toks, start)
-        if hi < len(toks):
-            _, hi = _sentence_bounds(toks, hi + 1)
-        return bool(self._find(toks, cues.nobody, end, hi))
+        return bool(self._find(toks, cues.nobody, 0, len(toks)))
 
     def _after_whole(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:
         """Whether words of the kind's `wholes` end just before token i ("out of", "inside a")."""
@@ -1765,8 +1793,14 @@ class Reader:
         return any(f" {c}" in words for c in cues)  # a cue matches the start of a word
 
     def _counter_cued(self, decl: FieldDecl, words: str) -> bool:
-        """Whether a clause's words hold one of a field's `counter_cues` and none of `counter_cues_unless`."""
-        return self._has_cue(words, decl.counter_cues) and not self._has_cue(words, decl.counter_cues_unless)
+        """Whether a clause's words hold one of a field's `counter_cues` and none of `counter_cues_unless` (the
+        words of a counter cue itself aside: "their budget is $400k" is a client's, "budget" in it no exception)."""
+        if not self._has_cue(words, decl.counter_cues):
+            return False
+        for cue in decl.counter_cues:
+            if self._has_cue(f" {cue} ", decl.counter_cues_unless):
+                words = words.replace(f" {cue.strip()} ", " ")
+        return not self._has_cue(words, decl.counter_cues_unless)
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
         """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
@@ -2030,6 +2064,12 @@ class Reader:
             if not in_domain:
                 # "what's the capital of Australia" has a question's shape and nothing of the domain
                 return "out_of_scope", how, False
+            named_kinds = {"license" if o.key == "expression" else str(o.value).partition(":")[0]
+                           for o in observations if o.key in ("mention", "expression")}
+            if kind == "comparison" and named_kinds and not unknown and not any(t.lower in _WEIGHING for t in toks):
+                for e in self._terms:  # "open source vs open core": what the terms mean
+                    if named_kinds <= set(e.terms) and e.asked:
+                        return e.asked, how, True
             return kind, how, kind != "out_of_scope"
         threshold = self.thresholds.get("asked", DEFAULT_THRESHOLD)
         if observations and semantic is not None and semantic[0] not in ("recommendation", "out_of_scope"):
