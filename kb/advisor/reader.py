@@ -50,6 +50,8 @@ _MEASURED = re.compile(r"^\d[\d,.]*k?-[a-z]+$")
 """A size said as one hyphened word before what it measures: "200-bed", "40-person", "3-store"."""
 _WEIGHING = frozenset({"which", "than"})
 """Words by which a comparison of terms weighs them ("which is safer?", "cheaper than"), not asks what they mean."""
+_NO_COUNT_BEFORE_ONE = frozenset({"no", "every", "any", "each"})
+"""Words before "one" that make it no count ("no one", "every one")."""
 _RATE_LOOKBACK = 5
 """How many words before "a year" a count may stand and make it a rate ("400 machines to customers a year")."""
 _SPAN_WORDS = frozenset({"in", "within", "by", "under", "before", "after", "for", "than", "next", "about", "around"})
@@ -1508,8 +1510,8 @@ class Reader:
             if j >= len(toks):
                 break
             num = self._number_at(toks, j)
-            if num is None:
-                i += 1
+            if num is None or (toks[j].lower == "one" and j > 0 and toks[j - 1].lower in _NO_COUNT_BEFORE_ONE):
+                i += 1  # "no one on staff is technical", "every one of them": nobody counted
                 continue
             value, end_i = num.value, j + num.used
             if end_i < len(toks) and toks[end_i].lower in self._not_after or num.glued in self._not_after:

@@ -1246,3 +1246,73 @@ def test_a_hedged_quantity_is_shown_not_taken(  # type: ignore[no-untyped-def]
     u = read(question)
     assert facts(u).get(field) == read_as
     assert (read_as is None) == any(o.key == field for o in u.hedged)
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("what's the difference between source-available and open core, in simple terms?", "definition"),
+    ("weak copyleft vs strong copyleft?", "definition"),
+    ("is open source really safer than commercial for a bank?", "comparison"),
+    ("open source vs commercial: which one ages better?", "comparison"),
+    ("MLflow vs DVC, what's the difference?", "comparison"),
+])
+def test_a_comparison_of_terms_asks_what_they_mean(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
+    """asked.yaml `terms`: naming only concepts, a comparison asks for their meaning, unless it weighs them."""
+    u = read(question)
+    assert u.asked == asked, (question, u.asked)
+    assert not entities(u, negated=True)  # a comparative ("safer than") denies neither side
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("is Airflow free for commercial purposes?", "obligations"),
+    ("can we fine-tune Gemma and publish the weights for anyone?", "obligations"),
+])
+def test_asking_what_terms_allow_is_obligations_and_states_no_use(  # type: ignore[no-untyped-def]
+        read, question: str, asked: str) -> None:
+    u = read(question)
+    assert u.asked == asked
+    assert "commercial_use" not in facts(u)
+
+
+def test_a_certification_asked_about_is_named_not_required(read) -> None:  # type: ignore[no-untyped-def]
+    u = read("what does SOC 2 actually mean for a small vendor?")
+    assert u.asked == "definition"
+    assert {o.key for o in u.observations if o.value == "certification:soc2_type2"} == {"mention"}
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("the foundation gave us £90k over three years for this", "budget_usd", round(90_000 * 1.27 / 3)),
+    ("two ML engineers among 400 developers", "team_size", 2),
+    ("we're 6 analysts at a 900-person retailer", "team_size", 6),
+    ("we deliver about 2,000 parcels to shops a year and want ETA predictions", "deadline_months", None),
+    ("a 25-person architecture practice, nobody does ML here", "team_size", None),
+    ("No one on staff is technical. We're a 14-person law office.", "team_size", None),
+    ("logistics firm, 50 people, 3 technical", "team_size", 3),
+    ("budget around AED 200k a year", "budget_usd", round(200_000 * 0.2723)),
+    ("a client of ours wants a demand model; their budget is 90k a year", "budget_usd", None),
+])
+def test_quantities_over_years_parts_of_a_firm_rates_and_someone_elses_money(  # type: ignore[no-untyped-def]
+        read, question: str, field: str, value: float | None) -> None:
+    got = facts(read(question)).get(field)
+    assert got == value if value is None else got == pytest.approx(value, rel=0.01)
+
+
+@pytest.mark.parametrize("question", [
+    "hosted preferably, we have no ops people",
+    "managed platform preferred, 3 analysts",
+    "we'd prefer paying a yearly licence for a managed product over running servers",
+])
+def test_buying_a_service_said_as_a_preference(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("buys_service") is True
+
+
+@pytest.mark.parametrize(("question", "asked", "industry"), [
+    ("300-bed hospital in Leeds, 2 analysts, what would you use for bed forecasting?", "recommendation",
+     "industry:healthcare"),
+    ("we're the data team at the city of Ghent, 4 of us. what's the shortlist for a document search tool?", "recommendation",
+     "industry:government"),
+    ("which crypto should i buy before christmas", "out_of_scope", None),
+])
+def test_sizes_before_an_industry_a_city_and_asking_for_a_shortlist(  # type: ignore[no-untyped-def]
+        read, question: str, asked: str, industry: str | None) -> None:
+    u = read(question)
+    assert (u.asked, facts(u).get("industry")) == (asked, industry)
