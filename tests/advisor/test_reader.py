@@ -1308,8 +1308,8 @@ def test_buying_a_service_said_as_a_preference(read, question: str) -> None:  # 
 @pytest.mark.parametrize(("question", "asked", "industry"), [
     ("300-bed hospital in Leeds, 2 analysts, what would you use for bed forecasting?", "recommendation",
      "industry:healthcare"),
-    ("we're the data team at the city of Ghent, 4 of us. what's the shortlist for a document search tool?", "recommendation",
-     "industry:government"),
+    ("we're the data team at the city of Ghent, 4 of us. what's the shortlist for a document search tool?",
+     "recommendation", "industry:government"),
     ("which crypto should i buy before christmas", "out_of_scope", None),
 ])
 def test_sizes_before_an_industry_a_city_and_asking_for_a_shortlist(  # type: ignore[no-untyped-def]
