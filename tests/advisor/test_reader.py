@@ -1316,3 +1316,24 @@ def test_sizes_before_an_industry_a_city_and_asking_for_a_shortlist(  # type: ig
         read, question: str, asked: str, industry: str | None) -> None:
     u = read(question)
     assert (u.asked, facts(u).get("industry")) == (asked, industry)
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("what are we obligated to do if we patch it?", "obligations"),
+    ("we embed Spark in the box we sell. what does the Apache licence make us ship with it?", "obligations"),
+    ("any licensing gotchas with pandas in an in-house dashboard?", "obligations"),
+    ("what was Bighead, the Airbnb thing?", "definition"),
+    ("which licence is scikit-learn released under?", "definition"),
+    ("in what order should we roll out tracking and serving?", "process"),
+])
+def test_how_obligations_definitions_and_processes_are_asked(  # type: ignore[no-untyped-def]
+        read, question: str, asked: str) -> None:
+    assert read(question).asked == asked
+
+
+@pytest.mark.parametrize(("question", "denied"), [
+    ("we need a cheaper alternative to SageMaker, 3 engineers", "offering:sagemaker"),
+    ("how do we plan the migration off Databricks?", "offering:databricks"),
+])
+def test_what_is_sought_in_place_of_is_dropped(read, question: str, denied: str) -> None:  # type: ignore[no-untyped-def]
+    assert denied in entities(read(question), negated=True)
