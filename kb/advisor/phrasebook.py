@@ -208,6 +208,9 @@ class Parts:
     """Unit words that count everyone, not who does the work ("25 staff", "60 people")."""
     nobody: tuple[str, ...] = ()
     """Words that say none of a headcount does the work ("25 staff, nobody technical"): the count is no team."""
+    organisation: int | None = None
+    """A headcount this large counts an organisation, not the people who would do the work ("a 300-person
+    insurer", "about 2,000 employees"): no team is read from it."""
 
 
 @dataclass(frozen=True)
@@ -545,7 +548,8 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
             return tuple(str(w).lower() for w in _texts(spec.get(key)))
         out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
                                      int(spec.get("window", Parts.window)), words("self"), words("wholes"),
-                                     words("headcount"), words("nobody"))))
+                                     words("headcount"), words("nobody"),
+                                     int(spec["organisation"]) if "organisation" in spec else None)))
     return out
 
 
@@ -643,6 +647,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
         "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "wholes": _WORDS,
         "headcount": _WORDS, "nobody": _WORDS,
+        "organisation": {"type": "integer", "minimum": 2},
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},
         required=("work",))},
     "implies_currency": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -608,6 +608,7 @@ class _PartCues(NamedTuple):
     wholes: set[tuple[str, ...]]
     headcount: set[tuple[str, ...]]
     nobody: _Phrases
+    organisation: int | None
 
 
 def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
@@ -792,7 +793,7 @@ class Reader:
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
                                        pt.window, self._phrases(pt.self_words),
                                        {self._words(w) for w in pt.wholes}, {self._words(w) for w in pt.headcount},
-                                       self._phrases(pt.nobody)) for kind, pt in q.parts}
+                                       self._phrases(pt.nobody), pt.organisation) for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1625,7 +1626,7 @@ class Reader:
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             unit_words = (tuple(t.lower for t in toks[end_i - unit_used:end_i]) if unit_used
                                           else (num.glued,))
-                            if (unit_used or num.glued) and self._nobody_of(toks, unit_words, i, end_i, kind):
+                            if (unit_used or num.glued) and self._nobody_of(toks, unit_words, value * factor, kind):
                                 dropped.add(len(out) - 1)  # "ad agency, 25 people, no engineers": nobody would
                                 # do the work
                             if unit_used:  # "a team of 4 and 2 of us know ML": the team, then some of it
@@ -1699,13 +1700,16 @@ class Reader:
                 return None, start
         return None
 
-    def _nobody_of(self, toks: Sequence[_Tok], unit: tuple[str, ...], start: int, end: int, kind: str) -> bool:
-        """Whether a count whose unit words count everyone (`headcount`: "25 staff", "a 45-person firm") stands in
-        a message with words of `nobody` ("25 staff, nobody technical", "60 ppl. no in-house data scientists",
-        "Nobody here knows ML. We're a 12-person firm"): the whole firm, of whom none would do the work."""
+    def _nobody_of(self, toks: Sequence[_Tok], unit: tuple[str, ...], value: float, kind: str) -> bool:
+        """Whether a count whose unit words count everyone (`headcount`: "25 staff", "a 45-person firm") is of a
+        whole organisation: at least `organisation` people ("a 300-person insurer"), or in a message with words of
+        `nobody` ("25 staff, nobody technical", "60 ppl. no in-house data scientists", "Nobody here knows ML.
+        We're a 12-person firm"), of whom none would do the work."""
         cues = self._parts.get(kind)
         if cues is None or unit not in cues.headcount:
             return False
+        if cues.organisation is not None and value >= cues.organisation:
+            return True  # "a 300-person insurer": the organisation, not who would do the work
         return bool(self._find(toks, cues.nobody, 0, len(toks)))
 
     def _after_whole(self, toks: Sequence[_Tok], i: int, kind: str) -> bool:

@@ -1337,3 +1337,14 @@ def test_how_obligations_definitions_and_processes_are_asked(  # type: ignore[no
 ])
 def test_what_is_sought_in_place_of_is_dropped(read, question: str, denied: str) -> None:  # type: ignore[no-untyped-def]
     assert denied in entities(read(question), negated=True)
+
+
+@pytest.mark.parametrize(("question", "size"), [
+    ("we're a 400-person logistics company and want demand forecasts", None),
+    ("about 1,200 employees here; IT wants an internal chatbot", None),
+    ("small agency, 12 people, want to auto-tag our photo library", 12),
+    ("a 600-person bank with 9 data scientists", 9),
+])
+def test_an_organisations_headcount_is_no_team(read, question: str, size: int | None) -> None:  # type: ignore[no-untyped-def]
+    """quantities.yaml `organisation`: from 50 people on, a headcount counts a firm, not who would do the work."""
+    assert facts(read(question)).get("team_size") == size
