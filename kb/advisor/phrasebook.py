@@ -103,6 +103,9 @@ class Entry:
     """Of an `asked` entry: kinds of entity that are terms, not things to choose between: a comparison naming
     only these ("open source vs open core", "weak and strong copyleft, what's the difference?") asks this kind
     of question (what the terms mean)."""
+    over: tuple[str, ...] = ()
+    """Of an `asked` entry: kinds of question its patterns decide over, though those come first in the order
+    ("SageMaker vs running it ourselves?" weighs building against buying: advice, not a comparison)."""
     salient: bool = False
     """Its patterns count only in a sentence that says the thing matters most (a word of cues.yaml `salience`):
     "it has to plug into our CRM" is a requirement, "plugging into our CRM is the big worry" a main concern."""
@@ -457,7 +460,8 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
     examples, near = texts("examples"), texts("near_misses")
     names = tuple(str(n) for n in item.get("names", ()))
     terms = tuple(str(n) for n in item.get("terms", ()))
-    for key, given in (("names", names), ("terms", terms)):
+    over = tuple(str(n) for n in item.get("over", ()))
+    for key, given in (("names", names), ("terms", terms), ("over", over)):
         if given and asked is None:
             err(item.key_lines[key], f"`{key}` belongs to an `asked` entry (the kinds of question a name asks)")
             return None
@@ -466,7 +470,7 @@ def _entry(item: Any, line: int, shown: str, fields: Mapping[str, FieldDecl], as
         return None
     return Entry(f"{shown}:{line}", str(name) if name is not None else None, value,
                  str(asked) if asked is not None else None, role, bool(hedge), tuple(patterns),
-                 tuple(examples), tuple(near), start, names, terms, bool(item.get("salient", False)))
+                 tuple(examples), tuple(near), start, names, terms, over, bool(item.get("salient", False)))
 
 
 def _cues(path: Path, problems: list[Problem]) -> Cues:
@@ -613,6 +617,8 @@ ENTRY_SCHEMA = _mapping("a phrase entry", {
                                          "description": "an entity kind such as license"}},
     "terms": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$",
                                          "description": "an entity kind whose names are terms, such as concept"}},
+    "over": {"type": "array", "items": {"enum": ["out_of_scope", "obligations", "process", "comparison", "definition"],
+                                        "description": "a kind of question this entry's patterns decide over"}},
 })
 ENTRY_KEYS = tuple(ENTRY_SCHEMA["properties"])
 PHRASE_FILE_SCHEMA = _mapping("a phrase file", {"phrases": {"type": "array", "minItems": 1, "items": ENTRY_SCHEMA}},

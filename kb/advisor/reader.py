@@ -820,6 +820,9 @@ class Reader:
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
         self._terms = [e for e in book.entries if e.asked and e.terms]
+        self._over = {e.id.rsplit(":", 1)[0] + f":{line}": set(e.over)
+                      for e in book.entries if e.asked and e.over for _, line in e.patterns}
+        """Pattern (file:line) -> the kinds of question it decides over."""
         self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas"}
         """Capitalised words that are no names (places, months, job titles): one may stand before an industry."""
         self._known = self._known_words()
@@ -2070,6 +2073,9 @@ class Reader:
             if not in_domain:
                 # "what's the capital of Australia" has a question's shape and nothing of the domain
                 return "out_of_scope", how, False
+            over = next(((k, h) for k, h in hits if kind in self._over.get(str(h.via), ())), None)
+            if over is not None:  # "SageMaker vs running it ourselves?": advice
+                kind, how = over
             named_kinds = {"license" if o.key == "expression" else str(o.value).partition(":")[0]
                            for o in observations if o.key in ("mention", "expression")}
             if kind == "comparison" and named_kinds and not unknown and not any(t.lower in _WEIGHING for t in toks):

@@ -1348,3 +1348,14 @@ def test_what_is_sought_in_place_of_is_dropped(read, question: str, denied: str)
 def test_an_organisations_headcount_is_no_team(read, question: str, size: int | None) -> None:  # type: ignore[no-untyped-def]
     """quantities.yaml `organisation`: from 50 people on, a headcount counts a firm, not who would do the work."""
     assert facts(read(question)).get("team_size") == size
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("Vertex AI vs rolling our own on bare metal? 5 engineers", "recommendation"),
+    ("Databricks or building on plain Spark, which would you pick for a team of 4?", "recommendation"),
+    ("Databricks vs Spark, what's different?", "comparison"),
+])
+def test_building_against_buying_is_advice_though_it_compares(  # type: ignore[no-untyped-def]
+        read, question: str, asked: str) -> None:
+    """asked.yaml `over`: a pattern that decides over a comparison's."""
+    assert read(question).asked == asked
