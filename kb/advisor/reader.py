@@ -820,6 +820,7 @@ class Reader:
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
         self._terms = [e for e in book.entries if e.asked and e.terms]
+        self._unless_cues: dict[str, tuple[str, ...]] = {}
         self._over = {e.id.rsplit(":", 1)[0] + f":{line}": set(e.over)
                       for e in book.entries if e.asked and e.over for _, line in e.patterns}
         """Pattern (file:line) -> the kinds of question it decides over."""
@@ -1806,10 +1807,17 @@ class Reader:
         words of a counter cue itself aside: "their budget is $400k" is a client's, "budget" in it no exception)."""
         if not self._has_cue(words, decl.counter_cues):
             return False
-        for cue in decl.counter_cues:
-            if self._has_cue(f" {cue} ", decl.counter_cues_unless):
-                words = words.replace(f" {cue.strip()} ", " ")
+        for cue in self._unless_inside(decl):
+            words = words.replace(f" {cue} ", " ")
         return not self._has_cue(words, decl.counter_cues_unless)
+
+    def _unless_inside(self, decl: FieldDecl) -> tuple[str, ...]:
+        """The field's counter cues that hold a word of its `counter_cues_unless` ("their budget")."""
+        got = self._unless_cues.get(decl.name)
+        if got is None:
+            got = self._unless_cues[decl.name] = tuple(
+                cue.strip() for cue in decl.counter_cues if self._has_cue(f" {cue} ", decl.counter_cues_unless))
+        return got
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
         """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
