@@ -46,6 +46,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 """Unit-length vectors, one row per text (the knowledge base's embedding model)."""
 
 DEFAULT_THRESHOLD = 0.72
+"""Similarity an example match needs when no fitted threshold exists for its field."""
 _MEASURED = re.compile(r"^\d[\d,.]*k?-[a-z]+$")
 """A size said as one hyphened word before what it measures: "200-bed", "40-person", "3-store"."""
 _WEIGHING = frozenset({"which", "than"})
@@ -56,7 +57,6 @@ _RATE_LOOKBACK = 5
 """How many words before "a year" a count may stand and make it a rate ("400 machines to customers a year")."""
 _SPAN_WORDS = frozenset({"in", "within", "by", "under", "before", "after", "for", "than", "next", "about", "around"})
 """Words before "a year" that make it a span of time, whatever count stands before them."""
-"""Similarity an example match needs when no fitted threshold exists for its field."""
 ASK_BAND = 0.08
 """Below a field's threshold by at most this much, a match on a decisive field is asked back."""
 NEAR_MISS_MARGIN = 0.02
@@ -627,6 +627,16 @@ def _ends_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -
     return any(i >= len(p) and tuple(t.lower for t in toks[i - len(p):i]) == p for p in phrases)
 
 
+def _pattern_via(entry: Entry, line: int) -> str:
+    """How a reading by one of an entry's patterns names it: the phrase file and the pattern's line."""
+    return entry.id.rsplit(":", 1)[0] + f":{line}"
+
+
+def _entity_kind(o: Observation) -> str:
+    """The kind of entity an observation names ("offering", "license"; an expression names licences)."""
+    return "license" if o.key == "expression" else str(o.value).partition(":")[0]
+
+
 def _tok_at(toks: Sequence[_Tok], char: int) -> int:
     """The index of the token a character offset falls in (or the first after it; the last token past the end)."""
     return next((t.i for t in toks if t.end > char), max(len(toks) - 1, 0))
@@ -820,8 +830,11 @@ class Reader:
             if negation_words & _pattern_words(pattern)}
         self._naming = [e for e in book.entries if e.asked and e.names]
         self._terms = [e for e in book.entries if e.asked and e.terms]
-        self._unless_cues: dict[str, tuple[str, ...]] = {}
-        self._over = {e.id.rsplit(":", 1)[0] + f":{line}": set(e.over)
+        self._unless_inside = {name: tuple(cue.strip() for cue in d.counter_cues
+                                           if self._has_cue(f" {cue} ", d.counter_cues_unless))
+                               for name, d in book.fields.items()}
+        """Per field, its counter cues that hold a word of its `counter_cues_unless` ("their budget")."""
+        self._over = {_pattern_via(e, line): set(e.over)
                       for e in book.entries if e.asked and e.over for _, line in e.patterns}
         """Pattern (file:line) -> the kinds of question it decides over."""
         self._places = {w for w in cues.not_names if w.isalpha()} - {"saas", "paas", "iaas"}
@@ -1187,7 +1200,7 @@ class Reader:
                 continue
             if entry.salient and not self._find(toks, self._salience, *_sentence_bounds(toks, s)):
                 continue  # "it must plug into our CRM": a requirement, not what worries the asker most
-            via = entry.id.rsplit(":", 1)[0] + f":{entry.patterns[k][1]}"
+            via = _pattern_via(entry, entry.patterns[k][1])
             if entry.asked is not None:
                 asked_hits.append((entry.asked, src(start, end, "pattern", via)))
                 continue
@@ -1807,17 +1820,9 @@ class Reader:
         words of a counter cue itself aside: "their budget is $400k" is a client's, "budget" in it no exception)."""
         if not self._has_cue(words, decl.counter_cues):
             return False
-        for cue in self._unless_inside(decl):
+        for cue in self._unless_inside.get(decl.name, ()):
             words = words.replace(f" {cue} ", " ")
         return not self._has_cue(words, decl.counter_cues_unless)
-
-    def _unless_inside(self, decl: FieldDecl) -> tuple[str, ...]:
-        """The field's counter cues that hold a word of its `counter_cues_unless` ("their budget")."""
-        got = self._unless_cues.get(decl.name)
-        if got is None:
-            got = self._unless_cues[decl.name] = tuple(
-                cue.strip() for cue in decl.counter_cues if self._has_cue(f" {cue} ", decl.counter_cues_unless))
-        return got
 
     def _cued(self, decl: FieldDecl, toks: Sequence[_Tok], i: int) -> bool:
         """A field with `cues` takes a quantity only when one of its cue words stands in the same clause; a
@@ -2071,7 +2076,7 @@ class Reader:
         in_domain = bool(observations or unknown or hedged or self._find(toks, self._domain, 0, len(toks)))
         named = next(((e.asked, o.source) for o in observations if o.key in ("mention", "expression")
                       and not o.negated for e in self._naming if e.asked
-                      and ("license" if o.key == "expression" else str(o.value).partition(":")[0]) in e.names),
+                      and _entity_kind(o) in e.names),
                      None)
         if named is not None and all(kind == "recommendation" for kind, _ in hits):
             return named[0], named[1], True  # "Under the SSPL, can we offer it as a service?"
@@ -2084,8 +2089,7 @@ class Reader:
             over = next(((k, h) for k, h in hits if kind in self._over.get(str(h.via), ())), None)
             if over is not None:  # "SageMaker vs running it ourselves?": advice
                 kind, how = over
-            named_kinds = {"license" if o.key == "expression" else str(o.value).partition(":")[0]
-                           for o in observations if o.key in ("mention", "expression")}
+            named_kinds = {_entity_kind(o) for o in observations if o.key in ("mention", "expression")}
             if kind == "comparison" and named_kinds and not unknown and not any(t.lower in _WEIGHING for t in toks):
                 for e in self._terms:  # "open source vs open core": what the terms mean
                     if named_kinds <= set(e.terms) and e.asked:
