@@ -190,6 +190,9 @@ class Quantities:
     """Per unit kind, how a count that is a part of the team is said ("6 engineers of whom 2 do ML")."""
     counted: tuple[str, ...] = ()
     """Things counted per period, which make a number no money ("250k monthly users", "2M requests a day")."""
+    periods_before: tuple[tuple[str, float], ...] = ()
+    """Words that, before an amount in its clause, say its period ("our monthly budget is 5k"), with the factor
+    that makes it a year's."""
 
 
 @dataclass(frozen=True)
@@ -541,7 +544,8 @@ def _quantities(path: Path, problems: list[Problem]) -> Quantities:
                       tuple(implies), tuple(str(w).lower() for w in _texts(doc.get("not_after"))),
                       tuple(str(k) for k in _texts(doc.get("described"))),
                       word_lists("sums"), tuple(str(w).lower() for w in _texts(doc.get("corrections"))),
-                      tuple(_parts(doc.get("parts"))), tuple(str(w).lower() for w in _texts(doc.get("counted"))))
+                      tuple(_parts(doc.get("parts"))), tuple(str(w).lower() for w in _texts(doc.get("counted"))),
+                      tuple((w.lower(), f) for w, f in pairs("periods_before")))
 
 
 def _parts(node: Any) -> list[tuple[str, Parts]]:
@@ -649,7 +653,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "vague": _FACTORS,
     "no_article": _WORDS, "described": _WORDS,
     "sums": {"type": "object", "additionalProperties": _WORDS},
-    "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS,
+    "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS, "periods_before": _FACTORS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
         "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "wholes": _WORDS,
         "headcount": _WORDS, "nobody": _WORDS,

@@ -799,6 +799,7 @@ class Reader:
         self._not_after = set(q.not_after) - {""}
         self._counted = set(q.counted) - {""}
         self._corrections = {self._words(w) for w in q.corrections} - {()}
+        self._periods_before = {self._words(w): f for w, f in q.periods_before} if q.periods_before else {}
         self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
                                        pt.window, self._phrases(pt.self_words),
@@ -1580,6 +1581,8 @@ class Reader:
                 period = self._period(toks, end_i)
                 factor = period[0] if period else 1.0
                 end_i += period[1] if period else 0
+                if period and (again := self._period_corrected(toks, end_i)) is not None:
+                    factor, end_i = again  # "$4k a month, sorry, per quarter"
                 named_at = end_i + (1 if end_i + 1 < len(toks) and toks[end_i].text == "," else 0)
                 if ((currency_note or implied) and named_at < len(toks) and toks[named_at].lower in self._currency
                         and not (named_at + 1 < len(toks) and self._number_at(toks, named_at + 1))):
@@ -1587,6 +1590,8 @@ class Reader:
                     currency, end_i, currency_note = self._currency[toks[named_at].lower], named_at + 1, ""
                 elif corrected is not None and corrected[1] == "money" and not period:
                     factor = corrected[4]  # "5k a month, sorry, 6k": a month again
+                elif not period and (before := self._period_before(toks, i)) is not None:
+                    factor = before  # "our monthly budget is 5k EUR", "a monthly fee of up to $300"
                 code, rate = currency
                 amount = value * factor * rate
                 via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
@@ -1785,6 +1790,35 @@ class Reader:
         """Whether one of the things a number may count (quantities.yaml `counted`) follows at i, perhaps after a
         word describing it ("monthly active users")."""
         return any(k < len(toks) and toks[k].lower in self._counted for k in (i, i + 1))
+
+    def _period_before(self, toks: Sequence[_Tok], i: int) -> float | None:
+        """The factor of a period word (quantities.yaml `periods_before`) a few words before the amount at token
+        i, in its clause and with no number between ("a monthly subscription up to 200 euros"); None if none."""
+        if not self._periods_before:
+            return None
+        lo, _ = self._clause_bounds(toks, i)
+        for k in range(i - 1, max(lo, i - 6) - 1, -1):
+            if any(ch.isdigit() for ch in toks[k].text):
+                return None
+            for phrase, factor in self._periods_before.items():
+                if self._at(toks, k, phrase) and not self._counts_things(toks, k + len(phrase)):
+                    return factor  # not "250k monthly users and a budget of 40k"
+        return None
+
+    def _period_corrected(self, toks: Sequence[_Tok], k: int) -> tuple[float, int] | None:
+        """A period said again after a correction word right after an amount's period ("$4k a month, sorry, per
+        quarter"): its factor and the token after it; None if none."""
+        def skip(k: int) -> int:
+            while k < len(toks) and not any(ch.isalnum() for ch in toks[k].text):
+                k += 1
+            return k
+        k = skip(k)
+        for phrase in self._corrections:
+            if self._at(toks, k, phrase):
+                j = skip(k + len(phrase))
+                period = self._period(toks, j)
+                return (period[0], j + period[1]) if period else None
+        return None
 
     def _period(self, toks: Sequence[_Tok], i: int) -> tuple[float, int] | None:
         for phrase, factor in self._units.get("per_period", []):
