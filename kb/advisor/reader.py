@@ -540,7 +540,9 @@ def _parse_number(phrase: str) -> int | float | None:
 
     n = parse_number(phrase)
     return n if isinstance(n, int | float) else None
-_NUMERIC = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([a-zA-Z]{1,8})?$")
+_NUMERIC = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})+,\d{3}|\d+)(?:\.(\d+))?([a-zA-Z]{1,8})?$")
+"""A number: grouped in threes ("1,500,000"), the Indian way ("6,00,000", "1,20,00,000") or not at all; perhaps
+with decimals and a scale or unit glued on ("50k", "1.5m")."""
 _DOTTED = re.compile(r"^[1-9]\d{0,2}(?:[.'’]\d{3})+$")
 """An amount grouped by dots or apostrophes ("€9.000", "CHF 200'000"), read as such only beside a currency."""
 _QUANTITY_FIELD_KINDS = ("int", "float")
@@ -1028,9 +1030,12 @@ class Reader:
         and not whom they serve ("we sell to banks")."""
         lo, _ = self._clause_bounds(toks, s)
         if self._find(toks, self._functions, e, min(len(toks), e + 2)) and not (
-                e + 1 < len(toks) and toks[e].text.isupper() and toks[e].text.isalpha()):
-            return False  # "our finance director", "finance cut the budget" (not "hospital IT lead here": the
-            # department, named by its acronym, of an organisation named first)
+                e + 1 < len(toks) and toks[e].text.isupper() and toks[e].text.isalpha()) and not (
+                e + 1 < len(toks) and not self._find(toks, self._functions, e, e + 1)
+                and toks[e + 1].lower in self._groups):
+            return False  # "our finance director", "finance cut the budget" (not "hospital IT lead here" or
+            # "hospital radiology department": the department, named by its acronym or its trade, of an
+            # organisation named first)
         if s > 0 and toks[s - 1].lower in self._compounds:
             return False  # "a seed bank", "a food bank": another thing
         if e - s == 1 and s > 0 and toks[s].lower.endswith("ing") and toks[s - 1].norm in ("are", "am", "is", "be"):
@@ -1053,6 +1058,9 @@ class Reader:
                 start -= 1  # "we run two nursing homes", "3 clinics"
             elif _MEASURED.match(word):
                 start -= 1  # "200-bed hospital", "a 40-person bank": its size
+            elif (word in ("person", "people", "man", "strong", "bed") and start - 2 >= lo
+                  and (toks[start - 2].lower.isdigit() or toks[start - 2].lower in _number_words())):
+                start -= 2  # "a 6 person shopify store", "a 200 bed hospital"
             elif _proper(toks[start - 1].text) and _qualifies(word):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:
