@@ -760,6 +760,8 @@ class Reader:
                 self._matcher.add(f"{n}:{k}", [pattern])
         cues = book.cues
         self._neg_before = self._phrases([*cues.negation_before, *cues.departures])  # a departure negates too
+        self._neg_before_worry = self._phrases(cues.negation_before)
+        """Negation words for a worry: leaving something denies no fear ("dropping it because of the pricing")."""
         self._neg_after = self._phrases(cues.negation_after)
         self._pseudo = self._phrases(cues.pseudo_negation)
         self._departures = frozenset(self._words(p) for p in cues.departures)
@@ -1363,7 +1365,8 @@ class Reader:
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
         inside = not decl.worry and self._has_negation(toks[s:e])  # a fear's own "won't": see FieldDecl.worry
-        negated = not states_negative and (inside or self._scoped(toks, s, e, self._neg_before, self._neg_after))
+        negated = not states_negative and (inside or self._scoped(
+            toks, s, e, self._neg_before_worry if decl.worry else self._neg_before, self._neg_after))
         hedged, condition = self._hedged(entry, decl, toks, s, e)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged, condition)

@@ -1371,3 +1371,38 @@ def test_building_against_buying_is_advice_though_it_compares(  # type: ignore[n
 ])
 def test_requests_far_from_the_domain_are_declined(read, question: str, asked: str) -> None:  # type: ignore[no-untyped-def]
     assert read(question).asked == asked
+
+
+@pytest.mark.parametrize(("question", "budget"), [
+    ("our quarterly budget is 10k USD", 40000),
+    ("a monthly plan of up to $250 would be fine", 3000),
+    ("2M monthly users, and a budget of 30k", 30000),
+    ("we can spend $3k a week, sorry, per month", 36000),
+    ("budget ₹12,00,000 a year", 14400),
+    ("we can't spend more than $400 a month on this", 4800),
+])
+def test_a_period_before_an_amount_a_corrected_period_and_a_cap(  # type: ignore[no-untyped-def]
+        read, question: str, budget: int) -> None:
+    """quantities.yaml `periods_before`; a period said again after a correction word; Indian digit grouping; a cap
+    said with a negation is still the budget."""
+    assert facts(read(question)).get("budget_usd") == budget
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("Hospital pharmacy department here, we want to forecast drug stock", "industry", "industry:healthcare"),
+    ("we can't end up tied to one vendor again", "main_concern", "lock_in"),
+    ("we're dropping it because of the pricing", "main_concern", "cost"),
+    ("if it breaks at night who would we even ring?", "main_concern", "support"),
+    ("someone has to answer within the hour when scoring fails", "support_response_hours", 1.0),
+    ("neither of us really knows ML", "ml_skills", "none"),
+    ("our ml skills are limited, honestly", "ml_skills", "some"),
+    ("twelve strong data scientists and our own GPUs", "ml_skills", "strong"),
+    ("the tool stays inside the company", "internal_only", True),
+    ("we statically compile the codec into our player", "linking", "static"),
+])
+def test_wordings_of_worries_skills_and_use(read, question: str, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get(field) == value
+
+
+def test_what_was_banned_is_dropped(read) -> None:  # type: ignore[no-untyped-def]
+    assert "vendor:openai" in entities(read("management banned anything from OpenAI last year"), negated=True)
