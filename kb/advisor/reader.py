@@ -1592,8 +1592,8 @@ class Reader:
                 period = self._period(toks, end_i)
                 factor = period[0] if period else 1.0
                 end_i += period[1] if period else 0
-                if period and (again := self._period_corrected(toks, end_i)) is not None:
-                    factor, end_i = again  # "$4k a month, sorry, per quarter"
+                if period and (redone := self._period_corrected(toks, end_i)) is not None:
+                    factor, end_i = redone  # "$4k a month, sorry, per quarter"
                 named_at = end_i + (1 if end_i + 1 < len(toks) and toks[end_i].text == "," else 0)
                 if ((currency_note or implied) and named_at < len(toks) and toks[named_at].lower in self._currency
                         and not (named_at + 1 < len(toks) and self._number_at(toks, named_at + 1))):
@@ -1601,8 +1601,8 @@ class Reader:
                     currency, end_i, currency_note = self._currency[toks[named_at].lower], named_at + 1, ""
                 elif corrected is not None and corrected[1] == "money" and not period:
                     factor = corrected[4]  # "5k a month, sorry, 6k": a month again
-                elif not period and (before := self._period_before(toks, i)) is not None:
-                    factor = before  # "our monthly budget is 5k EUR", "a monthly fee of up to $300"
+                elif not period and (said_before := self._period_before(toks, i)) is not None:
+                    factor = said_before  # "our monthly budget is 5k EUR", "a monthly fee of up to $300"
                 code, rate = currency
                 amount = value * factor * rate
                 via = f"{value:g} {code}" + (f" x {factor:g} a year" if factor != 1 else "") + (
