@@ -1060,9 +1060,9 @@ class Reader:
                 start -= 1  # "we run two nursing homes", "3 clinics"
             elif _MEASURED.match(word):
                 start -= 1  # "200-bed hospital", "a 40-person bank": its size
-            elif (word in ("person", "people", "man", "strong", "bed") and start - 2 >= lo
+            elif (word in self._whole_units and start - 2 >= lo
                   and (toks[start - 2].lower.isdigit() or toks[start - 2].lower in _number_words())):
-                start -= 2  # "a 6 person shopify store", "a 200 bed hospital"
+                start -= 2  # "a 6 person shopify store", "a twelve person bank": its size, said apart
             elif _proper(toks[start - 1].text) and _qualifies(word):
                 start -= 1  # "Brisbane insurer", "Basel pharma": a place or a name before it
             elif word == "of" and start - 2 >= lo and toks[start - 2].lower in _GROUPS:
