@@ -803,7 +803,7 @@ class Reader:
         self._not_after = set(q.not_after) - {""}
         self._counted = set(q.counted) - {""}
         self._corrections = {self._words(w) for w in q.corrections} - {()}
-        self._periods_before = {self._words(w): f for w, f in q.periods_before} if q.periods_before else {}
+        self._periods_before = {self._words(w): f for w, f in q.periods_before}
         self._parts = {kind: _PartCues(self._phrases(pt.joins), self._phrases(pt.work),
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
                                        pt.window, self._phrases(pt.self_words),
