@@ -257,9 +257,15 @@ class KnowledgeBase:
                 if fact.kind == kind and str(fact.get(fname)) in values:
                     why = f"{fact.get('name') or fact.id}: {kind} with {fname} {fact.get(fname)}"
                     implied.setdefault(fact.id, []).append((field_name, why))
+        from kb.advisor.reading_eval import learned_reader
+
+        say("learned reader", 0.98)
+        learned = learned_reader(paths, phrasebook)
+        if learned is not None:
+            versions["learned reader"] = learned.fingerprint
         try:
             reader = Reader(phrasebook, matcher, retriever.vectors, retriever.embedder.fingerprint, paths.cache,
-                            implied)
+                            implied, learned)
         except BaseException:
             rules.close()
             raise

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.model.problems import Problem, display_path
-from kb.yamlfile import TEXT, UNREADABLE, YList, YMap, read_checked, read_yaml
+from kb.yamlfile import TEXT, UNREADABLE, YList, YMap, line_at, read_checked, read_yaml
 from kb.yamlfile import validate as validate_shape
 
 FIELD_TYPES = ("bool", "int", "float", "str", "ref")
@@ -229,6 +229,8 @@ class Phrasebook:
     quantities: Quantities = field(default_factory=Quantities)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     version: str = ""
+    learned: Mapping[str, float] = field(default_factory=dict)
+    """Field -> the probability its learned reading needs (thresholds.yaml `learned`; absent: not read so)."""
     problems: tuple[Problem, ...] = ()
 
 
@@ -561,11 +563,22 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
     return out
 
 
-def _thresholds(path: Path, problems: list[Problem]) -> dict[str, float]:
+def _thresholds(path: Path, fields: Mapping[str, FieldDecl], problems: list[Problem]
+                ) -> tuple[dict[str, float], dict[str, float]]:
+    """(similarity thresholds, learned readers' probability thresholds); a learned field must be a field of
+    fields.yaml that is no quantity (a number is read by its unit, never guessed)."""
     doc = read_checked(path, THRESHOLDS_SCHEMA, problems, "the thresholds file")
     if doc is None:
-        return {}
-    return {str(name): float(v) for name, v in doc["thresholds"].items()}
+        return {}, {}
+    learned = doc.get("learned") or {}
+    for name in learned:
+        decl = fields.get(str(name))
+        if decl is None or decl.unit:
+            problems.append(Problem(display_path(path), line_at(doc, ["learned", name]),
+                                    f"learned: `{name}` is not " + ("a field of fields.yaml" if decl is None else
+                                                                   "read by learning: it is a quantity")))
+    return ({str(name): float(v) for name, v in doc["thresholds"].items()},
+            {str(name): float(v) for name, v in learned.items() if (d := fields.get(str(name))) and not d.unit})
 
 
 # --- The shapes of the reader's files (JSON Schema, checked by the one YAML reader) ---------------------
@@ -669,6 +682,8 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
 THRESHOLDS_SCHEMA = _mapping("the thresholds file", {
     "thresholds": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0,
                                                               "maximum": 1}},
+    "learned": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0,
+                                                           "maximum": 1}},
 }, required=("thresholds",))
 """reader/thresholds.yaml: per-field similarity thresholds."""
 
@@ -695,11 +710,12 @@ def load_phrasebook(folder: Path, asked_kinds: tuple[str, ...], validate: bool =
             problems.append(Problem(decl.file, decl.line, f"field `{decl.name}`: unit `{decl.unit}` is not a kind "
                                                           f"of reader/quantities.yaml "
                                                           f"({', '.join(sorted(known_units))})"))
-    thresholds = _thresholds(folder / "thresholds.yaml", problems)
+    thresholds, learned = _thresholds(folder / "thresholds.yaml", fields, problems)
     h = hashlib.sha256()
     for path in reader_files(folder):
         h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return Phrasebook(fields, tuple(entries), cues, quantities, thresholds, h.hexdigest()[:12], tuple(problems))
+    return Phrasebook(fields, tuple(entries), cues, quantities, thresholds, h.hexdigest()[:12], learned,
+                      tuple(problems))
 
 
 def check_reader(paths: Any) -> list[Problem]:

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from kb.advisor.learned import LearnedReader
 from kb.advisor.phrasebook import Entry, FieldDecl, Phrasebook
 from kb.graph.expressions import ExpressionError
 from kb.graph.expressions import parse as parse_expression
@@ -741,13 +742,19 @@ class Reader:
 
     def __init__(self, book: Phrasebook, matcher: EntityMatcher, embed: Embed | None = None,
                  fingerprint: str = "", cache: Path | None = None,
-                 implied: Mapping[str, Sequence[tuple[str, str]]] | None = None):
-        """`implied`: entity id -> (field, why) that naming it states (fields.yaml `implied_by`, resolved
-        against the ontology: "offering:gemma" -> uses_foundation_model, "an offering of type model")."""
+                 implied: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+                 learned: LearnedReader | None = None):
+        """`learned`: the model fitted on the labelled utterances (see kb.advisor.learned), read for the fields
+        thresholds.yaml `learned` names. `implied`: entity id -> (field, why) that naming it states (fields.yaml
+        `implied_by`, resolved against the ontology: "offering:gemma" -> uses_foundation_model, "an offering of
+        type model")."""
         from spacy.matcher import Matcher
 
         self.book = book
         self.thresholds: dict[str, float] = dict(book.thresholds)
+        self.learned = learned
+        self.learned_thresholds: dict[str, float] = dict(book.learned)
+        """Probability a field's learned reading needs; a field not named is not read so."""
         """Similarity each field's example match needs (`asked` for the kind of question), fitted on data."""
         self.entities = matcher
         self._implied = {k: tuple(v) for k, v in (implied or {}).items()}
@@ -981,13 +988,13 @@ class Reader:
             return True
         return any(s - end <= window // 2 for s, _ in self._find(toks, after, end, min(hi, end + window)))
 
-    def _hedged(self, entry: Entry, decl: FieldDecl, toks: Sequence[_Tok], s: int, e: int,
+    def _hedged(self, entry: Entry | None, decl: FieldDecl, toks: Sequence[_Tok], s: int, e: int,
                 clause: bool = False) -> tuple[bool, bool]:
         """(hedged, by a condition alone) for a value read at tokens s..e: an entry marked `hedge`, a hedge in
         scope, or a condition opened earlier in its clause however far back ("if we ever sell the tool to other
         plants as a SaaS"). `clause`: s..e is a whole clause read by example, so a cue inside it counts too. A
         worry is hedged by nothing but its entry (see FieldDecl.worry)."""
-        if entry.hedge:
+        if entry is not None and entry.hedge:
             return True, False
         if decl.worry:
             return False, False
@@ -1259,11 +1266,15 @@ class Reader:
         if self._semantic is not None and self._embed is not None and self._semantic.texts:
             found, unsure, asked_semantic = self._by_example(text, toks, pattern_fields, src)
             cands.extend(found)
+        # what the labelled utterances teach, for a field nothing above read or denied
+        if self.learned is not None and self.learned_thresholds and toks:
+            cands.extend(self._by_learning(text, toks, pattern_fields | {c.obs.key for c in cands}, src))
 
         # names not known: words that stated a fact by a pattern or a quantity ("6-person") are no names;
         # a paraphrase's clause is (a name inside it is still unknown)
         stated = [(c.obs.source.start, c.obs.source.end) for c in cands
-                  if c.obs.source.how != "example" and c.obs.source.start is not None and c.obs.source.end is not None]
+                  if c.obs.source.how not in ("example", "learned")
+                  and c.obs.source.start is not None and c.obs.source.end is not None]
         unknown.extend(self._unknown_names(text, toks, [*covered, *stated]))
         defined = self._defined_unknown(text, toks, asked_hits, [*covered, *stated])  # "what's kubeflow"
         unknown.extend(n for n in defined if n not in unknown)
@@ -1310,7 +1321,7 @@ class Reader:
         if asked in ("definition", "comparison"):
             # "what is vendor lock-in?", "AWS vs Azure: which has less lock-in?" name topics; what the asker
             # states of themselves says "we" ("we're on AWS: SageMaker or Vertex?")
-            observations = [o for o in observations if o.source.how not in ("pattern", "example", "entity")
+            observations = [o for o in observations if o.source.how not in ("pattern", "example", "learned", "entity")
                             or self._first_person(toks, o.source.start or 0) or told(o)]
         if asked in ("definition", "comparison", "process"):
             # a worry named in a question about a term, a choice or a process is its topic: "how do we write an
@@ -1846,7 +1857,7 @@ class Reader:
         """Whether a fact a phrase or an example read (not a quantity: `_cued` checks those) stands in a clause
         with one of its field's `counter_cues` and none of `counter_cues_unless`."""
         decl = self.book.fields.get(o.key)
-        if decl is None or decl.unit or not decl.counter_cues or o.source.how not in ("pattern", "example") \
+        if decl is None or decl.unit or not decl.counter_cues or o.source.how not in ("pattern", "example", "learned") \
                 or not toks:
             return False
         return self._counter_cued(decl, self._clause_words(toks, _tok_at(toks, o.source.start or 0)))
@@ -1989,6 +2000,25 @@ class Reader:
                     unsure.append(Unsure(f"asker.{fname}", value, round(score, 3), text[start:end],
                                          self._confirm(decl, value)))
         return found, unsure, asked_best
+
+    def _by_learning(self, text: str, toks: Sequence[_Tok], taken: set[str], src: Callable[..., Source]
+                     ) -> list[_Candidate]:
+        """Fields read by the learned model: its likeliest value when that reaches the field's threshold. The
+        span shown is the clause of the word that weighed most (the whole question when none is found)."""
+        assert self.learned is not None
+        found: list[_Candidate] = []
+        wanted = {f: t for f, t in self.learned_thresholds.items() if f not in taken and f in self.book.fields}
+        for fname, (value, p, why) in self.learned.read(text, wanted).items() if wanted else ():
+            s, e = 0, len(toks)
+            first = why[0].split()[0] if why else ""
+            at = next((t.i for t in toks if t.lower == first), None)
+            if at is not None:
+                s, e = self._clause_bounds(toks, at)
+            decl = self.book.fields[fname]
+            hedged, condition = self._hedged(None, decl, toks, s, e, clause=True)
+            source = src(toks[s].start, toks[e - 1].end, "learned", ", ".join(why), p)
+            found.append(_Candidate(Observation(fname, value, source), hedged, condition))
+        return found
 
     @staticmethod
     def _confirm(decl: FieldDecl, value: Scalar) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 import time
 from collections import Counter, defaultdict
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from kb.advisor import learned
+from kb.advisor.phrasebook import Phrasebook
 from kb.advisor.reader import DEFAULT_THRESHOLD, Reader, Understanding
 from kb.config import Paths
 from kb.graph.expressions import parse as parse_expression
@@ -38,6 +41,8 @@ EXAMPLE_PRECISION = 0.80
 """Precision the readings by example must keep on the dev split for any field (DECISIVE_PRECISION for a field
 that changes a recommendation): a field read almost only by its patterns is otherwise fitted down to the
 grid's floor on two or three lucky example readings."""
+log = logging.getLogger(__name__)
+
 TARGETS = {"micro_f1": 0.90, "decisive_precision": 0.95, "asked_accuracy": 0.90}
 """The issue's targets, checked on the test split (documented in docs/reader.md)."""
 
@@ -408,6 +413,27 @@ def _fit(reader: Reader, labelled: Sequence[Labelled]) -> dict[str, float]:
     return chosen
 
 
+def fit_learned(reader: Reader, labelled: Sequence[Labelled]) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
+    """The fields the learned reader reads, each with its probability threshold, and (right, wrong) readings
+    there: chosen on predictions for dev files the model was not fitted on, where the other readers read nothing
+    of the field; each field must keep DECISIVE_PRECISION (one that changes a recommendation) or
+    EXAMPLE_PRECISION (any other), or it is not read so."""
+    fields = reader.book.fields
+    candidates = [name for name, decl in fields.items() if not decl.unit]
+    kept = reader.learned
+    reader.learned = None
+    try:
+        with _embeddings_kept(reader):
+            read = [{o.key for o in reader.read(u.text).observations} for u in labelled]
+    finally:
+        reader.learned = kept
+    data = learning_set(labelled, reader.book)
+    predicted = learned.held_out(data, candidates)
+    precision = {f: DECISIVE_PRECISION if fields[f].decisive else EXAMPLE_PRECISION for f in candidates}
+    read += [set() for _ in data[len(read):]]  # (the phrase files' utterances are not counted)
+    return learned.choose(data, predicted, read, precision)
+
+
 def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
     """Each end-to-end question asked afresh: (text, passed, why not). A question passes when the answer's
     recommended option is the one expected (or none when none is), and some citation contains the expected
@@ -434,7 +460,8 @@ def end_to_end(advisor: Any, path: Path) -> list[tuple[str, bool, str]]:
     return out
 
 
-def write_thresholds(path: Path, thresholds: dict[str, float], fitted_on: str, model: str) -> None:
+def write_thresholds(path: Path, thresholds: dict[str, float], fitted_on: str, model: str,
+                     learned_thresholds: dict[str, float] | None = None) -> None:
     lines = [
         "# Similarity a clause needs to an example utterance to be read as its field's value, per field",
         "# (`asked`: for the kind of question). Fitted on the labelled dev split by `kb eval understanding --fit`",
@@ -443,6 +470,13 @@ def write_thresholds(path: Path, thresholds: dict[str, float], fitted_on: str, m
         "thresholds:",
         *(f"  {k}: {v}" for k, v in sorted(thresholds.items())),
     ]
+    if learned_thresholds:
+        lines += [
+            "# Probability the learned reader (fitted on the dev split's labels) needs to read a field that nothing",
+            "# else read; a field not listed is not read so. Chosen on dev files held out from its fitting.",
+            "learned:",
+            *(f"  {k}: {v}" for k, v in sorted(learned_thresholds.items())),
+        ]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -462,6 +496,44 @@ def _table(name: str, s: dict[str, Any]) -> str:
         rows.append("kind-of-question confusions (said -> read): " + ", ".join(
             f"{k} x{n}" for k, n in s["asked_confusions"].items()))
     return "\n".join(rows)
+
+
+def learning_set(labelled: Sequence[Labelled], book: Phrasebook) -> list[learned.Labelled]:
+    """The utterances as the learned reader is fitted on them: facts only, and the fields their file labels;
+    then each phrase entry's examples (stating its value) and near misses (stating nothing of its field), so an
+    analyst who adds a near miss teaches the learned reader too."""
+    scored = labelled_fields(labelled)
+    out = [learned.Labelled(u.text, {k: v for g, k, v in u.items if g == "fact"}, frozenset(scored[u.file]), u.file)
+           for u in labelled]
+    for entry in book.entries:
+        decl = book.fields.get(entry.field or "")
+        if decl is None or decl.unit:
+            continue
+        group, field_only = f"phrases:{entry.field}", frozenset({decl.name})
+        out += [learned.Labelled(t, {decl.name: entry.value}, field_only, group, measured=False)
+                for t, _ in entry.examples]
+        out += [learned.Labelled(t, {}, field_only, group, measured=False) for t, _ in entry.near_misses]
+    return out
+
+
+def phrase_texts(book: Phrasebook) -> list[str]:
+    """The phrase files' examples and near misses with their fields and values (what the learned reader is fitted
+    on besides the labelled files)."""
+    return [f"{e.field}={e.value}:{near}:{t}" for e in book.entries if e.field
+            for near, texts in ((False, e.examples), (True, e.near_misses)) for t, _ in texts]
+
+
+def learned_reader(paths: Paths, book: Phrasebook) -> learned.LearnedReader | None:
+    """The learned reader of the fields thresholds.yaml `learned` names, fitted on the dev split (from the cache
+    when it was fitted on these files before). None when no field is read so, or when a labelled file is broken
+    (`kb check` names it; the other readers go on)."""
+    files = split_files(paths.reader / "eval", "dev")
+    try:
+        return learned.cached(paths.cache, files, sorted(book.learned), lambda: learning_set(load_files(files), book),
+                              phrase_texts(book))
+    except KnowledgeError as e:
+        log.warning("the learned reader is off until the labelled files are fixed: %s", e)
+        return None
 
 
 def load_reader(paths: Paths) -> Reader:
@@ -496,11 +568,19 @@ def main(argv: list[str]) -> int:
     folder = paths.reader / "eval"
     if ns.fit:
         dev_files = split_files(folder, "dev")
-        thresholds = fit(reader, load_files(dev_files))
-        write_thresholds(paths.reader / "thresholds.yaml", thresholds,
-                         ", ".join(f"reader/eval/{p.name}" for p in dev_files), reader.fingerprint)
+        dev = load_files(dev_files)
+        thresholds = fit(reader, dev)
         reader.thresholds = thresholds
+        learned_thresholds, counts = fit_learned(reader, dev)
+        write_thresholds(paths.reader / "thresholds.yaml", thresholds,
+                         ", ".join(f"reader/eval/{p.name}" for p in dev_files), reader.fingerprint, learned_thresholds)
+        reader.learned_thresholds = learned_thresholds
+        reader.learned = learned.cached(paths.cache, dev_files, sorted(learned_thresholds),
+                                        lambda: learning_set(dev, reader.book), phrase_texts(reader.book))
         print("fitted thresholds: " + ", ".join(f"{k}={v}" for k, v in sorted(thresholds.items())), file=sys.stderr)
+        print("learned reader (right / wrong readings on held-out dev files): " + ", ".join(
+            f"{k}={v} ({counts[k][0]} / {counts[k][1]})" for k, v in sorted(learned_thresholds.items())),
+            file=sys.stderr)
     decisive = [d.name for d in reader.book.fields.values() if d.decisive] + ["industry"]
     out: dict[str, Any] = {}
     files = {str(p): [p] for p in ns.file} or {

@@ -110,6 +110,10 @@ def how_read(source: Source) -> str:
         return ""
     if how == "example":
         return f', read as like the example "{via}" (similarity {float(source.score or 0):.2f})'
+    if how == "learned":
+        words = ", ".join(f'"{w.strip()}"' for w in via.split(", "))
+        return (f", read by what the labelled questions teach, mostly from {words} "
+                f"(probability {float(source.score or 0):.2f})")
     if how == "fuzzy":
         return f', read as a misspelling of "{via}"'
     if how == "pattern":
