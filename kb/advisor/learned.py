@@ -18,10 +18,9 @@ import contextlib
 import functools
 import hashlib
 import json
-import logging
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,6 @@ from typing import Any
 import numpy as np
 
 from kb.model.facts import Scalar
-
-log = logging.getLogger(__name__)
 
 VERSION = 1
 """The features and model below; part of the cached model's name, so a change here fits again."""
@@ -85,7 +82,6 @@ class LearnedReader:
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float32)
         self.labels = [(str(f), v) for f, v in labels]
-        self.fields = sorted({f for f, _ in self.labels})
         self.fingerprint = ""
         """What it was fitted on (see `fingerprint`), set when it is read from or kept in the cache."""
 
@@ -135,8 +131,9 @@ class LearnedReader:
         no word weighed for it."""
         contrib = vals * self.weights[idx, m]
         order = np.argsort(-contrib)
+        stop = _stop_words()
         words = [self.terms[idx[k]] for k in order if contrib[k] > 0 and idx[k] < self._n_words
-                 and self.terms[idx[k]] not in _stop_words()]
+                 and self.terms[idx[k]] not in stop]
         if not words:
             words = [self.terms[idx[k]].strip() for k in order if contrib[k] > 0]
         return tuple(dict.fromkeys(words))[:n]
@@ -197,11 +194,6 @@ def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS)
-
-
-def _no_min(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Vectoriser settings for a fixed vocabulary (min_df applies only while fitting)."""
-    return {k: v for k, v in settings.items() if k != "min_df"}
 
 
 def values_of(utterances: Sequence[Labelled], fields: Iterable[str]) -> list[tuple[str, Scalar]]:
@@ -309,7 +301,7 @@ def fingerprint(files: Sequence[Path], fields: Iterable[str], more: Iterable[str
 
 
 def cached(cache: Path | None, files: Sequence[Path], fields: Sequence[str],
-           labelled: Any, more: Iterable[str] = ()) -> LearnedReader | None:
+           labelled: Callable[[], Sequence[Labelled]], more: Iterable[str] = ()) -> LearnedReader | None:
     """The model of `fields` fitted on the labelled `files`: from the cache when it holds it, else fitted (and
     kept). `labelled()` gives the utterances (read only when fitting). None when there is nothing to fit."""
     if not fields or not files:

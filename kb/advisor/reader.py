@@ -752,10 +752,10 @@ class Reader:
 
         self.book = book
         self.thresholds: dict[str, float] = dict(book.thresholds)
+        """Similarity each field's example match needs (`asked` for the kind of question), fitted on data."""
         self.learned = learned
         self.learned_thresholds: dict[str, float] = dict(book.learned)
         """Probability a field's learned reading needs; a field not named is not read so."""
-        """Similarity each field's example match needs (`asked` for the kind of question), fitted on data."""
         self.entities = matcher
         self._implied = {k: tuple(v) for k, v in (implied or {}).items()}
         self._embed = embed

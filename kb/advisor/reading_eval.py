@@ -523,14 +523,15 @@ def phrase_texts(book: Phrasebook) -> list[str]:
             for near, texts in ((False, e.examples), (True, e.near_misses)) for t, _ in texts]
 
 
-def learned_reader(paths: Paths, book: Phrasebook) -> learned.LearnedReader | None:
-    """The learned reader of the fields thresholds.yaml `learned` names, fitted on the dev split (from the cache
-    when it was fitted on these files before). None when no field is read so, or when a labelled file is broken
-    (`kb check` names it; the other readers go on)."""
+def learned_reader(paths: Paths, book: Phrasebook, fields: Iterable[str] | None = None
+                   ) -> learned.LearnedReader | None:
+    """The learned reader of `fields` (by default those thresholds.yaml `learned` names), fitted on the dev split
+    (from the cache when it was fitted on these files before). None when no field is read so, or when a labelled
+    file is broken (`kb check` names it; the other readers go on)."""
     files = split_files(paths.reader / "eval", "dev")
     try:
-        return learned.cached(paths.cache, files, sorted(book.learned), lambda: learning_set(load_files(files), book),
-                              phrase_texts(book))
+        return learned.cached(paths.cache, files, sorted(book.learned if fields is None else fields),
+                              lambda: learning_set(load_files(files), book), phrase_texts(book))
     except KnowledgeError as e:
         log.warning("the learned reader is off until the labelled files are fixed: %s", e)
         return None
@@ -569,14 +570,14 @@ def main(argv: list[str]) -> int:
     if ns.fit:
         dev_files = split_files(folder, "dev")
         dev = load_files(dev_files)
-        thresholds = fit(reader, dev)
-        reader.thresholds = thresholds
-        learned_thresholds, counts = fit_learned(reader, dev)
+        with _embeddings_kept(reader):  # both fits read the split: each text is embedded once for the two
+            thresholds = fit(reader, dev)
+            reader.thresholds = thresholds
+            learned_thresholds, counts = fit_learned(reader, dev)
         write_thresholds(paths.reader / "thresholds.yaml", thresholds,
                          ", ".join(f"reader/eval/{p.name}" for p in dev_files), reader.fingerprint, learned_thresholds)
         reader.learned_thresholds = learned_thresholds
-        reader.learned = learned.cached(paths.cache, dev_files, sorted(learned_thresholds),
-                                        lambda: learning_set(dev, reader.book), phrase_texts(reader.book))
+        reader.learned = learned_reader(paths, reader.book, learned_thresholds)
         print("fitted thresholds: " + ", ".join(f"{k}={v}" for k, v in sorted(thresholds.items())), file=sys.stderr)
         print("learned reader (right / wrong readings on held-out dev files): " + ", ".join(
             f"{k}={v} ({counts[k][0]} / {counts[k][1]})" for k, v in sorted(learned_thresholds.items())),
