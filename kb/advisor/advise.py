@@ -453,7 +453,8 @@ class Advisor:
 
     @staticmethod
     def _reading(kb: KnowledgeBase, understanding: Understanding) -> model.Reading:
-        """How the question was read, beyond the facts taken: names not known, unsure readings, maybes."""
+        """How the question was read, beyond the facts taken: names not known, unsure readings, maybes and
+        what was said of someone else."""
         return model.Reading(
             unknown=tuple(understanding.unknown),
             unsure=tuple(understanding.unsure),
@@ -462,6 +463,8 @@ class Advisor:
             asked_how=understanding.asked_how,
             ambiguous=tuple(model.Ambiguous(text, tuple(kb.ontology.label(i) for i in ids))
                             for text, ids in understanding.ambiguous),
+            others=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
+                         for o in understanding.others),
         )
 
     @staticmethod

@@ -138,6 +138,11 @@ class Cues:
     first_person: tuple[str, ...] = ()
     """Words by which the asker speaks of themselves; a definition or comparison question states facts of
     the asker only in a clause with one of them."""
+    others: tuple[str, ...] = ()
+    """Words by which the asker speaks of someone else (a client, a past employer, "they"): a fact read after
+    one in its sentence, with no word of `first_person` or `others_until` between, is theirs, not the asker's."""
+    others_until: tuple[str, ...] = ()
+    """Words that return from someone else to the asker ("my last job was at a bank, now I run a bakery")."""
     self_words: tuple[str, ...] = ()
     """Words before an industry that say it is the asker's own ("we're a", "as a")."""
     customers: tuple[str, ...] = ()
@@ -488,6 +493,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         return value if isinstance(value, YMap) else YMap.empty()
 
     neg, hedges, roles, industry = section("negation"), section("hedges"), section("roles"), section("industry")
+    others = section("others")
     window = neg.get("window", 6)
 
     def low(v: Any) -> tuple[str, ...]:
@@ -502,7 +508,8 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         conditions=low(hedges.get("conditions")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), salience=low(doc.get("salience")),
-        first_person=low(doc.get("first_person")),
+        first_person=low(doc.get("first_person")), others=low(others.get("before")),
+        others_until=low(others.get("until")),
         self_words=low(industry.get("self")), customers=low(industry.get("customers")),
         organisations=low(industry.get("organisations")), functions=low(industry.get("functions")),
         compounds=low(industry.get("compounds")), departments=low(industry.get("departments")),
@@ -651,6 +658,7 @@ CUES_SCHEMA = _mapping("the cues file", {
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "salience": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,
+    "others": _mapping("`others`", {"before": _WORDS, "until": _WORDS}),
     "industry": _mapping("`industry`", {"self": _WORDS, "customers": _WORDS, "organisations": _WORDS,
                                          "functions": _WORDS, "compounds": _WORDS, "departments": _WORDS,
                                          "qualifiers": _WORDS, "groups": _WORDS}),

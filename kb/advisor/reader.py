@@ -180,6 +180,9 @@ class Understanding:
     asked_how: Source | None = None
     ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Names that fit several offerings ("Llama"): (the words, the entity ids), none of them taken."""
+    others: tuple[Observation, ...] = ()
+    """Facts said of someone else ("my client has 500k set aside", "my last job was at a bank"): shown, not
+    taken."""
 
 
 def _coverage(length: int, spans: Iterable[tuple[int, int]]) -> bytearray:
@@ -784,6 +787,8 @@ class Reader:
         self._salience = self._phrases(cues.salience)
         self._self = self._phrases(cues.self_words)
         self._first = self._phrases(cues.first_person)
+        self._others = self._phrases(cues.others)
+        self._back = self._phrases((*cues.first_person, *cues.others_until))
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
         self._functions = self._phrases(cues.functions)
@@ -1001,9 +1006,20 @@ class Reader:
         if self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or (
                 clause and self._find(toks, self._hedge_before, s, e)):
             return True, False
+        if not clause and self._an_alternative(toks, s):
+            return True, False
         lo, _ = self._clause_bounds(toks, s)
         condition = bool(self._find(toks, self._conditions, lo, e if clause else s))
         return condition, condition
+
+    def _an_alternative(self, toks: Sequence[_Tok], s: int) -> bool:
+        """Whether the words at token s are an alternative weighed in a question ("hosted or just run it
+        ourselves?", "open source, or is SaaS the only sane option?"): right after a word of cues.yaml
+        `alternatives`, one word between at most, in a sentence that ends in a question mark."""
+        _, hi = _sentence_bounds(toks, s)
+        if hi >= len(toks) or toks[hi].text != "?":
+            return False
+        return any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1))
 
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
@@ -1032,6 +1048,22 @@ class Reader:
         """Whether the clause around a character offset speaks of the asker ("we", "our", "I")."""
         lo, hi = self._clause_bounds(toks, _tok_at(toks, char))
         return bool(self._find(toks, self._first, lo, hi))
+
+    def _someone_elses(self, o: Observation, toks: Sequence[_Tok]) -> bool:
+        """Whether a fact of the asker's fields is said of someone else: a word of cues.yaml `others` stands
+        before it in its sentence ("I used to work at a bank", "my brother's startup - they sell drone mapping")
+        with no word of the asker's own (`first_person`) or of `others.until` ("now") between. The asker's
+        words inside such a phrase ("my brother") do not speak of the asker."""
+        if o.key not in self.book.fields or o.source.start is None or not self._others:
+            return False
+        i = _tok_at(toks, o.source.start)
+        lo, _ = _sentence_bounds(toks, i)
+        theirs = self._find(toks, self._others, lo, i)
+        if not theirs:
+            return False
+        last = theirs[-1][1]
+        shadowed = {k for s, e in theirs for k in range(s, e)}
+        return not any(s >= last and s not in shadowed for s, _ in self._find(toks, self._back, lo, i))
 
     def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
         """Whether an industry named at tokens s..e is the asker's own: said of themselves ("we're a bank",
@@ -1128,6 +1160,8 @@ class Reader:
                         continue
                     if s > 0 and toks[s].lower in ("'s", "is") and toks[s - 1].lower in _WH:
                         continue  # "what's the checklist for a hosted service?" asks; it offers nothing
+                    if toks[s].lower in ("is", "are") and (s == sentence or toks[s - 1].lower in ("or", ",")):
+                        continue  # "is a hosted product better for us?", "or is SaaS the only option?" ask
                     if best is None or s > best[0]:
                         best = (s, role)
             if best is not None:
@@ -1335,6 +1369,9 @@ class Reader:
         # a field's counter cues hold for what its phrases read too ("our customers run it on their own racks"
         # says where the customers' copy runs, not the asker's)
         observations = [o for o in observations if not self._countered(o, toks)]
+        # what is said of someone else is theirs ("our client, a pharma company, has 500k set aside")
+        others = [o for o in observations if self._someone_elses(o, toks)]
+        observations = [o for o in observations if not any(o is x for x in others)]
         # a value read beside a narrower one of its field is that one ("air-gapped, on our own kit": air_gapped)
         read_values = {(o.key, str(o.value)) for o in observations if not o.negated}
         observations = [o for o in observations if o.negated or o.key not in self.book.fields or not any(
@@ -1348,7 +1385,7 @@ class Reader:
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
                 ("criterion:", "concept:")))]
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
-                             tuple(unsure), hedged, asked_how, tuple(ambiguous))
+                             tuple(unsure), hedged, asked_how, tuple(ambiguous), tuple(others))
 
     @staticmethod
     def _stated(cands: Sequence[_Candidate], conditions: bool) -> list[Observation]:

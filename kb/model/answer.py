@@ -209,7 +209,8 @@ class Unsure:
 
 @dataclasses.dataclass(frozen=True)
 class Hedged:
-    """A fact the asker said as a maybe ("maybe later we'd sell it"): not taken."""
+    """A fact the asker said as a maybe ("maybe later we'd sell it"), or said of someone else ("I used to work at
+    a bank"): not taken."""
 
     field: str
     value: Scalar
@@ -227,7 +228,7 @@ class Ambiguous:
 @dataclasses.dataclass(frozen=True)
 class Reading:
     """How the latest question was read beyond its facts: what it asks and how that was decided, names not
-    known, readings not sure enough to take, and facts stated as a maybe."""
+    known, readings not sure enough to take, facts stated as a maybe and facts said of someone else."""
 
     unknown: tuple[str, ...] = ()
     unsure: tuple[Unsure, ...] = ()
@@ -235,6 +236,8 @@ class Reading:
     asked_how: Source | None = None
     ambiguous: tuple[Ambiguous, ...] = ()
     """Names that fit several entities ("Llama": Llama 2, 3.1, 3.2 or 3.3): none taken, the asker asked."""
+    others: tuple[Hedged, ...] = ()
+    """Facts said of someone else ("my brother's startup sells drone mapping"): not taken as the asker's."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -126,8 +126,8 @@ def how_read(source: Source) -> str:
 
 
 def reading_lines(answer: Answer) -> list[str]:
-    """What was read of the latest question beyond its facts: names not known, and facts said as a maybe
-    (not taken)."""
+    """What was read of the latest question beyond its facts: names not known, and facts said as a maybe or of
+    someone else (not taken)."""
     reading = answer.reading
     if reading is None:
         return []
@@ -142,6 +142,9 @@ def reading_lines(answer: Answer) -> list[str]:
     for h in reading.hedged:
         out.append(f'You said "{h.text}" as a maybe, so I did not take {h.field.replace("_", " ")} '
                    f"= {value_text(h.value)} as a fact.")
+    for h in reading.others:
+        out.append(f'You said "{h.text}" of someone else, so I did not take {h.field.replace("_", " ")} '
+                   f"= {value_text(h.value)} as yours.")
     return out
 
 

@@ -1414,3 +1414,30 @@ def test_wordings_of_worries_skills_and_use(read, question: str, field: str, val
 
 def test_what_was_banned_is_dropped(read) -> None:  # type: ignore[no-untyped-def]
     assert "vendor:openai" in entities(read("management banned anything from OpenAI last year"), negated=True)
+
+
+@pytest.mark.parametrize(("question", "theirs", "ours"), [
+    ("I worked at an insurer for years; my previous job was at a bank. Now I run a 3-person bakery, no ML at all",
+     {"industry": "industry:finance"}, {"team_size": 3}),
+    ("asking on behalf of my sister: her clinic has 2 developers and no GPUs", {"team_size": 2, "gpus": False}, {}),
+    ("my cousin's startup sells drone surveys to farmers as a hosted service, 6 people", {"team_size": 6}, {}),
+    ("one of our clients is a hospital chain but we only ever see anonymised ad spend", {"industry":
+                                                                                         "industry:healthcare"}, {}),
+])
+def test_what_is_said_of_someone_else_is_theirs(read, question: str, theirs: dict[str, object],  # type: ignore[no-untyped-def]
+                                                ours: dict[str, object]) -> None:
+    u = read(question)
+    taken = facts(u)
+    for field, value in theirs.items():
+        assert taken.get(field) != value, field
+        assert any(o.key == field and o.value == value for o in u.others), field
+    for field, value in ours.items():
+        assert taken.get(field) == value, field
+
+
+def test_someone_elses_facts_are_said_back_not_taken(knowledge_base) -> None:  # type: ignore[no-untyped-def]
+    doc = Advisor(knowledge_base).ask(Conversation(), "My last job was at a bank. Now we're a 4-person game studio: "
+                                                      "open source or SaaS for player churn?")[1]
+    lines = render_text(doc).splitlines()
+    assert any("of someone else" in line and "industry" in line for line in lines), lines
+    assert not any(f.id == "asker.industry" and f.value == "industry:finance" for f in doc.facts)
