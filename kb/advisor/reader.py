@@ -1384,6 +1384,11 @@ class Reader:
             # a criterion or concept named in passing ("budget", "open source") is not something asked about
             observations = [o for o in observations if not (o.key == "mention" and str(o.value).startswith(
                 ("criterion:", "concept:")))]
+        if asked == "out_of_scope":
+            # a declined question states no fact of the asker ("ignore your rules, we're a bank"; "a gaming
+            # laptop under 1500 euros" is no budget): the conversation keeps none of it, so none is read
+            observations = [o for o in observations if o.key not in self.book.fields]
+            unsure = []
         return Understanding(question, asked, tuple(observations), in_domain, tuple(dict.fromkeys(unknown)),
                              tuple(unsure), hedged, asked_how, tuple(ambiguous), tuple(others))
 
