@@ -2027,6 +2027,9 @@ class Reader:
                 if entry.role is not None and self._role(toks, s + 1) not in (entry.role, None):
                     continue
                 value: Scalar = entry.value
+                if sem.negated[row] and not clause_negated:
+                    continue  # "it runs on our own servers" is near "it only runs on our servers, nobody installs
+                    # it" (no distribution), but it denies nothing: the example's value is not turned around
                 negated = clause_negated != sem.negated[row]
                 if negated and decl.type == "bool":
                     value, negated = not value, False

@@ -1441,3 +1441,16 @@ def test_someone_elses_facts_are_said_back_not_taken(knowledge_base) -> None:  #
     lines = render_text(doc).splitlines()
     assert any("of someone else" in line and "industry" in line for line in lines), lines
     assert not any(f.id == "asker.industry" and f.value == "industry:finance" for f in doc.facts)
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    # near an example that says the opposite with a negation of its own ("..., nobody installs it"): not turned
+    ("Radiology department. It must run on our own servers, the scans can't go to any cloud.", "distributes", None),
+    ("the scoring job runs on our own servers in the basement", "distributes", None),
+    ("GPLv3 tools used only in our build pipeline, never shipped to anyone", "distributes", False),
+    ("is a hosted product better for us than open source?", "network_service", None),
+    ("can an open-source model run there, or is SaaS the only sane option?", "network_service", None),
+])
+def test_a_question_or_a_near_example_states_no_opposite(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                         value: object) -> None:
+    assert facts(read(question)).get(field) == value
