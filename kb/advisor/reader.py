@@ -62,6 +62,9 @@ ASK_BAND = 0.08
 """Below a field's threshold by at most this much, a match on a decisive field is asked back."""
 NEAR_MISS_MARGIN = 0.02
 """An example match must beat the field's closest near miss by this much."""
+NEAR_NEGATION = 2
+"""A phrase that says a yes/no field's negative ("an API is fine") is turned around only by a negation at most
+this many words before it ("not greenfield"), not by one further back in its clause."""
 FUZZY_MIN = 85.0
 """rapidfuzz ratio (0-100) a misspelt word needs to be read as a name; measured to keep 'python' off 'pytorch'."""
 COMMON_WORD_ZIPF = 3.0
@@ -979,10 +982,11 @@ class Reader:
         return any(not any(k in pseudo for k in range(s, e)) for s, e in triggers) or bool(
             self._find(toks, self._neg_after, 0, len(toks)))
 
-    def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: _Phrases, after: _Phrases) -> bool:
+    def _scoped(self, toks: Sequence[_Tok], start: int, end: int, before: _Phrases, after: _Phrases,
+                window: int | None = None) -> bool:
         """Whether tokens start..end fall in the scope of a cue: a `before` cue at most `window` tokens
-        earlier in the same clause, or an `after` cue just behind them."""
-        window = self.book.cues.window
+        earlier in the same clause (cues.yaml's window unless given), or an `after` cue just behind them."""
+        window = self.book.cues.window if window is None else window
         lo, hi = self._clause_bounds(toks, start)
         pseudo = {i for s, e in self._find(toks, self._pseudo, lo, hi) for i in range(s, e)}
         for s, e in self._find(toks, before, max(lo, start - window - 3), start):
@@ -1418,8 +1422,12 @@ class Reader:
         decl = self.book.fields[entry.field or ""]
         value: Scalar = entry.value
         inside = not decl.worry and self._has_negation(toks[s:e])  # a fear's own "won't": see FieldDecl.worry
+        # a phrase that says a field's negative itself ("an API is fine": no weights needed) is turned around
+        # only by a negation right before it ("not greenfield"), not by one further back in its clause ("we don't
+        # need the weights - an API is fine")
+        near = NEAR_NEGATION if decl.type == "bool" and value is False else None
         negated = not states_negative and (inside or self._scoped(
-            toks, s, e, self._neg_before_worry if decl.worry else self._neg_before, self._neg_after))
+            toks, s, e, self._neg_before_worry if decl.worry else self._neg_before, self._neg_after, near))
         hedged, condition = self._hedged(entry, decl, toks, s, e)
         if negated and decl.type == "bool":
             return _Candidate(Observation(decl.name, not value, source), hedged, condition)

@@ -1450,6 +1450,10 @@ def test_someone_elses_facts_are_said_back_not_taken(knowledge_base) -> None:  #
     ("GPLv3 tools used only in our build pipeline, never shipped to anyone", "distributes", False),
     ("is a hosted product better for us than open source?", "network_service", None),
     ("can an open-source model run there, or is SaaS the only sane option?", "network_service", None),
+    # a negation further back does not turn around a phrase that is itself a negative
+    ("we don't want to train anything and we don't need the weights - an API is fine", "open_weights_needed", False),
+    ("our finance lead wants to know if running an open-weight model ourselves would be cheaper",
+     "open_weights_needed", None),
 ])
 def test_a_question_or_a_near_example_states_no_opposite(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                          value: object) -> None:
