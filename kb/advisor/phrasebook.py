@@ -77,6 +77,9 @@ class FieldDecl:
     refines: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(value, the values it says more than): read together, the narrower alone is taken ("air-gapped, on our own
     servers" is air_gapped)."""
+    others: tuple[str, ...] = ()
+    """Words by which the asker speaks of someone else for this field alone, as cues.yaml `others` does for all
+    ("the client, a regional airline, has $90k": a client's budget is no budget)."""
 
 
 @dataclass(frozen=True)
@@ -317,7 +320,8 @@ def load_fields(path: Path, problems: list[Problem]) -> dict[str, FieldDecl]:
                               tuple(c.lower() for c in _texts(spec.get("counter_cues"))),
                               tuple(c.lower() for c in _texts(spec.get("counter_cues_unless"))), bounds, shown_as,
                               shown, line, bool(spec.get("worry", False)),
-                              tuple(str(k) for k in _texts(spec.get("not_when"))), tuple(implied), tuple(refines))
+                              tuple(str(k) for k in _texts(spec.get("not_when"))), tuple(implied), tuple(refines),
+                              tuple(c.lower() for c in _texts(spec.get("others"))))
     return out
 
 
@@ -612,6 +616,7 @@ FIELD_SCHEMA = _mapping("a field", {
     "implied_by": {"type": "object", "description": "fact kind -> field -> values: naming such an entity states the "
                    "field true", "additionalProperties": {"type": "object", "additionalProperties": _WORDS}},
     "cues": _WORDS, "counter_cues": _WORDS, "counter_cues_unless": _WORDS,
+    "others": {**_WORDS, "description": "words that speak of someone else for this field alone (cues.yaml `others`)"},
     "refines": {"type": "object", "description": "value -> the values it says more than: read together, it alone "
                 "is taken", "additionalProperties": _WORDS},
     "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,

@@ -792,6 +792,8 @@ class Reader:
         self._first = self._phrases(cues.first_person)
         self._others = self._phrases(cues.others)
         self._back = self._phrases((*cues.first_person, *cues.others_until))
+        self._field_others = {name: self._phrases((*cues.others, *d.others))
+                              for name, d in book.fields.items() if d.others}
         self._customers = self._phrases(cues.customers)
         self._organisations = self._phrases(cues.organisations)
         self._functions = self._phrases(cues.functions)
@@ -1058,11 +1060,12 @@ class Reader:
         before it in its sentence ("I used to work at a bank", "my brother's startup - they sell drone mapping")
         with no word of the asker's own (`first_person`) or of `others.until` ("now") between. The asker's
         words inside such a phrase ("my brother") do not speak of the asker."""
-        if o.key not in self.book.fields or o.source.start is None or not self._others:
+        others = self._field_others.get(o.key, self._others)
+        if o.key not in self.book.fields or o.source.start is None or not others:
             return False
         i = _tok_at(toks, o.source.start)
         lo, _ = _sentence_bounds(toks, i)
-        theirs = self._find(toks, self._others, lo, i)
+        theirs = self._find(toks, others, lo, i)
         if not theirs:
             return False
         last = theirs[-1][1]

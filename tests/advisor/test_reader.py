@@ -1423,6 +1423,8 @@ def test_what_was_banned_is_dropped(read) -> None:  # type: ignore[no-untyped-de
     ("my cousin's startup sells drone surveys to farmers as a hosted service, 6 people", {"team_size": 6}, {}),
     ("one of our clients is a hospital chain but we only ever see anonymised ad spend", {"industry":
                                                                                          "industry:healthcare"}, {}),
+    ("freelancer. the client, a ferry operator, has $90k for the whole project. I'd build it alone",
+     {"budget_usd": 90_000}, {}),
 ])
 def test_what_is_said_of_someone_else_is_theirs(read, question: str, theirs: dict[str, object],  # type: ignore[no-untyped-def]
                                                 ours: dict[str, object]) -> None:
