@@ -1425,6 +1425,8 @@ def test_what_was_banned_is_dropped(read) -> None:  # type: ignore[no-untyped-de
                                                                                          "industry:healthcare"}, {}),
     ("freelancer. the client, a ferry operator, has $90k for the whole project. I'd build it alone",
      {"budget_usd": 90_000}, {}),
+    ("solo consultant here. a client (a regional bank) wants a churn model; I have 3k a year for tools",
+     {"industry": "industry:finance"}, {"budget_usd": 3_000}),
 ])
 def test_what_is_said_of_someone_else_is_theirs(read, question: str, theirs: dict[str, object],  # type: ignore[no-untyped-def]
                                                 ours: dict[str, object]) -> None:
