@@ -1582,6 +1582,15 @@ class Reader:
                         return kind, factor, skip + len(phrase)
         return None
 
+    def _work_alone(self, toks: Sequence[_Tok], k: int, kind: str) -> bool:
+        """Whether a work phrase of one word (quantities.yaml `parts` `work`: "ML", "MLOps") stands right after a
+        count at token k and ends its clause there: "9 devs, 1 ML." counts the one."""
+        cues = self._parts.get(kind)
+        if cues is None or k >= len(toks) or (toks[k].lower,) not in cues.work:
+            return False
+        n = k + 1
+        return n >= len(toks) or self._is_terminator(toks, n) or toks[n].text in (")", "+", "&") or toks[n].lower == "and"
+
     def _names_work(self, toks: Sequence[_Tok], start: int, end: int, kind: str) -> bool:
         """Whether tokens start..end name the work of a part of the team (quantities.yaml `parts` `work`)."""
         cues = self._parts.get(kind)
@@ -1634,7 +1643,12 @@ class Reader:
                 if part[0] is None:
                     i = part[1]  # "one of them built recommenders": a part not said to do the work, no count
                     continue
-                unit = (part[0], 1.0, 0)
+                alone = part[1] == end_i and self._work_alone(toks, end_i, part[0])
+                if alone and value == 0:
+                    i = end_i + 1  # "10 devs, zero ML": the ten, none of them on ML yet
+                    continue
+                # the work word itself, right after the count, is its unit: "4 ML engineers + 1 MLOps" is five
+                unit = (part[0], 1.0, 1 if alone else 0)
             if unit is None and currency is None and not num.glued and not num.article:
                 corrected = self._correcting(toks, i, stated)
                 kind = self._lead_in(toks, i) if corrected is None else corrected[1]
@@ -1782,6 +1796,8 @@ class Reader:
             if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in cues.whole):
                 return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
             start, led, free = k, joined, 2 if joined else 0
+            if not joined and self._work_alone(toks, k, kind):
+                return kind, k  # "10 embedded engineers, 2 ML", "9 devs (1 ML)": the work itself, ending its clause
             while k < min(len(toks), j + cues.window):
                 if led and self._names_work(toks, k, k + 1, kind):
                     return kind, k

@@ -1462,3 +1462,13 @@ def test_someone_elses_facts_are_said_back_not_taken(knowledge_base) -> None:  #
 def test_a_question_or_a_near_example_states_no_opposite(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                          value: object) -> None:
     assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize(("question", "size"), [
+    ("we sell ETL software to banks. 9 devs, 3 ML. not a bank ourselves", 3),
+    ("robotics at an online grocer: 8 robotics engineers, 1 ML. on GCP", 1),
+    ("we are 4 ML engineers + 1 MLOps, all ex big tech", 5),
+    ("10 devs, zero ML, no GPUs", 10),
+])
+def test_a_part_of_the_team_named_by_its_work_alone(read, question: str, size: int) -> None:  # type: ignore[no-untyped-def]
+    assert facts(read(question)).get("team_size") == size
