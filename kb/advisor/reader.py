@@ -1589,7 +1589,8 @@ class Reader:
         if cues is None or k >= len(toks) or (toks[k].lower,) not in cues.work:
             return False
         n = k + 1
-        return n >= len(toks) or self._is_terminator(toks, n) or toks[n].text in (")", "+", "&") or toks[n].lower == "and"
+        return (n >= len(toks) or self._is_terminator(toks, n) or toks[n].text in (")", "+", "&")
+                or toks[n].lower == "and")
 
     def _names_work(self, toks: Sequence[_Tok], start: int, end: int, kind: str) -> bool:
         """Whether tokens start..end name the work of a part of the team (quantities.yaml `parts` `work`)."""
