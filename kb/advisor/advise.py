@@ -24,7 +24,7 @@ from kb import vocab
 from kb.advisor.conversation import ASKER_FIELDS, Conversation, coerce
 from kb.advisor.phrasebook import Phrasebook, load_phrasebook
 from kb.advisor.question import question_text
-from kb.advisor.reader import EntityMatcher, Reader, Understanding
+from kb.advisor.reader import EntityMatcher, Observation, Reader, Understanding
 from kb.config import Paths
 from kb.corpus.documents import Corpus, load_corpus
 from kb.corpus.passages import Citation
@@ -455,16 +455,17 @@ class Advisor:
     def _reading(kb: KnowledgeBase, understanding: Understanding) -> model.Reading:
         """How the question was read, beyond the facts taken: names not known, unsure readings, maybes and
         what was said of someone else."""
+        def not_taken(observations: tuple[Observation, ...]) -> tuple[model.Hedged, ...]:
+            return tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "") for o in observations)
+
         return model.Reading(
             unknown=tuple(understanding.unknown),
             unsure=tuple(understanding.unsure),
-            hedged=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
-                         for o in understanding.hedged),
+            hedged=not_taken(understanding.hedged),
             asked_how=understanding.asked_how,
             ambiguous=tuple(model.Ambiguous(text, tuple(kb.ontology.label(i) for i in ids))
                             for text, ids in understanding.ambiguous),
-            others=tuple(model.Hedged(field=o.key, value=o.value, text=o.source.text or "")
-                         for o in understanding.others),
+            others=not_taken(understanding.others),
         )
 
     @staticmethod

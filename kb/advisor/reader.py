@@ -1377,8 +1377,9 @@ class Reader:
         # says where the customers' copy runs, not the asker's)
         observations = [o for o in observations if not self._countered(o, toks)]
         # what is said of someone else is theirs ("our client, a pharma company, has 500k set aside")
-        others = [o for o in observations if self._someone_elses(o, toks)]
-        observations = [o for o in observations if not any(o is x for x in others)]
+        theirs = [self._someone_elses(o, toks) for o in observations]
+        others = [o for o, t in zip(observations, theirs, strict=True) if t]
+        observations = [o for o, t in zip(observations, theirs, strict=True) if not t]
         # a value read beside a narrower one of its field is that one ("air-gapped, on our own kit": air_gapped)
         read_values = {(o.key, str(o.value)) for o in observations if not o.negated}
         observations = [o for o in observations if o.negated or o.key not in self.book.fields or not any(
@@ -1644,7 +1645,7 @@ class Reader:
                 if part[0] is None:
                     i = part[1]  # "one of them built recommenders": a part not said to do the work, no count
                     continue
-                alone = part[1] == end_i and self._work_alone(toks, end_i, part[0])
+                alone = part[1] == end_i  # the work word right after the count (see _part)
                 if alone and value == 0:
                     i = end_i + 1  # "10 devs, zero ML": the ten, none of them on ML yet
                     continue
@@ -1785,9 +1786,11 @@ class Reader:
 
     def _part(self, toks: Sequence[_Tok], j: int) -> tuple[str | None, int] | None:
         """A count that is a part of the team, said by its work (quantities.yaml `parts`), from the token after
-        the number (j): (its unit kind, -) when, within its window, words of `between` (or a join such as "of
-        whom") lead to a work phrase ("2 do ML", "3 of us know ML"); (None, the token after the join) for a
-        join with no such work ("one of them built ..."), which counts nobody; None otherwise."""
+        the number (j): (its unit kind, where the work is named) when, within its window, words of `between` (or
+        a join such as "of whom") lead to a work phrase ("2 do ML", "3 of us know ML"), or a one-word work phrase
+        ends the clause right after the number ("9 devs, 1 ML": the only case found at j itself); (None, the
+        token after the join) for a join with no such work ("one of them built ..."), which counts nobody; None
+        otherwise."""
         for kind, cues in self._parts.items():
             k, joined = j, False
             for phrase in cues.joins:
