@@ -132,6 +132,9 @@ class Cues:
     conditions: tuple[str, ...] = ()
     """Words that open a condition ("if we", "once we"): a fact inside one is hedged in a request for advice but
     is the very case asked about in a question about obligations ("what must we publish if we ship it?")."""
+    second_options: tuple[str, ...] = ()
+    """Words that open a second option weighed in a question: a fact just before them is an option, not said
+    ("build on open weights or stay with the API?")."""
     roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     window: int = 6
     requirement: tuple[str, ...] = ()
@@ -509,7 +512,7 @@ def _cues(path: Path, problems: list[Problem]) -> Cues:
         departures=low(neg.get("departures")), arrivals=low(neg.get("arrivals")),
         hedges_before=low(hedges.get("before")), hedges_after=low(hedges.get("after")),
         approximate=low(hedges.get("approximate")),
-        conditions=low(hedges.get("conditions")),
+        conditions=low(hedges.get("conditions")), second_options=low(hedges.get("second_options")),
         roles=tuple((r, low(words)) for r, words in roles.items()), window=window,
         requirement=low(doc.get("requirement")), salience=low(doc.get("salience")),
         first_person=low(doc.get("first_person")), others=low(others.get("before")),
@@ -659,7 +662,7 @@ CUES_SCHEMA = _mapping("the cues file", {
                                         "before": _WORDS, "after": _WORDS, "pseudo": _WORDS,
                                         "terminators": _WORDS, "departures": _WORDS, "arrivals": _WORDS}),
     "hedges": _mapping("`hedges`", {"before": _WORDS, "after": _WORDS, "conditions": _WORDS,
-                                    "approximate": _WORDS}),
+                                    "approximate": _WORDS, "second_options": _WORDS}),
     "roles": _mapping("`roles`", {role: _WORDS for role in ROLES}),
     "requirement": _WORDS, "salience": _WORDS, "first_person": _WORDS, "not_names": _WORDS, "domain": _WORDS,
     "alternatives": _WORDS,

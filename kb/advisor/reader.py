@@ -65,6 +65,9 @@ NEAR_MISS_MARGIN = 0.02
 NEAR_NEGATION = 2
 """A phrase that says a yes/no field's negative ("an API is fine") is turned around only by a negation at most
 this many words before it ("not greenfield"), not by one further back in its clause."""
+ALTERNATIVE_GAP = 6
+"""How many words may stand between an option weighed in a question and the words of cues.yaml `hedges`
+`second_options` after it ("are open-weight models good enough now or should we pay?")."""
 FUZZY_MIN = 85.0
 """rapidfuzz ratio (0-100) a misspelt word needs to be read as a name; measured to keep 'python' off 'pytorch'."""
 COMMON_WORD_ZIPF = 3.0
@@ -636,6 +639,11 @@ def _ends_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -
     return any(i >= len(p) and tuple(t.lower for t in toks[i - len(p):i]) == p for p in phrases)
 
 
+def _starts_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
+    """Whether one of the phrases (lowercased words) starts at token i."""
+    return any(tuple(t.lower for t in toks[i:i + len(p)]) == p for p in phrases)
+
+
 def _pattern_via(entry: Entry, line: int) -> str:
     """How a reading by one of an entry's patterns names it: the phrase file and the pattern's line."""
     return entry.id.rsplit(":", 1)[0] + f":{line}"
@@ -802,6 +810,7 @@ class Reader:
         self._qualifiers = frozenset(cues.qualifiers)
         self._groups = frozenset(cues.groups)
         self._alternatives = {self._words(p) for p in cues.alternatives}
+        self._second_options = {self._words(p) for p in cues.second_options}
         self._sums = {kind: {self._words(p) for p in words} for kind, words in book.quantities.sums}
         q = book.quantities
         self._scales = {w.lower(): f for w, f in q.scales}
@@ -1012,20 +1021,24 @@ class Reader:
         if self._scoped(toks, s, e, self._hedge_before, self._hedge_after) or (
                 clause and self._find(toks, self._hedge_before, s, e)):
             return True, False
-        if not clause and self._an_alternative(toks, s):
+        if not clause and self._an_alternative(toks, s, e):
             return True, False
         lo, _ = self._clause_bounds(toks, s)
         condition = bool(self._find(toks, self._conditions, lo, e if clause else s))
         return condition, condition
 
-    def _an_alternative(self, toks: Sequence[_Tok], s: int) -> bool:
-        """Whether the words at token s are an alternative weighed in a question ("hosted or just run it
-        ourselves?", "open source, or is SaaS the only sane option?"): right after a word of cues.yaml
-        `alternatives`, one word between at most, in a sentence that ends in a question mark."""
+    def _an_alternative(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
+        """Whether the words at tokens s..e are an alternative weighed in a question ("hosted or just run it
+        ourselves?", "open source, or is SaaS the only sane option?", "build on open weights or stay with the
+        API?"): right after a word of cues.yaml `alternatives`, one word between at most, or before words that
+        open a second option (`hedges` `second_options`), ALTERNATIVE_GAP words between at most, in a sentence
+        that ends in a question mark ("in our paid app or do we need a licence?" weighs no option)."""
         _, hi = _sentence_bounds(toks, s)
         if hi >= len(toks) or toks[hi].text != "?":
             return False
-        return any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1))
+        if any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1)):
+            return True
+        return any(_starts_at(toks, k, self._second_options) for k in range(e, min(hi, e + ALTERNATIVE_GAP + 1)))
 
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
