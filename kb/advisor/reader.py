@@ -1810,8 +1810,10 @@ class Reader:
                 if self._at(toks, k, phrase):
                     k, joined = k + len(phrase), True
                     break
-            if joined and (k >= len(toks) or not toks[k].lower[:1].isalnum() or (toks[k].lower,) in cues.whole):
-                return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team
+            if joined and (k >= len(toks) or (not toks[k].lower[:1].isalnum() and toks[k].text != "?")
+                           or (toks[k].lower,) in cues.whole):
+                return kind, k  # "5 of us, spun out of a uni", "7 of us in total": the whole team; not "is
+                # Elastic License 2.0 one of them?"
             start, led, free = k, joined, 2 if joined else 0
             if not joined and self._work_alone(toks, k, kind):
                 return kind, k  # "10 embedded engineers, 2 ML", "9 devs (1 ML)": the work itself, ending its clause
