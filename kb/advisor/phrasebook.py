@@ -228,6 +228,8 @@ class Parts:
     organisation: int | None = None
     """A headcount this large counts an organisation, not the people who would do the work ("a 300-person
     insurer", "about 2,000 employees"): no team is read from it."""
+    self_after: tuple[str, ...] = ()
+    """Words right after a count that add the asker to it ("4 PhD students + me")."""
 
 
 @dataclass(frozen=True)
@@ -573,7 +575,8 @@ def _parts(node: Any) -> list[tuple[str, Parts]]:
         out.append((str(kind), Parts(words("joins"), words("work"), words("between"), words("whole"),
                                      int(spec.get("window", Parts.window)), words("self"), words("wholes"),
                                      words("headcount"), words("nobody"),
-                                     int(spec["organisation"]) if "organisation" in spec else None)))
+                                     int(spec["organisation"]) if "organisation" in spec else None,
+                                     words("self_after"))))
     return out
 
 
@@ -684,7 +687,7 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "sums": {"type": "object", "additionalProperties": _WORDS},
     "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS, "periods_before": _FACTORS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
-        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "wholes": _WORDS,
+        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "self_after": _WORDS, "wholes": _WORDS,
         "headcount": _WORDS, "nobody": _WORDS,
         "organisation": {"type": "integer", "minimum": 2},
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},

@@ -621,6 +621,7 @@ class _PartCues(NamedTuple):
     headcount: set[tuple[str, ...]]
     nobody: _Phrases
     organisation: int | None
+    self_after: set[tuple[str, ...]]
 
 
 def _sentence_bounds(toks: Sequence[_Tok], i: int) -> tuple[int, int]:
@@ -799,7 +800,8 @@ class Reader:
         self._self = self._phrases(cues.self_words)
         self._first = self._phrases(cues.first_person)
         self._others = self._phrases(cues.others)
-        self._back = self._phrases((*cues.first_person, *cues.others_until))
+        self._asker_words = self._phrases(cues.first_person)
+        self._others_until = self._phrases(cues.others_until)
         self._field_others = {name: self._phrases((*cues.others, *d.others))
                               for name, d in book.fields.items() if d.others}
         self._customers = self._phrases(cues.customers)
@@ -834,7 +836,8 @@ class Reader:
                                        {self._words(w) for w in pt.between}, {self._words(w) for w in pt.whole},
                                        pt.window, self._phrases(pt.self_words),
                                        {self._words(w) for w in pt.wholes}, {self._words(w) for w in pt.headcount},
-                                       self._phrases(pt.nobody), pt.organisation) for kind, pt in q.parts}
+                                       self._phrases(pt.nobody), pt.organisation,
+                                       {self._words(w) for w in pt.self_after}) for kind, pt in q.parts}
         self._currency: dict[str, tuple[str, float]] = {}
         for code, symbols, rate in q.currencies:
             for sym in (*symbols, code.lower()):
@@ -1030,13 +1033,15 @@ class Reader:
     def _an_alternative(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
         """Whether the words at tokens s..e are an alternative weighed in a question ("hosted or just run it
         ourselves?", "open source, or is SaaS the only sane option?", "build on open weights or stay with the
-        API?"): right after a word of cues.yaml `alternatives`, one word between at most, or before words that
-        open a second option (`hedges` `second_options`), ALTERNATIVE_GAP words between at most, in a sentence
-        that ends in a question mark ("in our paid app or do we need a licence?" weighs no option)."""
+        API?"): right after a word of cues.yaml `alternatives`, one word between at most, or before or after words
+        that open a second option (`hedges` `second_options`: "or pay for a managed service?"), ALTERNATIVE_GAP
+        words between at most, in a sentence that ends in a question mark ("in our paid app or do we need a
+        licence?" weighs no option)."""
         _, hi = _sentence_bounds(toks, s)
         if hi >= len(toks) or toks[hi].text != "?":
             return False
-        if any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1)):
+        if any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1)) or any(
+                _ends_at(toks, k, self._second_options) for k in range(max(0, s - ALTERNATIVE_GAP), s + 1)):
             return True
         return any(_starts_at(toks, k, self._second_options) for k in range(e, min(hi, e + ALTERNATIVE_GAP + 1)))
 
@@ -1071,8 +1076,9 @@ class Reader:
     def _someone_elses(self, o: Observation, toks: Sequence[_Tok]) -> bool:
         """Whether a fact of the asker's fields is said of someone else: a word of cues.yaml `others` stands
         before it in its sentence ("I used to work at a bank", "my brother's startup - they sell drone mapping")
-        with no word of the asker's own (`first_person`) or of `others.until` ("now") between. The asker's
-        words inside such a phrase ("my brother") do not speak of the asker."""
+        with no word of `others.until` ("now") between, nor a word of the asker's own (`first_person`) in a later
+        clause than the phrase ("at my old job we had 30 ML engineers" is still the old job's). The asker's words
+        inside such a phrase ("my brother") do not speak of the asker."""
         others = self._field_others.get(o.key, self._others)
         if o.key not in self.book.fields or o.source.start is None or not others:
             return False
@@ -1083,7 +1089,11 @@ class Reader:
             return False
         last = theirs[-1][1]
         shadowed = {k for s, e in theirs for k in range(s, e)}
-        return not any(s >= last and s not in shadowed for s, _ in self._find(toks, self._back, lo, i))
+        if any(s >= last and s not in shadowed for s, _ in self._find(toks, self._others_until, lo, i)):
+            return False
+        later, _ = self._clause_bounds(toks, last)
+        return not any(s >= last and s not in shadowed and self._clause_bounds(toks, s)[0] != later
+                       for s, _ in self._find(toks, self._asker_words, lo, i))
 
     def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
         """Whether an industry named at tokens s..e is the asker's own: said of themselves ("we're a bank",
@@ -1749,6 +1759,8 @@ class Reader:
                             if asker is not None:  # "me + 2 other devs": three
                                 value, via = value + 1, f"{via} + 1 (the asker)"
                                 start_char = toks[asker].start
+                            elif (cues := self._parts.get(kind)) and _starts_at(toks, end_i, cues.self_after):
+                                value, via = value + 1, f"{via} + 1 (the asker)"  # "4 PhD students + me": five
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             unit_words = (tuple(t.lower for t in toks[end_i - unit_used:end_i]) if unit_used
                                           else (num.glued,))
