@@ -1472,3 +1472,33 @@ def test_a_question_or_a_near_example_states_no_opposite(read, question: str, fi
 ])
 def test_a_part_of_the_team_named_by_its_work_alone(read, question: str, size: int) -> None:  # type: ignore[no-untyped-def]
     assert facts(read(question)).get("team_size") == size
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    # an option weighed before or after words that open a second one is no fact of the asker
+    ("Run Qwen on open weights, or just stick with the vendor's API?", "open_weights_needed", None),
+    ("are we better off hosting everything ourselves or paying for a managed platform?", "buys_service", None),
+    ("would self-hosting Mistral end up cheaper for us?", "buys_service", None),
+    # a question that asks something else after "or" leaves what was said
+    ("can we use Gemma in our paid mobile app or do we need a commercial licence?", "commercial_use", True),
+    ("we'd self-host it on our own hardware", "buys_service", False),
+])
+def test_an_option_weighed_in_a_question_is_no_fact(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                    value: object) -> None:
+    assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    # the old employer's team, told with "we", is still theirs
+    ("hobby project now. back at my previous company we had 25 data scientists, today it's only me", "team_size", 1),
+    ("3 postdocs + me, no GPUs of our own", "team_size", 4),
+    ("is Apache 2.0 one of them? what does permissive mean", "team_size", None),
+    ("a small charity, 14 people, none of us technical, want to sort emails", "team_size", None),
+    ("we already spend about 6k a month on API calls, what else is there?", "budget_usd", None),
+    ("the jams we sell to clients are labelled by hand, could a model read the labels?", "distributes", None),
+    ("one junior dev (me) and a deadline", "ml_skills", None),
+    ("we are a retail bank and aren't allowed to put customer data in any foreign cloud", "sensitive_data", True),
+])
+def test_counts_money_and_skills_said_near_a_trap(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                  value: object) -> None:
+    assert facts(read(question)).get(field) == value
