@@ -687,8 +687,8 @@ QUANTITIES_SCHEMA = _mapping("the quantities file", {
     "sums": {"type": "object", "additionalProperties": _WORDS},
     "not_after": _WORDS, "corrections": _WORDS, "counted": _WORDS, "periods_before": _FACTORS,
     "parts": {"type": "object", "additionalProperties": _mapping("a kind's parts", {
-        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "self_after": _WORDS, "wholes": _WORDS,
-        "headcount": _WORDS, "nobody": _WORDS,
+        "joins": _WORDS, "work": _WORDS, "between": _WORDS, "whole": _WORDS, "self": _WORDS, "self_after": _WORDS,
+        "wholes": _WORDS, "headcount": _WORDS, "nobody": _WORDS,
         "organisation": {"type": "integer", "minimum": 2},
         "window": {"type": "integer", "minimum": 1, "maximum": 12}},
         required=("work",))},
