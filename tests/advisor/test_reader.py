@@ -1503,3 +1503,29 @@ def test_an_option_weighed_in_a_question_is_no_fact(read, question: str, field: 
 def test_counts_money_and_skills_said_near_a_trap(read, question: str, field: str,  # type: ignore[no-untyped-def]
                                                   value: object) -> None:
     assert facts(read(question)).get(field) == value
+
+
+@pytest.mark.parametrize("question", [
+    "Head of data at a 60-person insurer here. Could you draft a LinkedIn post about our new hires?",
+    "we're an 8-dev fintech, where should we take the team for our annual offsite?",
+    "ML engineer at a bank, 4 years in. how do I negotiate a raise with my manager?",
+    "what's a decent ergonomic chair for long days of labelling data?",
+    "we're a 30-person agency on AWS. which accounting software is best for us?",
+])
+def test_a_question_off_the_domain_is_declined_whoever_asks(read, question: str) -> None:  # type: ignore[no-untyped-def]
+    u = read(question)
+    assert u.asked == "out_of_scope"
+    assert not facts(u)
+
+
+@pytest.mark.parametrize(("question", "field", "value"), [
+    ("we're an online bank... no wait, we only write software for banks, 6 devs", "industry", None),
+    ("we're not a bank, but we do store our members' bank statements", "industry", None),
+    ("we're a health ministry supplier, 12 engineers", "industry", None),
+    ("it's only for our back office, nothing customer-facing", "network_service", None),
+    ("can we use Gemma in our paid app?", "distributes", None),
+    ("we ship Gemma inside our paid android app", "distributes", True),
+])
+def test_a_trade_taken_back_or_only_served_is_not_the_askers(read, question: str, field: str,  # type: ignore[no-untyped-def]
+                                                             value: object) -> None:
+    assert facts(read(question)).get(field) == value
