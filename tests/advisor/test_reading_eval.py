@@ -16,9 +16,9 @@ from kb.advisor.reader import DEFAULT_THRESHOLD
 from kb.advisor.reading_eval import MIN_FIT_SUPPORT, end_to_end, evaluate, fit, load_files, split_files
 from kb.config import Paths
 
-FLOORS = {"micro_f1": 0.89, "decisive_precision": 0.93, "asked_accuracy": 0.93}
-"""Last raised at test micro-F1 0.903, decisive precision 0.940, kind of question 0.940 (on the labels as audited
-against the written conventions; on the labels before that audit, 0.885, 0.940, 0.940)."""
+FLOORS = {"micro_f1": 0.89, "decisive_precision": 0.94, "asked_accuracy": 0.93}
+"""Last raised at test micro-F1 0.906, decisive precision 0.952, kind of question 0.935 (the decisive floor from 0.93;
+each floor sits a reading or two below the figure, so a different machine's rounding cannot fail it)."""
 END_TO_END_FLOOR = 0.93
 """Share of reader/eval/end_to_end.yaml that must pass (82 of 85 when last raised)."""
 
