@@ -640,11 +640,6 @@ def _ends_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -
     return any(i >= len(p) and tuple(t.lower for t in toks[i - len(p):i]) == p for p in phrases)
 
 
-def _starts_at(toks: Sequence[_Tok], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
-    """Whether one of the phrases (lowercased words) starts at token i."""
-    return any(tuple(t.lower for t in toks[i:i + len(p)]) == p for p in phrases)
-
-
 def _pattern_via(entry: Entry, line: int) -> str:
     """How a reading by one of an entry's patterns names it: the phrase file and the pattern's line."""
     return entry.id.rsplit(":", 1)[0] + f":{line}"
@@ -800,7 +795,6 @@ class Reader:
         self._self = self._phrases(cues.self_words)
         self._first = self._phrases(cues.first_person)
         self._others = self._phrases(cues.others)
-        self._asker_words = self._phrases(cues.first_person)
         self._others_until = self._phrases(cues.others_until)
         self._field_others = {name: self._phrases((*cues.others, *d.others))
                               for name, d in book.fields.items() if d.others}
@@ -1043,7 +1037,8 @@ class Reader:
         if any(k > 0 and _ends_at(toks, k, self._alternatives) for k in (s, s - 1)) or any(
                 _ends_at(toks, k, self._second_options) for k in range(max(0, s - ALTERNATIVE_GAP), s + 1)):
             return True
-        return any(_starts_at(toks, k, self._second_options) for k in range(e, min(hi, e + ALTERNATIVE_GAP + 1)))
+        return any(self._at(toks, k, p) for k in range(e, min(hi, e + ALTERNATIVE_GAP + 1))
+                   for p in self._second_options)
 
     def _required(self, toks: Sequence[_Tok], i: int) -> bool:
         """Whether a certification at token i is required: a requirement word stands in its sentence."""
@@ -1093,7 +1088,7 @@ class Reader:
             return False
         later, _ = self._clause_bounds(toks, last)
         return not any(s >= last and s not in shadowed and self._clause_bounds(toks, s)[0] != later
-                       for s, _ in self._find(toks, self._asker_words, lo, i))
+                       for s, _ in self._find(toks, self._first, lo, i))
 
     def _own_industry(self, toks: Sequence[_Tok], s: int, e: int) -> bool:
         """Whether an industry named at tokens s..e is the asker's own: said of themselves ("we're a bank",
@@ -1759,7 +1754,8 @@ class Reader:
                             if asker is not None:  # "me + 2 other devs": three
                                 value, via = value + 1, f"{via} + 1 (the asker)"
                                 start_char = toks[asker].start
-                            elif (cues := self._parts.get(kind)) and _starts_at(toks, end_i, cues.self_after):
+                            elif (cues := self._parts.get(kind)) and any(self._at(toks, end_i, p)
+                                                                         for p in cues.self_after):
                                 value, via = value + 1, f"{via} + 1 (the asker)"  # "4 PhD students + me": five
                             out.append(self._quantity(d, value * factor, src(start_char, shown, "quantity", via)))
                             unit_words = (tuple(t.lower for t in toks[end_i - unit_used:end_i]) if unit_used
